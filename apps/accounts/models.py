@@ -1,0 +1,33 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"
+    SUPERVISOR = "supervisor", "Supervisor"
+    ADMIN = "admin", "Admin"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    teams = models.ManyToManyField(Team, related_name="members", blank=True)
+
+    @property
+    def sees_everything(self) -> bool:
+        """Supervisors and admins see every conversation; agents those of their teams."""
+        return self.is_superuser or self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def is_desk_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN

@@ -1,0 +1,58 @@
+import hashlib
+
+from django.db import models
+
+from apps.core.fields import EncryptedJSONField
+
+
+class ChannelKind(models.TextChoices):
+    API = "api", "API"
+    EMAIL = "email", "Email"
+    TWITTER = "twitter", "Twitter / X"
+    FACEBOOK = "facebook", "Facebook"
+    PHONE = "phone", "Phone"
+    WEBFORM = "webform", "Web form"
+
+
+class ChannelAccount(models.Model):
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    name = models.CharField(max_length=120)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="channel_accounts",
+        help_text="Team that receives this account's conversations; none = every agent",
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    secrets = EncryptedJSONField(blank=True, default="", help_text="Encrypted at rest; never shown back")
+    cursor = models.JSONField(default=dict, blank=True, help_text="Polling position (since_id, UID, …)")
+    inbound_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # health
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_healthy(self) -> bool:
+        return not self.last_error_at or bool(self.last_success_at and self.last_success_at > self.last_error_at)
+
+
+class InboundPayload(models.Model):
+    """A raw provider payload waiting for the worker: webhooks stage, the worker drains in batches."""
+
+    channel_account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, help_text="Payload kind: which parser reads it")
+    source = models.CharField(max_length=16, default="webhook")
+    raw = models.BinaryField()
+    received_at = models.DateTimeField(auto_now_add=True)

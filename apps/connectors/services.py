@@ -1,0 +1,226 @@
+"""From raw provider payloads to messages_ingest: staging, draining, importing, dead letters."""
+import logging
+import secrets as token_generator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from apps.inbox.inbound import InboundMessage, ParseError
+from apps.inbox.models import DeadLetter
+from apps.inbox.services.ingest import messages_ingest
+
+from .models import ChannelAccount, InboundPayload
+from .registry import parser_for
+
+logger = logging.getLogger(__name__)
+
+DRAIN_NUDGE_KEY = "centralita:inbound-drain-nudged"
+
+
+@dataclass
+class ImportCounts:
+    ingested: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: "ImportCounts") -> None:
+        self.ingested += other.ingested
+        self.duplicates += other.duplicates
+        self.failed += other.failed
+        self.failures += other.failures
+
+    def summary(self) -> str:
+        return f"ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+def channel_account_rotate_token(*, account: ChannelAccount) -> str:
+    """A new inbound token; only its hash is stored, so this is the one time it is seen."""
+    token = token_generator.token_urlsafe(32)
+    account.inbound_token_hash = ChannelAccount.hash_token(token)
+    account.save(update_fields=["inbound_token_hash"])
+    return token
+
+
+def channel_account_record_success(*, account: ChannelAccount) -> None:
+    ChannelAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now(), consecutive_failures=0)
+
+
+def channel_account_record_failure(*, account: ChannelAccount, error: str) -> None:
+    from django.db.models import F
+
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        last_error=error[:2000], last_error_at=timezone.now(), consecutive_failures=F("consecutive_failures") + 1
+    )
+
+
+# --- dead letters --------------------------------------------------------------------------
+
+
+def dead_letter_keep(*, kind: str, raw: bytes, error: str, source: str, account: ChannelAccount | None = None) -> DeadLetter:
+    logger.warning("dead letter (%s, %s): %s", kind, source, error)
+    return DeadLetter.objects.create(
+        channel_account=account, kind=kind, source=source, raw=raw[: settings.INBOUND_MAX_PAYLOAD_BYTES], error=error
+    )
+
+
+def dead_letter_replay(*, dead_letter: DeadLetter) -> ImportCounts:
+    """Parse and ingest a kept payload again (after a fix); it is resolved when it goes through."""
+    counts = ImportCounts()
+    if dead_letter.channel_account is None:
+        dead_letter.error = "cannot replay: the channel account is gone"
+        dead_letter.save(update_fields=["error"])
+        counts.failed = 1
+        return counts
+    try:
+        messages = parser_for(dead_letter.kind)(bytes(dead_letter.raw), account_id=dead_letter.channel_account_id)
+        result = messages_ingest(messages=messages)
+    except (ParseError, ValueError) as exc:
+        dead_letter.error = str(exc)
+        dead_letter.replayed_at = timezone.now()
+        dead_letter.save(update_fields=["error", "replayed_at"])
+        counts.failed, counts.failures = 1, [str(exc)]
+        return counts
+    dead_letter.replayed_at = timezone.now()
+    dead_letter.resolved = True
+    dead_letter.save(update_fields=["replayed_at", "resolved"])
+    counts.ingested, counts.duplicates = result.ingested, result.duplicates
+    return counts
+
+
+# --- webhooks stage, the worker drains ---------------------------------------------------------
+
+
+def payload_stage(*, account: ChannelAccount, kind: str, raw: bytes, source: str = "webhook") -> InboundPayload:
+    """Keep a verified payload for the worker; the provider gets its 2xx once this commits."""
+    payload = InboundPayload.objects.create(channel_account=account, kind=kind, raw=raw, source=source)
+    transaction.on_commit(_nudge_drain)
+    return payload
+
+
+def _nudge_drain() -> None:
+    from .tasks import inbound_drain
+
+    # One queued drain at a time is enough: it loops until the table is empty.
+    if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(DRAIN_NUDGE_KEY, 1, timeout=2):
+        inbound_drain.delay()
+
+
+def inbound_drain(*, batch_size: int | None = None, max_batches: int = 1000) -> ImportCounts:
+    """Drain staged payloads in batches: parse, ingest, delete — one transaction per batch.
+
+    SKIP LOCKED lets several workers drain side by side; the staged rows are deleted in
+    the same transaction as the messages are saved, so a crash loses or repeats nothing.
+    """
+    batch_size = batch_size or settings.INBOUND_BATCH_SIZE
+    total = ImportCounts()
+    for _ in range(max_batches):
+        with transaction.atomic():
+            rows = list(
+                InboundPayload.objects.select_for_update(skip_locked=True)
+                .select_related("channel_account")
+                .order_by("id")[:batch_size]
+            )
+            if not rows:
+                break
+            total.add(_ingest_rows(rows))
+            InboundPayload.objects.filter(id__in=[r.id for r in rows]).delete()
+    return total
+
+
+def _ingest_rows(rows: list[InboundPayload]) -> ImportCounts:
+    counts = ImportCounts()
+    parsed: list[tuple[InboundPayload, list[InboundMessage]]] = []
+    for row in rows:
+        try:
+            parsed.append((row, parser_for(row.kind)(bytes(row.raw), account_id=row.channel_account_id)))
+        except (ParseError, ValueError) as exc:
+            dead_letter_keep(kind=row.kind, raw=bytes(row.raw), error=str(exc), source=row.source, account=row.channel_account)
+            counts.failed += 1
+            counts.failures.append(str(exc))
+    try:
+        with transaction.atomic():
+            result = messages_ingest(messages=[m for _, messages in parsed for m in messages])
+        counts.ingested += result.ingested
+        counts.duplicates += result.duplicates
+    except Exception:
+        # One bad payload must not block the batch: retry one by one, dead-letter the culprit.
+        logger.exception("batch ingest failed; retrying payload by payload")
+        for row, messages in parsed:
+            counts.add(_ingest_one(row.kind, bytes(row.raw), messages, source=row.source, account=row.channel_account))
+    return counts
+
+
+def _ingest_one(kind, raw, messages, *, source, account) -> ImportCounts:
+    counts = ImportCounts()
+    try:
+        with transaction.atomic():
+            result = messages_ingest(messages=messages)
+        counts.ingested, counts.duplicates = result.ingested, result.duplicates
+    except Exception as exc:
+        error = f"ingest failed: {exc.__class__.__name__}: {exc}"
+        dead_letter_keep(kind=kind, raw=raw, error=error, source=source, account=account)
+        counts.failed, counts.failures = 1, [error]
+    return counts
+
+
+# --- imports (manage.py ingest) -------------------------------------------------------------
+
+
+def payloads_import(
+    *,
+    kind: str,
+    account: ChannelAccount,
+    payloads: Iterable[tuple[str, bytes]],
+    batch_size: int = 500,
+    on_progress: Callable[[ImportCounts], None] | None = None,
+) -> ImportCounts:
+    """Replay raw payloads (name, bytes) through parse + messages_ingest, in batches."""
+    parse = parser_for(kind)
+    total = ImportCounts()
+    pending: list[tuple[str, bytes, list[InboundMessage]]] = []
+    pending_messages = 0
+
+    def flush():
+        nonlocal pending_messages
+        pending_messages = 0
+        counts = ImportCounts()
+        try:
+            with transaction.atomic():
+                result = messages_ingest(messages=[m for _, _, messages in pending for m in messages])
+            counts.ingested, counts.duplicates = result.ingested, result.duplicates
+        except Exception:
+            logger.exception("import batch failed; retrying payload by payload")
+            for name, raw, messages in pending:
+                one = _ingest_one(kind, raw, messages, source="import", account=account)
+                one.failures = [f"{name}: {f}" for f in one.failures]
+                counts.add(one)
+        total.add(counts)
+        pending.clear()
+        if on_progress:
+            on_progress(counts)
+
+    for name, raw in payloads:
+        try:
+            messages = parse(raw, account_id=account.id)
+        except (ParseError, ValueError) as exc:
+            dead_letter = dead_letter_keep(kind=kind, raw=raw, error=str(exc), source="import", account=account)
+            failure = ImportCounts(failed=1, failures=[f"{name}: {exc} (dead letter #{dead_letter.id})"])
+            total.add(failure)
+            if on_progress:
+                on_progress(failure)
+            continue
+        pending.append((name, raw, messages))
+        pending_messages += len(messages)
+        if pending_messages >= batch_size:
+            flush()
+    if pending:
+        flush()
+    return total

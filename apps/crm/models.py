@@ -1,0 +1,80 @@
+from django.conf import settings
+from django.db import models
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    TWITTER = "twitter", "Twitter / X"
+    FACEBOOK = "facebook", "Facebook"
+    WEB = "web", "Web visitor"
+    EXTERNAL = "external", "External system id"
+
+
+class Customer(models.Model):
+    display_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # A merged customer stays as a tombstone pointing at the survivor, so old links resolve.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.display_name or f"Customer {self.pk}"
+
+
+class Identity(models.Model):
+    """One way to reach a customer. (kind, value) is unique: one person per address."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=16, choices=IdentityKind.choices)
+    value = models.CharField(max_length=255, help_text="Normalized: lower-case email, E.164 phone, provider user id")
+    handle = models.CharField(max_length=255, blank=True, help_text="@handle or address as shown")
+    display_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identity_unique_kind_value")]
+        indexes = [models.Index(fields=["customer", "kind"])]
+        verbose_name_plural = "identities"
+
+    def __str__(self):
+        return f"{self.kind}:{self.handle or self.value}"
+
+
+class MergeSuggestion(models.Model):
+    """Two customers claimed by one message: an agent decides, nothing merges silently."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        MERGED = "merged"
+        DISMISSED = "dismissed"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "other"],
+                condition=models.Q(status="open"),
+                name="merge_suggestion_one_open_per_pair",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+
+class CustomerMerge(models.Model):
+    """Audit of a merge: who folded which customer into which, and what moved."""
+
+    target = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    source = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, related_name="+")
+    source_display_name = models.CharField(max_length=200, blank=True)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField(auto_now_add=True)
+    moved = models.JSONField(default=dict)

@@ -1,0 +1,155 @@
+from django.conf import settings
+from django.db import models
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        RESOLVED = "resolved", "Resolved"
+
+    class Priority(models.IntegerChoices):
+        LOW = 0, "Low"
+        NORMAL = 1, "Normal"
+        HIGH = 2, "High"
+        URGENT = 3, "Urgent"
+
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="conversations")
+    channel_account = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    subject = models.CharField(max_length=255, blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    # Channel thread identity: email root Message-ID, tweet conversation_id, Messenger PSID, caller…
+    thread_key = models.CharField(max_length=255, null=True, blank=True)
+    is_public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_inbound_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(db_index=True)
+    # Set while the customer waits for us (oldest unanswered inbound); cleared by a reply.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=200, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel_account", "thread_key"], name="conversation_unique_thread"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-last_activity_at", "-id"], name="conv_status_activity"),
+            models.Index(fields=["assignee", "status", "-last_activity_at"], name="conv_assignee_activity"),
+            models.Index(fields=["team", "status", "-last_activity_at"], name="conv_team_activity"),
+            models.Index(fields=["customer", "-last_activity_at"], name="conv_customer_activity"),
+            models.Index(fields=["channel_account", "customer", "status"], name="conv_account_customer"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.subject or self.last_message_preview[:40]}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", "Inbound"
+        OUT = "out", "Outbound"
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        NOTE = "note", "Internal note"
+        CALL = "call", "Call"
+        FORM = "form", "Form submission"
+
+    class Delivery(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Denormalized so the customer timeline is one index range, and dedupe is one unique index.
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="messages")
+    channel_account = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MESSAGE)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sender_identity = models.ForeignKey("crm.Identity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, help_text="Sanitized HTML")
+    is_public = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(help_text="When the customer or agent sent it (provider time)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivery_status = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED)
+    delivery_error = models.TextField(blank=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            # At-least-once delivery is safe: the same provider message lands once.
+            models.UniqueConstraint(fields=["channel_account", "external_id"], name="message_unique_external_id"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-sent_at", "-id"], name="msg_customer_timeline"),
+            models.Index(fields=["conversation", "sent_at", "id"], name="msg_conversation_thread"),
+            models.Index(fields=["channel_account", "-sent_at"], name="msg_account_sent"),
+        ]
+
+    def __str__(self):
+        return f"{self.direction} {self.kind} #{self.pk}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
+    url = models.URLField(max_length=1000, blank=True, help_text="Provider-hosted media not copied locally")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=127, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    content_id = models.CharField(max_length=255, blank=True, help_text="Inline image reference (cid:)")
+
+
+class ConversationEvent(models.Model):
+    """The audit trail: every change to a conversation, who made it and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        REOPENED = "reopened"
+        STATUS = "status"
+        ASSIGNED = "assigned"
+        TEAM = "team"
+        PRIORITY = "priority"
+        CUSTOMER_MERGED = "customer_merged"
+        REPLIED = "replied"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="event_conversation"),
+            models.Index(fields=["kind", "created_at"], name="event_kind_time"),
+        ]
+
+
+class DeadLetter(models.Model):
+    """A payload that could not be ingested, kept with its error so nothing is lost."""
+
+    channel_account = models.ForeignKey("connectors.ChannelAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=16, help_text="Payload kind: api, email, twitter, …")
+    source = models.CharField(max_length=32, help_text="webhook, poll, import, api")
+    raw = models.BinaryField()
+    error = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    resolved = models.BooleanField(default=False, db_index=True)
+
+    @property
+    def raw_text(self) -> str:
+        return bytes(self.raw).decode("utf-8", errors="replace")

@@ -1,0 +1,467 @@
+"""messages_ingest: the one path by which every channel's inbound messages enter the desk.
+
+A batch goes into one transaction, with set-based look-ups (a few queries per
+batch, not per message):
+
+1. dedupe: in the batch, then against stored (account, external_id);
+2. identities -> customers (unknown identities of a message join its customer;
+   identities already owned by two customers become a MergeSuggestion);
+3. threading: references, then thread key, then the customer's open conversation;
+   a resolved conversation reopens when the customer writes back;
+4. messages, attachments, audit events; then, on commit, live events.
+
+Concurrency: identities and keyed conversations are inserted with ON CONFLICT DO
+NOTHING and read back, so two workers converge on the same rows; a message that
+another worker stored first trips the unique (account, external_id) index and the
+whole batch is retried, which then sees it as a duplicate. Locks on existing
+conversations are taken in id order.
+"""
+import html as html_lib
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import nh3
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from apps.connectors.models import ChannelAccount
+from apps.core.errors import ApplicationError
+from apps.crm.identities import InvalidIdentity, normalize
+from apps.crm.models import Customer, Identity, MergeSuggestion
+
+from ..events import publish_conversations_and_messages
+from ..inbound import InboundMessage
+from ..models import Attachment, Conversation, ConversationEvent, Message
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+PREVIEW_CHARS = 200
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+WAITING_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
+
+
+@dataclass
+class IngestResult:
+    message_ids: list[int] = field(default_factory=list)
+    duplicates: int = 0
+
+    @property
+    def ingested(self) -> int:
+        return len(self.message_ids)
+
+
+def messages_ingest(*, messages: list[InboundMessage]) -> IngestResult:
+    """Ingest a batch atomically; safe to call again with the same messages."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _ingest_batch(messages)
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent worker stored one of ours first, or a deadlock: retry sees its rows.
+            if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
+                raise
+            logger.info("ingest batch of %d retried after %s", len(messages), exc.__class__.__name__)
+    raise AssertionError("unreachable")
+
+
+def _is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(getattr(exc, "__cause__", None), "pgcode", None)
+    return code in ("40P01", "40001") or "locked" in str(exc)
+
+
+# --- the batch -----------------------------------------------------------------------
+
+
+def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
+    fresh, duplicates = _drop_duplicates(batch)
+    if not fresh:
+        return IngestResult(duplicates=duplicates)
+    fresh.sort(key=lambda m: m.sent_at)
+    accounts = ChannelAccount.objects.in_bulk({m.account_id for m in fresh})
+    missing = {m.account_id for m in fresh} - set(accounts)
+    if missing:
+        raise ApplicationError("Unknown channel account", extra={"account_ids": sorted(missing)})
+    for m in fresh:
+        _bound_content(m)
+
+    sender_customer_ids, sender_identity_ids = _resolve_customers(fresh)
+    conversation_of, created, reopened = _thread(fresh, accounts, sender_customer_ids)
+
+    messages = [
+        Message(
+            conversation_id=conversation_of[i].id,
+            customer_id=sender_customer_ids[i] if m.direction == Message.Direction.IN else conversation_of[i].customer_id,
+            channel_account_id=m.account_id,
+            direction=m.direction,
+            kind=m.kind,
+            sender_identity_id=sender_identity_ids[i],
+            subject=m.subject[:255],
+            text=m.text,
+            html=m.html,
+            is_public=m.is_public,
+            sent_at=m.sent_at,
+            delivery_status=Message.Delivery.RECEIVED if m.direction == "in" else Message.Delivery.SENT,
+            external_id=m.external_id,
+            metadata=m.metadata,
+        )
+        for i, m in enumerate(fresh)
+    ]
+    Message.objects.bulk_create(messages)
+    _save_attachments(fresh, messages)
+    _record_events(created, reopened)
+
+    conversations = list({c.id: c for c in conversation_of}.values())
+    publish_conversations_and_messages(
+        conversations=conversations, messages=messages, created_ids={c.id for c in created}
+    )
+    return IngestResult(message_ids=[m.id for m in messages], duplicates=duplicates)
+
+
+def _drop_duplicates(batch: list[InboundMessage]) -> tuple[list[InboundMessage], int]:
+    unique: dict[tuple[int, str], InboundMessage] = {}
+    for m in batch:
+        unique.setdefault((m.account_id, m.external_id), m)
+    ids_by_account = defaultdict(list)
+    for account_id, external_id in unique:
+        ids_by_account[account_id].append(external_id)
+    stored = set()
+    for account_id, external_ids in ids_by_account.items():
+        stored.update(
+            (account_id, e)
+            for e in Message.objects.filter(channel_account_id=account_id, external_id__in=external_ids)
+            .values_list("external_id", flat=True)
+        )
+    fresh = [m for key, m in unique.items() if key not in stored]
+    return fresh, len(batch) - len(fresh)
+
+
+def _bound_content(m: InboundMessage) -> None:
+    """Untrusted content: sanitize HTML, bound sizes, derive text for search."""
+    limit = settings.MESSAGE_MAX_TEXT_CHARS
+    if m.html:
+        m.html = nh3.clean(m.html[: limit * 2])
+        if not m.text:
+            m.text = html_lib.unescape(nh3.clean(m.html, tags=set()))
+    if len(m.text) > limit:
+        m.text = m.text[:limit]
+        m.metadata["truncated"] = True
+    kept = []
+    for a in m.attachments:
+        if a.content is not None and len(a.content) > MAX_ATTACHMENT_BYTES:
+            m.metadata.setdefault("dropped_attachments", []).append(
+                f"{a.filename}: {len(a.content)} bytes over the {MAX_ATTACHMENT_BYTES} byte limit"
+            )
+        else:
+            kept.append(a)
+    m.attachments = kept
+
+
+# --- identities -> customers -----------------------------------------------------------
+
+
+def _resolve_customers(fresh: list[InboundMessage]) -> tuple[list[int], list[int | None]]:
+    """Return, per message, the sender's customer id and primary identity id."""
+    keys_per_message: list[list[tuple[str, str]]] = []
+    sender_of_key = {}
+    for m in fresh:
+        keys = []
+        for sender in m.senders:
+            try:
+                key = (sender.kind, normalize(sender.kind, sender.value))
+            except InvalidIdentity as exc:
+                m.metadata.setdefault("invalid_identities", []).append(str(exc))
+                continue
+            if key not in keys:
+                keys.append(key)
+            sender_of_key.setdefault(key, sender)
+        if not keys:
+            m.metadata["unknown_sender"] = True
+        keys_per_message.append(keys)
+
+    owners = _identity_owners(sender_of_key.keys())
+
+    # Decide in memory who each message belongs to; new people get a new Customer.
+    owner_of_key: dict = {key: customer_id for key, (_, customer_id) in owners.items()}
+    new_customers: list[Customer] = []
+    decided = []
+    for m, keys in zip(fresh, keys_per_message):
+        owner = next((owner_of_key[k] for k in keys if k in owner_of_key), None)
+        if owner is None:
+            owner = Customer(display_name=_display_name(m))
+            new_customers.append(owner)
+        for k in keys:
+            owner_of_key.setdefault(k, owner)
+        decided.append(owner)
+    Customer.objects.bulk_create(new_customers)
+
+    new_keys = sorted(k for k in sender_of_key if k not in owners)  # sorted: a fixed lock order
+    if new_keys:
+        Identity.objects.bulk_create(
+            [
+                Identity(
+                    customer_id=_id(owner_of_key[k]),
+                    kind=k[0],
+                    value=k[1],
+                    handle=sender_of_key[k].handle[:255],
+                    display_name=sender_of_key[k].display_name[:200],
+                )
+                for k in new_keys
+            ],
+            ignore_conflicts=True,
+        )
+        # Read back: where another worker won the race, its customer is the owner.
+        owners.update(_identity_owners(new_keys))
+
+    customer_ids, identity_ids = [], []
+    suggestions = {}
+    for m, keys, owner in zip(fresh, keys_per_message, decided):
+        if not keys:  # no usable sender: its own customer, flagged in metadata
+            customer_ids.append(_id(owner))
+            identity_ids.append(None)
+            continue
+        primary_identity_id, customer_id = owners[keys[0]]
+        customer_ids.append(customer_id)
+        identity_ids.append(primary_identity_id)
+        for k in keys[1:]:
+            other = owners[k][1]
+            if other != customer_id:
+                pair = (customer_id, other)
+                suggestions.setdefault(pair, f"{k[0]} {k[1]} belongs to another customer (message {m.external_id})")
+    if suggestions:
+        MergeSuggestion.objects.bulk_create(
+            [MergeSuggestion(customer_id=a, other_id=b, reason=reason[:255]) for (a, b), reason in suggestions.items()],
+            ignore_conflicts=True,
+        )
+    _drop_orphans(new_customers, used={*customer_ids, *(c for _, c in owners.values())})
+    return customer_ids, identity_ids
+
+
+def _identity_owners(keys) -> dict[tuple[str, str], tuple[int, int]]:
+    values_by_kind = defaultdict(list)
+    for kind, value in keys:
+        values_by_kind[kind].append(value)
+    owners = {}
+    for kind, values in values_by_kind.items():
+        rows = Identity.objects.filter(kind=kind, value__in=values).values_list("value", "id", "customer_id")
+        owners.update({(kind, value): (identity_id, customer_id) for value, identity_id, customer_id in rows})
+    return owners
+
+
+def _id(owner) -> int:
+    return owner if isinstance(owner, int) else owner.id
+
+
+def _drop_orphans(new_customers: list[Customer], used: set[int]) -> None:
+    orphans = [c.id for c in new_customers if c.id not in used]
+    if orphans:  # lost an identity race: the person already existed
+        Customer.objects.filter(id__in=orphans).delete()
+
+
+def _display_name(m: InboundMessage) -> str:
+    for sender in m.senders:
+        if sender.display_name or sender.handle or sender.value:
+            return (sender.display_name or sender.handle or sender.value)[:200]
+    return "Unknown sender"
+
+
+# --- threading ------------------------------------------------------------------------
+
+
+def _thread(fresh, accounts, sender_customer_ids):
+    """Find or create each message's conversation; return (per-message conversation, created, reopened)."""
+    refs_by_account, keys_by_account, unkeyed = defaultdict(set), defaultdict(set), set()
+    for m, customer_id in zip(fresh, sender_customer_ids):
+        refs_by_account[m.account_id].update(r for r in m.references if r)
+        if m.thread_key:
+            keys_by_account[m.account_id].add(m.thread_key)
+        else:
+            unkeyed.add((m.account_id, customer_id))
+
+    by_reference, by_key, open_unkeyed = {}, {}, {}
+    for account_id, refs in refs_by_account.items():
+        if refs:
+            rows = Message.objects.filter(channel_account_id=account_id, external_id__in=refs)
+            by_reference.update({(account_id, e): c for e, c in rows.values_list("external_id", "conversation_id")})
+    for account_id, keys in keys_by_account.items():
+        rows = Conversation.objects.filter(channel_account_id=account_id, thread_key__in=keys)
+        by_key.update({(account_id, k): c for k, c in rows.values_list("thread_key", "id")})
+    if unkeyed:
+        rows = (
+            Conversation.objects.filter(
+                channel_account_id__in={a for a, _ in unkeyed},
+                customer_id__in={c for _, c in unkeyed},
+                thread_key__isnull=True,
+                status__in=WAITING_STATUSES,
+            )
+            .order_by("last_activity_at")
+            .values_list("channel_account_id", "customer_id", "id")
+        )
+        open_unkeyed.update({(a, c): conv_id for a, c, conv_id in rows})  # latest wins
+
+    # Each message gets a slot: an existing conversation id or a new (unsaved) Conversation.
+    slots = []
+    batch_ids = {}
+    new_conversations: list[Conversation] = []
+    for m, customer_id in zip(fresh, sender_customer_ids):
+        slot = None
+        for ref in m.references:
+            slot = batch_ids.get((m.account_id, ref)) or by_reference.get((m.account_id, ref))
+            if slot is not None:
+                break
+        if slot is None and m.thread_key:
+            slot = by_key.get((m.account_id, m.thread_key))
+        if slot is None and not m.thread_key:
+            slot = open_unkeyed.get((m.account_id, customer_id))
+        if slot is None:
+            slot = _new_conversation(m, accounts[m.account_id], customer_id)
+            new_conversations.append(slot)
+            if m.thread_key:
+                by_key[(m.account_id, m.thread_key)] = slot
+            else:
+                open_unkeyed[(m.account_id, customer_id)] = slot
+        batch_ids[(m.account_id, m.external_id)] = slot
+        slots.append(slot)
+
+    messages_of = defaultdict(list)
+    for slot, m in zip(slots, fresh):
+        messages_of[id(slot) if isinstance(slot, Conversation) else slot].append(m)
+    for conversation in new_conversations:
+        _apply_messages(conversation, messages_of[id(conversation)])
+    created, lost = _insert_conversations(new_conversations)
+
+    # Existing conversations (and races lost to another worker): lock in id order, then update.
+    existing_ids = {s for s in slots if isinstance(s, int)} | set(lost.values())
+    for placeholder_key, conversation_id in lost.items():
+        messages_of[conversation_id].extend(messages_of.pop(placeholder_key))
+    locked = {
+        c.id: c for c in Conversation.objects.select_for_update().filter(id__in=existing_ids).order_by("id")
+    }
+    reopened = []
+    for conversation in locked.values():
+        before = conversation.status
+        _apply_messages(conversation, sorted(messages_of[conversation.id], key=lambda m: m.sent_at))
+        if before != conversation.status:
+            reopened.append((conversation, before))
+    if locked:
+        Conversation.objects.bulk_update(list(locked.values()), _UPDATED_FIELDS)
+
+    resolved = []
+    for slot in slots:
+        if isinstance(slot, Conversation):
+            resolved.append(locked[lost[id(slot)]] if id(slot) in lost else slot)
+        else:
+            resolved.append(locked[slot])
+    return resolved, created, reopened
+
+
+_UPDATED_FIELDS = [
+    "status", "subject", "first_inbound_at", "last_inbound_at", "last_activity_at", "waiting_since",
+    "first_response_at", "last_message_preview", "message_count",
+]
+
+
+def _new_conversation(m: InboundMessage, account: ChannelAccount, customer_id: int) -> Conversation:
+    return Conversation(
+        customer_id=customer_id,
+        channel_account_id=account.id,
+        team_id=account.team_id,
+        thread_key=m.thread_key or None,
+        status=Conversation.Status.OPEN if m.opens_conversation else Conversation.Status.RESOLVED,
+        priority=m.priority if m.priority is not None else Conversation.Priority.NORMAL,
+        is_public=m.is_public,
+        subject=m.subject[:255],
+        last_activity_at=m.sent_at,
+    )
+
+
+def _insert_conversations(new_conversations: list[Conversation]):
+    """Insert; keyed ones tolerate a concurrent insert of the same thread (then use that row)."""
+    keyed = sorted((c for c in new_conversations if c.thread_key), key=lambda c: (c.channel_account_id, c.thread_key))
+    unkeyed = [c for c in new_conversations if not c.thread_key]
+    Conversation.objects.bulk_create(unkeyed)
+    created, lost = list(unkeyed), {}
+    if keyed:
+        Conversation.objects.bulk_create(keyed, ignore_conflicts=True)
+        stored = {}
+        for account_id in {c.channel_account_id for c in keyed}:
+            rows = Conversation.objects.filter(
+                channel_account_id=account_id, thread_key__in=[c.thread_key for c in keyed if c.channel_account_id == account_id]
+            ).values_list("thread_key", "id", "created_at")
+            stored.update({(account_id, k): (i, t) for k, i, t in rows})
+        for c in keyed:
+            conversation_id, created_at = stored[(c.channel_account_id, c.thread_key)]
+            # Ours carries the created_at we just set; another worker's row does not.
+            if created_at == c.created_at:
+                c.id = conversation_id
+                created.append(c)
+            else:
+                lost[id(c)] = conversation_id
+    return created, lost
+
+
+def _apply_messages(conversation: Conversation, messages: list[InboundMessage]) -> None:
+    for m in messages:
+        conversation.message_count += 1
+        if not conversation.subject and m.subject:
+            conversation.subject = m.subject[:255]
+        if conversation.last_activity_at is None or m.sent_at >= conversation.last_activity_at:
+            conversation.last_activity_at = m.sent_at
+            conversation.last_message_preview = _preview(m.text)
+        if m.direction == Message.Direction.OUT:
+            conversation.first_response_at = conversation.first_response_at or m.sent_at
+            conversation.waiting_since = None
+            continue
+        conversation.first_inbound_at = min(filter(None, [conversation.first_inbound_at, m.sent_at]))
+        conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, m.sent_at]))
+        if m.opens_conversation:
+            if conversation.status != Conversation.Status.OPEN:
+                conversation.status = Conversation.Status.OPEN
+            conversation.waiting_since = conversation.waiting_since or m.sent_at
+
+
+def _preview(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:PREVIEW_CHARS]
+
+
+# --- attachments and audit ---------------------------------------------------------------
+
+
+def _save_attachments(fresh: list[InboundMessage], messages: list[Message]) -> None:
+    rows = []
+    for m, message in zip(fresh, messages):
+        for a in m.attachments:
+            row = Attachment(
+                message=message,
+                filename=(a.filename or "attachment")[:255],
+                content_type=a.content_type[:127],
+                url=a.url[:1000],
+                content_id=a.content_id[:255],
+            )
+            if a.content is not None:
+                row.size = len(a.content)
+                row.file.save(row.filename, ContentFile(a.content), save=False)
+            rows.append(row)
+    Attachment.objects.bulk_create(rows)
+
+
+def _record_events(created: list[Conversation], reopened: list[tuple[Conversation, str]]) -> None:
+    events = [
+        ConversationEvent(conversation_id=c.id, kind=ConversationEvent.Kind.CREATED, data={"status": c.status})
+        for c in created
+    ]
+    events += [
+        ConversationEvent(
+            conversation_id=c.id,
+            kind=ConversationEvent.Kind.REOPENED if before == Conversation.Status.RESOLVED else ConversationEvent.Kind.STATUS,
+            data={"from": before, "to": c.status, "by": "customer"},
+        )
+        for c, before in reopened
+    ]
+    ConversationEvent.objects.bulk_create(events)

@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.connectors.api.views import InboundApiView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/inbound/<int:account_id>/", InboundApiView.as_view(), name="api-inbound"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,78 @@
+import itertools
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.conf import settings
+
+from apps.accounts.models import Role, Team, User
+from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.inbox.inbound import InboundMessage, SenderIdentity
+
+_ids = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that need a real server are skipped on the embedded defaults, never silently in CI."""
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL or start it on localhost)")
+    skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL or start it on localhost)")
+    for item in items:
+        if "postgres" in item.keywords and not settings.IS_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture
+def team(db):
+    return Team.objects.create(name=f"Team {next(_ids)}")
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role=Role.AGENT, teams=(), **kwargs):
+        n = next(_ids)
+        user = User.objects.create_user(username=kwargs.pop("username", f"user{n}"), password="pw-secret-123", role=role, **kwargs)
+        user.teams.set(teams)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_account(db):
+    def make(kind=ChannelKind.API, team=None, **kwargs):
+        return ChannelAccount.objects.create(kind=kind, name=kwargs.pop("name", f"{kind} {next(_ids)}"), team=team, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def account(make_account):
+    return make_account()
+
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def inbound():
+    """Builds InboundMessages with sensible defaults."""
+
+    def build(account, external_id=None, *, email=None, phone=None, name="Ana García", minutes=0, **kwargs):
+        senders = kwargs.pop("senders", None)
+        if senders is None:
+            senders = []
+            if email:
+                senders.append(SenderIdentity("email", email, display_name=name))
+            if phone:
+                senders.append(SenderIdentity("phone", phone, display_name=name))
+        return InboundMessage(
+            account_id=account.id,
+            external_id=external_id or f"ext-{next(_ids)}",
+            senders=senders,
+            sent_at=kwargs.pop("sent_at", T0 + timedelta(minutes=minutes)),
+            text=kwargs.pop("text", "Hola, mi pedido no ha llegado"),
+            **kwargs,
+        )
+
+    return build
