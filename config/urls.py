@@ -8,6 +8,7 @@ from apps.connectors.api.views import InboundApiView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/inbound/<int:account_id>/", InboundApiView.as_view(), name="api-inbound"),
+    path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
