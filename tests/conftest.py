@@ -1,4 +1,5 @@
 import itertools
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -15,11 +16,27 @@ def pytest_collection_modifyitems(config, items):
     """Tests that need a real server are skipped on the embedded defaults, never silently in CI."""
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL or start it on localhost)")
     skip_redis = pytest.mark.skip(reason="needs Redis (set REDIS_URL or start it on localhost)")
+    # CI sets CENTRALITA_REQUIRE_SERVICES=1: a missing server then fails these tests instead of skipping them.
+    require = os.environ.get("CENTRALITA_REQUIRE_SERVICES") == "1"
     for item in items:
         if "postgres" in item.keywords and not settings.IS_POSTGRES:
-            item.add_marker(skip_pg)
+            if require:
+                item.stash[_MISSING_SERVER] = skip_pg.kwargs["reason"]
+            else:
+                item.add_marker(skip_pg)
         if "redis" in item.keywords and not settings.REDIS_URL:
-            item.add_marker(skip_redis)
+            if require:
+                item.stash[_MISSING_SERVER] = skip_redis.kwargs["reason"]
+            else:
+                item.add_marker(skip_redis)
+
+
+_MISSING_SERVER = pytest.StashKey[str]()
+
+
+def pytest_runtest_setup(item):
+    if _MISSING_SERVER in item.stash:
+        pytest.fail(f"CENTRALITA_REQUIRE_SERVICES=1 and this test {item.stash[_MISSING_SERVER]}", pytrace=False)
 
 
 @pytest.fixture
