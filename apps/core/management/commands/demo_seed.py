@@ -1,0 +1,178 @@
+"""manage.py demo_seed — demo users, teams, channel accounts and a customer history.
+
+Idempotent: users, teams and accounts are found by name, messages by their external
+ids (a conversation already seeded is skipped whole), so running it again adds nothing.
+The history goes in through messages_ingest, like every channel's inbound; agent
+replies are the channel's echoes of what the agent sent, and the final state of each
+conversation is set through conversation_update, so the audit trail is complete.
+"""
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Team, User
+from apps.connectors.models import ChannelAccount
+from apps.connectors.services import channel_account_rotate_token
+from apps.crm.models import Customer, MergeSuggestion
+from apps.inbox.models import Conversation, ConversationEvent, Message
+from apps.inbox.services.conversations import conversation_update
+from apps.inbox.services.ingest import messages_ingest
+
+from ._demo import ACCOUNTS, API_ACCOUNT_NAME, TEAMS, USERS, DemoBuilder
+
+TOKEN_FILE = Path(settings.BASE_DIR) / "var" / "demo-api.json"
+
+
+def demo_api_credentials() -> dict | None:
+    """{"account_id", "token"} written by the last demo_seed, if any (for simulate_traffic)."""
+    try:
+        return json.loads(TOKEN_FILE.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class Command(BaseCommand):
+    help = "Load the demo: users (printed with passwords), teams, channel accounts, ~40 customers' history."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="for the printed curl example")
+
+    def handle(self, *args, quiet, base_url, **options):
+        users = self._users()
+        accounts = self._accounts()
+        api_account = accounts["api"]
+        token = self._api_token(api_account)
+        stories, messages = self._history(accounts, users)
+        if quiet:
+            return
+        self._print(users, api_account, token, stories, messages, base_url.rstrip("/"))
+
+    # --- people and places -------------------------------------------------------------------
+
+    def _users(self) -> dict[str, User]:
+        teams = {name: Team.objects.get_or_create(name=name)[0] for name in TEAMS}
+        users = {}
+        for username, role, first, last, password, team_names in USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:  # a password changed after the first run is left alone
+                user = User.objects.create_user(
+                    username=username, password=password, role=role, first_name=first, last_name=last,
+                    email=f"{username}@aurorahome.example", is_staff=role == "admin", is_superuser=role == "admin",
+                )
+                user.teams.set([teams[t] for t in team_names])
+            users[username] = user
+        return users
+
+    def _accounts(self) -> dict[str, ChannelAccount]:
+        accounts = {}
+        for kind, name, team, account_settings in ACCOUNTS:
+            accounts[kind], _ = ChannelAccount.objects.get_or_create(
+                kind=kind, name=name,
+                defaults={"settings": account_settings, "team": Team.objects.get(name=team) if team else None},
+            )
+        return accounts
+
+    def _api_token(self, account: ChannelAccount) -> str:
+        """The token is stored hashed: keep the plain one in var/ for the simulator, rotate if lost."""
+        saved = demo_api_credentials()
+        if (
+            saved
+            and saved.get("account_id") == account.id
+            and account.inbound_token_hash
+            and ChannelAccount.hash_token(saved.get("token", "")) == account.inbound_token_hash
+        ):
+            return saved["token"]
+        token = channel_account_rotate_token(account=account)
+        TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+        TOKEN_FILE.write_text(json.dumps({"account_id": account.id, "token": token}))
+        os.chmod(TOKEN_FILE, 0o600)
+        return token
+
+    # --- the history ---------------------------------------------------------------------------
+
+    def _history(self, accounts, users) -> tuple[int, int]:
+        account_ids = {kind: account.id for kind, account in accounts.items()}
+        stories = DemoBuilder(account_ids=account_ids, now=timezone.now()).stories()
+        firsts = {(s.messages[0].account_id, s.messages[0].external_id) for s in stories}
+        stored = set(
+            Message.objects.filter(
+                channel_account_id__in=account_ids.values(), external_id__in=[e for _, e in firsts]
+            ).values_list("channel_account_id", "external_id")
+        )
+        fresh = [s for s in stories if (s.messages[0].account_id, s.messages[0].external_id) not in stored]
+        if not fresh:
+            return 0, 0
+        with transaction.atomic():
+            result = messages_ingest(messages=[m for s in fresh for m in s.messages])
+            self._settle(fresh, users)
+        return len(fresh), result.ingested
+
+    def _settle(self, stories, users) -> None:
+        """Who answered, who holds it, where it ended."""
+        conversation_of = {
+            (account_id, external_id): conversation_id
+            for account_id, external_id, conversation_id in Message.objects.filter(
+                external_id__in=[s.messages[0].external_id for s in stories]
+            ).values_list("channel_account_id", "external_id", "conversation_id")
+        }
+        conversations = Conversation.objects.in_bulk(set(conversation_of.values()))
+        for story in stories:
+            first = story.messages[0]
+            conversation = conversations[conversation_of[(first.account_id, first.external_id)]]
+            if story.outbound_ids:
+                agent = users[story.agent]
+                # These replies happened in the demo's past and reach us as the channel's
+                # echoes: credit the agent and audit the reply as reply_create would.
+                replies = Message.objects.filter(channel_account_id=first.account_id, external_id__in=story.outbound_ids)
+                replies.update(author=agent)
+                ConversationEvent.objects.bulk_create(
+                    ConversationEvent(conversation=conversation, kind=ConversationEvent.Kind.REPLIED, actor=agent,
+                                      data={"message_id": message_id, "public": conversation.is_public})
+                    for message_id in replies.values_list("id", flat=True)
+                )
+            changes = {}
+            if story.assignee:
+                changes["assignee"] = users[story.assignee]
+            if story.status != conversation.status:
+                changes["status"] = story.status
+            if changes:
+                conversation_update(conversation=conversation, actor=users[story.agent or "supervisor"], **changes)
+
+    # --- what the user needs to know -------------------------------------------------------------
+
+    def _print(self, users, api_account, token, stories, messages, base_url) -> None:
+        out = self.stdout.write
+        if stories:
+            out(self.style.SUCCESS(f"Demo history loaded: {stories} conversations, {messages} messages."))
+        else:
+            out("Demo history already loaded (nothing added).")
+        cross = Customer.objects.filter(merged_into__isnull=True, identities__kind="twitter").filter(
+            identities__kind="email").distinct().count()
+        out(
+            f"{Customer.objects.filter(merged_into__isnull=True).count()} customers ({cross} reached us by email and Twitter), "
+            f"{Conversation.objects.count()} conversations, "
+            f"{MergeSuggestion.objects.filter(status='open').count()} open merge suggestion(s)."
+        )
+        out("")
+        out(self.style.MIGRATE_HEADING("Demo logins (change them on anything reachable from a network):"))
+        for username, role, first, last, password, teams in USERS:
+            where = f" · teams: {', '.join(teams)}" if teams else ""
+            out(f"  {username:<11} {password:<22} {role}{where}")
+        out("")
+        out(self.style.MIGRATE_HEADING(f"API channel \"{API_ACCOUNT_NAME}\" (account {api_account.id}) inbound token:"))
+        out(f"  {token}")
+        body = json.dumps(
+            {"external_id": "crm-demo-1", "sender": {"name": "Ana García", "email": "ana.garcia@example.com"},
+             "subject": "¿Dónde está mi pedido?", "text": "Hola, mi pedido AH-123456 no ha llegado."},
+            ensure_ascii=False,
+        )
+        out("  Push a message:")
+        out(f"  curl -X POST {base_url}/api/inbound/{api_account.id}/ \\")
+        out(f"       -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\")
+        out(f"       -d '{body}'")

@@ -1,0 +1,100 @@
+"""manage.py run_desk — the desk and everything around it, as one foreground process.
+
+Starts uvicorn (config.asgi:application: HTTP and websockets), the traffic simulator
+and, when REDIS_URL is set, a Celery worker and beat. When any of them stops, or on
+Ctrl-C / SIGTERM, it stops the others, so nothing is left running in the background.
+"""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+def desk_processes(*, python: str, host: str, port: int, simulator: bool, celery: bool, workers: int = 1) -> list[tuple[str, list[str]]]:
+    """(name, argv) of each process to run."""
+    processes = [
+        ("web", [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
+                 "--workers", str(workers), "--no-access-log"]),
+    ]
+    if celery:
+        processes += [
+            ("worker", [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "info", "--concurrency", "2"]),
+            ("beat", [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "info",
+                      "--schedule", str(settings.BASE_DIR / "var" / "celerybeat-schedule")]),
+        ]
+    if simulator:
+        processes.append(("simulator", [python, "manage.py", "simulate_traffic", "--url", f"http://{host}:{port}"]))
+    return processes
+
+
+class Command(BaseCommand):
+    help = "Run the desk (uvicorn), the traffic simulator and, with REDIS_URL, a Celery worker and beat."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-simulator", action="store_true", help="no simulated inbound traffic")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="uvicorn workers (more than 1 only with REDIS_URL: the embedded channel layer is per process)")
+
+    def handle(self, *args, host, port, no_simulator, workers, **options):
+        celery = bool(settings.REDIS_URL) and not settings.CELERY_TASK_ALWAYS_EAGER
+        if workers > 1 and not settings.REDIS_URL:
+            self.stderr.write("Embedded mode runs one web worker: live events stay inside one process.")
+            workers = 1
+        database = "PostgreSQL" if settings.IS_POSTGRES else f"SQLite ({settings.DATABASES['default']['NAME']})"
+        self.stdout.write(self.style.SUCCESS(f"Centralita desk on http://{host}:{port}/  (Ctrl-C stops everything)"))
+        self.stdout.write(
+            f"  database: {database} · live events: {'Redis' if settings.REDIS_URL else 'in-process'} · "
+            f"Celery: {'worker + beat' if celery else 'tasks run in-process'}"
+        )
+        # WhiteNoise warns about a missing STATIC_ROOT; the embedded desk serves from the finders.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        processes = desk_processes(
+            python=sys.executable, host=host, port=port, simulator=not no_simulator, celery=celery, workers=workers
+        )
+        sys.exit(self._supervise(processes))
+
+    def _supervise(self, processes) -> int:
+        running: dict[str, subprocess.Popen] = {}
+
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        code = 0
+        try:
+            for name, argv in processes:
+                running[name] = subprocess.Popen(argv, cwd=settings.BASE_DIR)
+            while True:
+                for name, process in running.items():
+                    if process.poll() is not None:
+                        code = process.returncode
+                        if name != "simulator" or code != 0:
+                            self.stderr.write(f"{name} exited with code {code}; stopping the desk")
+                            return code
+                        # A simulator run with --count ends normally; the desk keeps serving.
+                        del running[name]
+                        break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            return code
+        finally:
+            self._stop_all(running)
+
+    def _stop_all(self, running: dict[str, subprocess.Popen]) -> None:
+        for process in running.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for name, process in running.items():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in time; killing it")
+                process.kill()
+                process.wait()

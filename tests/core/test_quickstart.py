@@ -1,0 +1,102 @@
+import json
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+from apps.core.management.commands.run_desk import desk_processes
+from apps.inbox.services.ingest import messages_ingest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_desk_requires_login(client):
+    # when an anonymous visitor opens the desk
+    response = client.get("/")
+    # then they are sent to the desk's sign-in page
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/"
+
+
+def test_login_page_signs_an_agent_in(client, make_user):
+    # given
+    make_user(username="laura")
+    page = client.get("/login/")
+    assert page.status_code == 200 and b'name="password"' in page.content
+    # when
+    response = client.post("/login/", {"username": "laura", "password": "pw-secret-123", "next": "/"})
+    # then
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_stays_on_the_login_page(client, make_user):
+    make_user(username="laura")
+    response = client.post("/login/", {"username": "laura", "password": "nope", "next": "/"})
+    assert response.status_code == 200
+    assert b"form-error" in response.content
+    assert client.get("/").status_code == 302
+
+
+def test_desk_renders_for_an_agent(client, make_user, team):
+    # given an agent of one team
+    agent = make_user(teams=[team], first_name="Laura", last_name="Sánchez")
+    client.force_login(agent)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    # then the shell renders with its script, the user's data for it, and a CSRF cookie for its writes
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<script src="/static/desk/desk.js" defer></script>' in html
+    bootstrap = html.split('<script id="desk-user" type="application/json">')[1].split("</script>")[0]
+    assert json.loads(bootstrap) == {
+        "id": agent.id, "username": agent.username, "name": "Laura Sánchez", "role": "agent", "teams": [team.name],
+    }
+    assert "csrftoken" in response.cookies
+    assert len(queries) == 3  # session, user, team names: the page holds no data, desk.js fetches it
+
+
+def test_desk_assets_are_served_without_collectstatic(client):
+    # WhiteNoise serves from the finders, so `make run` needs no collectstatic step.
+    for path, marker in [("/static/desk/desk.js", b"/ws/desk/"), ("/static/desk/desk.css", b".conversation")]:
+        response = client.get(path)
+        assert response.status_code == 200
+        assert marker in b"".join(response.streaming_content)
+
+
+def test_the_endpoints_desk_js_reads_have_the_fields_it_uses(client, make_user, account, inbound):
+    # given a conversation with one message, seen by a supervisor
+    messages_ingest(messages=[inbound(account, "m-1", email="ana@example.com", thread_key="t-1", subject="Pedido")])
+    client.force_login(make_user(role="supervisor"))
+    # when desk.js's three reads are made
+    conversations = client.get("/api/conversations/?page_size=50&status=open").json()
+    conversation = conversations["results"][0]
+    thread = client.get(f"/api/conversations/{conversation['id']}/messages/?page_size=100").json()
+    timeline = client.get(f"/api/customers/{conversation['customer']['id']}/timeline/?page_size=30").json()
+    customer = client.get(f"/api/customers/{conversation['customer']['id']}/").json()
+    # then each carries what the page renders
+    assert {"id", "customer", "channel", "status", "priority", "subject", "assignee", "team", "is_public",
+            "last_activity_at", "waiting_since", "last_message_preview", "message_count"} <= set(conversation)
+    assert conversation["customer"]["display_name"] == "Ana García"
+    assert conversation["channel"] == {"id": account.id, "kind": "api", "name": account.name}
+    assert {"id", "direction", "kind", "author", "text", "html", "is_public", "sent_at", "delivery_status"} <= set(
+        thread["results"][0]
+    )
+    assert {"conversation_id", "channel", "direction", "text", "sent_at"} <= set(timeline["results"][0])
+    assert timeline["results"][0]["conversation_id"] == conversation["id"]
+    assert {"display_name", "identities"} <= set(customer)
+    assert "next" in conversations and "next" in timeline
+
+
+def test_run_desk_starts_celery_only_with_redis():
+    # embedded: the server and the simulator; tasks run in-process
+    embedded = desk_processes(python="py", host="127.0.0.1", port=8000, simulator=True, celery=False)
+    assert [name for name, _ in embedded] == ["web", "simulator"]
+    web = embedded[0][1]
+    assert web[:4] == ["py", "-m", "uvicorn", "config.asgi:application"]
+    assert embedded[1][1][-2:] == ["--url", "http://127.0.0.1:8000"]
+    # with Redis: a Celery worker and beat too
+    with_redis = desk_processes(python="py", host="0.0.0.0", port=9000, simulator=False, celery=True)
+    assert [name for name, _ in with_redis] == ["web", "worker", "beat"]
+    assert with_redis[1][1][2:6] == ["celery", "-A", "config", "worker"]
