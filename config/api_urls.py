@@ -1,2 +1,32 @@
 """The REST API under /api/ (the inbound channel endpoint lives in config/urls.py)."""
-urlpatterns = []
+from django.urls import path
+
+from apps.accounts.api import MeView
+from apps.connectors import rest as channel_accounts
+from apps.crm import api as crm
+from apps.inbox import api as inbox
+
+urlpatterns = [
+    path("me/", MeView.as_view(), name="api-me"),
+    # inbox
+    path("conversations/", inbox.ConversationListView.as_view(), name="api-conversations"),
+    path("conversations/<int:conversation_id>/", inbox.ConversationDetailView.as_view(), name="api-conversation"),
+    path("conversations/<int:conversation_id>/messages/", inbox.ConversationMessagesView.as_view(), name="api-conversation-messages"),
+    path("messages/<int:message_id>/retry/", inbox.MessageRetryView.as_view(), name="api-message-retry"),
+    path("attachments/<int:attachment_id>/", inbox.AttachmentDownloadView.as_view(), name="api-attachment-download"),
+    # customers
+    path("customers/", crm.CustomerListView.as_view(), name="api-customers"),
+    path("customers/<int:customer_id>/", crm.CustomerDetailView.as_view(), name="api-customer"),
+    path("customers/<int:customer_id>/timeline/", crm.CustomerTimelineView.as_view(), name="api-customer-timeline"),
+    path("customers/<int:customer_id>/merge/", crm.CustomerMergeView.as_view(), name="api-customer-merge"),
+    path("merge-suggestions/", crm.MergeSuggestionListView.as_view(), name="api-merge-suggestions"),
+    path("merge-suggestions/<int:suggestion_id>/dismiss/", crm.MergeSuggestionDismissView.as_view(), name="api-merge-suggestion-dismiss"),
+    # channel accounts (admins)
+    path("channel-accounts/", channel_accounts.ChannelAccountListView.as_view(), name="api-channel-accounts"),
+    path("channel-accounts/<int:account_id>/", channel_accounts.ChannelAccountDetailView.as_view(), name="api-channel-account"),
+    path(
+        "channel-accounts/<int:account_id>/rotate-token/",
+        channel_accounts.ChannelAccountRotateTokenView.as_view(),
+        name="api-channel-account-rotate-token",
+    ),
+]

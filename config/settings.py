@@ -163,6 +163,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Omnichannel contact-center desk: customers, conversations, messages, inbound API.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `kind` / `status` with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageKindEnum": "apps.inbox.models.Message.Kind",
+        "MessageCreateKindEnum": "apps.inbox.api.MESSAGE_CREATE_KINDS",
+        "ChannelKindEnum": "apps.connectors.models.ChannelKind",
+        "ConversationStatusEnum": "apps.inbox.models.Conversation.Status",
+        "MergeSuggestionStatusEnum": "apps.crm.models.MergeSuggestion.Status",
+    },
 }
 
 # --- Centralita -----------------------------------------------------------------

@@ -23,7 +23,7 @@ class PermanentSendError(SendError):
 
 
 SENDERS: dict[str, str] = {
-    # "api": "apps.connectors.api.send.send",   (added by the outbound work)
+    "api": "apps.connectors.api.send.send",
 }
 
 

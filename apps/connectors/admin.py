@@ -1,0 +1,70 @@
+from django import forms
+from django.contrib import admin, messages
+
+from .account_services import secrets_merge
+from .models import ChannelAccount, InboundPayload
+from .services import channel_account_rotate_token
+
+
+class ChannelAccountForm(forms.ModelForm):
+    """`secrets` is write-only: the form never shows stored values, only takes new ones."""
+
+    new_secrets = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text='Write-only. JSON object of secrets to set, e.g. {"outbound_secret": "…"}; a null value '
+        "removes a key. Leave empty to keep the current secrets.",
+    )
+
+    class Meta:
+        model = ChannelAccount
+        exclude = ("secrets", "inbound_token_hash")
+
+    def clean_new_secrets(self):
+        value = self.cleaned_data.get("new_secrets")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Give a JSON object")
+        return value
+
+    def save(self, commit=True):
+        account = super().save(commit=False)
+        account.secrets = secrets_merge(account.secrets if account.pk else {}, self.cleaned_data["new_secrets"])
+        if commit:
+            account.save()
+        return account
+
+
+@admin.register(ChannelAccount)
+class ChannelAccountAdmin(admin.ModelAdmin):
+    form = ChannelAccountForm
+    list_display = ("name", "kind", "team", "enabled", "is_healthy", "last_success_at", "last_error_at")
+    list_filter = ("kind", "enabled", "team")
+    search_fields = ("name",)
+    readonly_fields = ("secret_keys", "has_inbound_token", "created_at", "last_success_at", "last_error", "last_error_at",
+                       "consecutive_failures")
+    actions = ["rotate_token"]
+
+    @admin.display(description="Secrets set")
+    def secret_keys(self, account):
+        return ", ".join(sorted(account.secrets or {})) or "—"
+
+    @admin.display(boolean=True)
+    def has_inbound_token(self, account):
+        return bool(account.inbound_token_hash)
+
+    @admin.action(description="Rotate the inbound token (shown once)")
+    def rotate_token(self, request, queryset):
+        for account in queryset:
+            token = channel_account_rotate_token(account=account)
+            self.message_user(request, f"{account}: new inbound token {token} — copy it now, it is not stored", messages.WARNING)
+
+
+@admin.register(InboundPayload)
+class InboundPayloadAdmin(admin.ModelAdmin):
+    list_display = ("id", "channel_account", "kind", "source", "received_at")
+    list_filter = ("kind", "source")
+    list_select_related = ("channel_account",)
+    exclude = ("raw",)
+    readonly_fields = ("channel_account", "kind", "source", "received_at")

@@ -1,0 +1,183 @@
+"""REST API of customers: search, detail, cross-channel timeline, merge, merge suggestions.
+
+Visibility: an agent sees a customer when at least one of the customer's conversations is
+visible to them; anything else answers 404. Merging is open to agents too, for customers
+they can both see: merges are audited (CustomerMerge, one event per moved conversation),
+and refusing them would push agents to work around duplicates instead.
+"""
+from django.db.models import prefetch_related_objects
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import ApplicationError
+from apps.core.keyset import KeysetPagination
+from apps.inbox import selectors as inbox_selectors
+from apps.accounts.api import UserRefSerializer
+from apps.inbox.api import CustomerRefSerializer, TimelineMessageSerializer
+
+from . import selectors
+from .models import Customer, CustomerMerge, Identity, MergeSuggestion
+from .services import customer_merge, merge_suggestion_dismiss
+
+
+class NewestFirst(KeysetPagination):
+    ordering = ("-created_at", "-id")
+
+
+class TimelinePagination(KeysetPagination):
+    ordering = ("-sent_at", "-id")
+
+
+# --- output -----------------------------------------------------------------------------
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Identity
+        fields = ["id", "kind", "value", "handle", "display_name"]
+
+
+class CustomerSummarySerializer(serializers.ModelSerializer):
+    identities = IdentitySerializer(many=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "display_name", "created_at", "identities"]
+
+
+class CustomerSuggestionSerializer(serializers.Serializer):
+    """An open merge suggestion seen from one customer: `other` is the other side."""
+
+    id = serializers.IntegerField()
+    other = CustomerRefSerializer(source="counterpart")
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CustomerDetailSerializer(serializers.ModelSerializer):
+    identities = IdentitySerializer(many=True)
+    open_merge_suggestions = CustomerSuggestionSerializer(many=True, source="suggestions")
+    merged_into = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Customer
+        fields = ["id", "display_name", "created_at", "identities", "open_merge_suggestions", "merged_into"]
+
+    def get_merged_into(self, customer) -> int | None:
+        """Set (to this survivor's id) only when the URL named a customer merged into this one."""
+        return customer.id if self.context.get("was_merged") else None
+
+
+class MergeSuggestionSerializer(serializers.ModelSerializer):
+    customer = CustomerRefSerializer()
+    other = CustomerRefSerializer()
+
+    class Meta:
+        model = MergeSuggestion
+        fields = ["id", "customer", "other", "reason", "status", "created_at"]
+
+
+class CustomerMergeSerializer(serializers.ModelSerializer):
+    target = CustomerRefSerializer()
+    merged_by = UserRefSerializer(allow_null=True)
+    moved = serializers.DictField(child=serializers.IntegerField())
+
+    class Meta:
+        model = CustomerMerge
+        fields = ["id", "target", "source_id", "source_display_name", "merged_by", "merged_at", "moved"]
+
+
+class MergeInputSerializer(serializers.Serializer):
+    other_id = serializers.IntegerField(help_text="The customer folded into this one (it becomes a tombstone)")
+
+
+# --- views ------------------------------------------------------------------------------
+
+
+class CustomerListView(GenericAPIView):
+    serializer_class = CustomerSummarySerializer
+    pagination_class = NewestFirst
+
+    @extend_schema(
+        summary="Customers (search)",
+        parameters=[OpenApiParameter("q", str, description="Part of the name, or an exact email, phone, handle or provider id")],
+        responses=CustomerSummarySerializer(many=True),
+    )
+    def get(self, request):
+        qs = selectors.customer_search(user=request.user, q=request.query_params.get("q", ""))
+        page = self.paginate_queryset(qs.prefetch_related("identities"))
+        return self.get_paginated_response(CustomerSummarySerializer(page, many=True).data)
+
+
+class CustomerDetailView(APIView):
+    @extend_schema(
+        summary="A customer, with identities and open merge suggestions",
+        description="The id of a merged customer answers 200 with the survivor's data, and `merged_into` set to "
+        "the survivor's id (so clients can update their links). Otherwise `merged_into` is null.",
+        responses=CustomerDetailSerializer,
+    )
+    def get(self, request, customer_id: int):
+        customer, was_merged = selectors.customer_get(user=request.user, customer_id=customer_id)
+        prefetch_related_objects([customer], "identities")
+        customer.suggestions = selectors.merge_suggestions_for(user=request.user, customer=customer)
+        return Response(CustomerDetailSerializer(customer, context={"was_merged": was_merged}).data)
+
+
+class CustomerTimelineView(GenericAPIView):
+    serializer_class = TimelineMessageSerializer
+    pagination_class = TimelinePagination
+
+    @extend_schema(summary="Every message of the customer on every channel, newest first", responses=TimelineMessageSerializer(many=True))
+    def get(self, request, customer_id: int):
+        customer, _ = selectors.customer_get(user=request.user, customer_id=customer_id)
+        qs = inbox_selectors.customer_timeline(user=request.user, customer_id=customer.id)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(TimelineMessageSerializer(page, many=True, context={"request": request}).data)
+
+
+class CustomerMergeView(APIView):
+    @extend_schema(
+        summary="Merge another customer into this one",
+        description="Identities, conversations and messages of `other_id` move here; it stays as a tombstone "
+        "whose id resolves to this customer. Both customers must be visible to the user.",
+        request=MergeInputSerializer,
+        responses={200: CustomerMergeSerializer, 400: OpenApiResponse(description="same or already merged customer")},
+    )
+    def post(self, request, customer_id: int):
+        data = MergeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target, target_was_merged = selectors.customer_get(user=request.user, customer_id=customer_id)
+        source, source_was_merged = selectors.customer_get(user=request.user, customer_id=data.validated_data["other_id"])
+        if target_was_merged or source_was_merged:
+            raise ApplicationError("One of these customers was already merged", extra={"survivors": [target.id, source.id]})
+        merge = customer_merge(target=target, source=source, actor=request.user)
+        return Response(CustomerMergeSerializer(merge).data, status=status.HTTP_200_OK)
+
+
+class MergeSuggestionListView(GenericAPIView):
+    serializer_class = MergeSuggestionSerializer
+    pagination_class = NewestFirst
+
+    @extend_schema(
+        summary="Merge suggestions",
+        parameters=[OpenApiParameter("status", str, enum=[*MergeSuggestion.Status.values, "all"], description="Default: open")],
+        responses=MergeSuggestionSerializer(many=True),
+    )
+    def get(self, request):
+        wanted = request.query_params.get("status") or MergeSuggestion.Status.OPEN
+        if wanted not in [*MergeSuggestion.Status.values, "all"]:
+            raise ApplicationError("Unknown status", extra={"allowed": [*MergeSuggestion.Status.values, "all"]})
+        qs = selectors.merge_suggestion_list(user=request.user, status=None if wanted == "all" else wanted)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(MergeSuggestionSerializer(page, many=True).data)
+
+
+class MergeSuggestionDismissView(APIView):
+    @extend_schema(summary="Dismiss a merge suggestion (two different people)", request=None, responses=MergeSuggestionSerializer)
+    def post(self, request, suggestion_id: int):
+        suggestion = selectors.merge_suggestion_get(user=request.user, suggestion_id=suggestion_id)
+        dismissed = merge_suggestion_dismiss(suggestion=suggestion, actor=request.user)
+        return Response(MergeSuggestionSerializer(selectors.merge_suggestion_get(user=request.user, suggestion_id=dismissed.id)).data)

@@ -1,0 +1,95 @@
+"""Writes for customers: merging two records of one person, and dismissing suggestions."""
+from django.db import transaction
+from django.db.models import Q
+
+from apps.core.errors import ApplicationError
+from apps.inbox.events import publish_conversations_and_messages
+from apps.inbox.models import Conversation, ConversationEvent, Message
+
+from .models import Customer, CustomerMerge, Identity, MergeSuggestion
+
+
+def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerge:
+    """Fold `source` into `target`: identities, conversations and messages move; source stays a tombstone.
+
+    Lock order: both customers in id order (FOR NO KEY UPDATE, so ingest's foreign-key
+    checks on them are not blocked), then the source's conversations in id order — the
+    same order ingest uses for conversations.
+    """
+    if target.pk == source.pk:
+        raise ApplicationError("A customer cannot be merged into itself")
+    with transaction.atomic():
+        locked = {
+            c.pk: c
+            for c in Customer.objects.select_for_update(no_key=True).filter(pk__in=[target.pk, source.pk]).order_by("pk")
+        }
+        if len(locked) != 2:
+            raise ApplicationError("Customer not found", status_code=404)
+        target, source = locked[target.pk], locked[source.pk]
+        for customer in (target, source):
+            if customer.merged_into_id:
+                raise ApplicationError(
+                    "This customer was already merged", extra={"customer": customer.pk, "merged_into": customer.merged_into_id}
+                )
+        conversations = list(Conversation.objects.select_for_update().filter(customer=source).order_by("pk"))
+        moved = {
+            "identities": Identity.objects.filter(customer=source).update(customer=target),
+            "conversations": Conversation.objects.filter(pk__in=[c.pk for c in conversations]).update(customer=target),
+            "messages": Message.objects.filter(customer=source).update(customer=target),
+            "merge_suggestions": _resolve_suggestions(target=target, source=source),
+        }
+        source.merged_into = target
+        source.save(update_fields=["merged_into", "updated_at"])
+        # Older tombstones of the source follow it, so every merged id is one hop from its survivor.
+        Customer.objects.filter(merged_into=source).update(merged_into=target)
+        if not target.display_name and source.display_name:
+            target.display_name = source.display_name
+            target.save(update_fields=["display_name", "updated_at"])
+        merge = CustomerMerge.objects.create(
+            target=target, source=source, source_display_name=source.display_name, merged_by=actor, moved=moved
+        )
+        ConversationEvent.objects.bulk_create(
+            ConversationEvent(
+                conversation=c,
+                kind=ConversationEvent.Kind.CUSTOMER_MERGED,
+                actor=actor,
+                data={"from": source.pk, "to": target.pk, "merge_id": merge.pk},
+            )
+            for c in conversations
+        )
+        for c in conversations:
+            c.customer = target
+        publish_conversations_and_messages(conversations=conversations, messages=[])
+    return merge
+
+
+def _resolve_suggestions(*, target: Customer, source: Customer) -> int:
+    """The pair's suggestions are done; the source's others now concern the target."""
+    open_ = MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN)
+    count = open_.filter(
+        Q(customer=source, other=target) | Q(customer=target, other=source)
+    ).update(status=MergeSuggestion.Status.MERGED)
+    for suggestion in open_.filter(Q(customer=source) | Q(other=source)).order_by("pk"):
+        third = suggestion.other_id if suggestion.customer_id == source.pk else suggestion.customer_id
+        duplicate = open_.filter(
+            Q(customer=target, other_id=third) | Q(customer_id=third, other=target)
+        ).exists()
+        if duplicate:  # the target already has an open suggestion with that customer
+            suggestion.status = MergeSuggestion.Status.MERGED
+            suggestion.save(update_fields=["status"])
+        else:
+            suggestion.customer_id, suggestion.other_id = target.pk, third
+            suggestion.save(update_fields=["customer", "other"])
+        count += 1
+    return count
+
+
+def merge_suggestion_dismiss(*, suggestion: MergeSuggestion, actor) -> MergeSuggestion:
+    """Two different people after all: the suggestion closes (ingest may raise a new one later)."""
+    with transaction.atomic():
+        locked = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != MergeSuggestion.Status.OPEN:
+            raise ApplicationError("This suggestion is no longer open", extra={"status": locked.status}, status_code=409)
+        locked.status = MergeSuggestion.Status.DISMISSED
+        locked.save(update_fields=["status"])
+    return locked

@@ -1,0 +1,188 @@
+"""Agent replies and internal notes, and the delivery of replies through the channel.
+
+A reply is saved as Message(out, queued) in the agent's transaction; once that commits
+the deliver task hands it to the channel's sender (apps.connectors.outbound) and the
+message becomes sent or failed — published to the desk each time.
+"""
+import logging
+import random
+import re
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.connectors.outbound import PermanentSendError, TemporarySendError, sender_for
+from apps.core.errors import ApplicationError
+
+from ..events import publish_conversations_and_messages, publish_message_updated
+from ..models import Conversation, ConversationEvent, Message
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_CHARS = 200
+RETRY_BASE_SECONDS = 15
+RETRY_MAX_SECONDS = 3600
+# Not in ConversationEvent.Kind yet: a note is not a reply, reports must not count it as one.
+NOTE_EVENT_KIND = "note"
+
+
+def note_create(*, conversation: Conversation, author, text: str) -> Message:
+    """An internal note: visible to agents only, never leaves the desk."""
+    return _post(conversation=conversation, author=author, text=text, kind=Message.Kind.NOTE, is_public=False)
+
+
+def reply_create(*, conversation: Conversation, author, text: str, is_public: bool | None = None) -> Message:
+    """A reply to the customer on the conversation's channel, delivered after commit."""
+    message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.MESSAGE, is_public=is_public)
+    _enqueue_delivery(message.id)
+    return message
+
+
+def _post(*, conversation, author, text: str, kind: str, is_public: bool | None) -> Message:
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError("The message is empty")
+    if len(text) > settings.MESSAGE_MAX_TEXT_CHARS:
+        raise ApplicationError("The message is too long", extra={"max_chars": settings.MESSAGE_MAX_TEXT_CHARS})
+    is_note = kind == Message.Kind.NOTE
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        now = timezone.now()
+        message = Message.objects.create(
+            conversation=locked,
+            customer_id=locked.customer_id,
+            channel_account_id=locked.channel_account_id,
+            direction=Message.Direction.OUT,
+            kind=kind,
+            author=author,
+            subject=_reply_subject(locked.subject) if not is_note else "",
+            text=text,
+            is_public=locked.is_public if is_public is None else is_public,
+            sent_at=now,
+            delivery_status=Message.Delivery.SENT if is_note else Message.Delivery.QUEUED,
+        )
+        locked.message_count += 1
+        locked.last_activity_at = max(now, locked.last_activity_at)
+        fields = ["message_count", "last_activity_at"]
+        if not is_note:
+            # The customer is answered: the wait ends and the first response is stamped once.
+            locked.first_response_at = locked.first_response_at or now
+            locked.waiting_since = None
+            locked.last_message_preview = re.sub(r"\s+", " ", text)[:PREVIEW_CHARS]
+            fields += ["first_response_at", "waiting_since", "last_message_preview"]
+        locked.save(update_fields=fields)
+        ConversationEvent.objects.create(
+            conversation=locked,
+            kind=NOTE_EVENT_KIND if is_note else ConversationEvent.Kind.REPLIED,
+            actor=author,
+            data={"message_id": message.id, "public": message.is_public},
+        )
+        publish_conversations_and_messages(conversations=[locked], messages=[message])
+    return message
+
+
+def _reply_subject(subject: str) -> str:
+    if not subject or subject.lower().startswith("re:"):
+        return subject
+    return f"Re: {subject}"[:255]
+
+
+def _enqueue_delivery(message_id: int) -> None:
+    from ..tasks import message_deliver  # the task module imports this one
+
+    message_deliver.delay_on_commit(message_id)
+
+
+# --- delivery -------------------------------------------------------------------------
+
+
+def message_deliver(*, message_id: int, final_attempt: bool = True) -> Message | None:
+    """Send a queued reply; it ends sent or failed, and the desk hears about it either way.
+
+    Raises TemporarySendError when the failure can heal and this is not the final attempt
+    (the task retries it). The row is locked with SKIP LOCKED while sending, so a retry
+    request racing a worker cannot send it twice; a task delivered twice (acks_late) finds
+    it no longer queued and does nothing.
+    """
+    temporary = None
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("channel_account", "conversation")
+            .filter(pk=message_id, direction=Message.Direction.OUT, kind=Message.Kind.MESSAGE)
+            .first()
+        )
+        if message is None or message.delivery_status != Message.Delivery.QUEUED:
+            return message
+        account = message.channel_account
+        try:
+            if not account.enabled:
+                raise PermanentSendError("the channel account is disabled")
+            external_id = sender_for(account.kind)(message=message, account=account)
+        except TemporarySendError as exc:
+            if final_attempt:
+                _mark_failed(message, f"gave up after retries: {exc}")
+            else:
+                message.delivery_error = f"temporary failure, will retry: {exc}"
+                temporary = exc
+        except PermanentSendError as exc:
+            _mark_failed(message, str(exc))
+        except Exception as exc:  # a bug must not leave the reply queued forever; it is logged
+            logger.exception("sending message %s failed unexpectedly", message.id)
+            _mark_failed(message, f"internal error: {exc.__class__.__name__}: {exc}")
+        else:
+            _mark_sent(message, external_id)
+        message.save(update_fields=["delivery_status", "delivery_error", "external_id", "metadata"])
+        publish_message_updated(message)
+    if temporary is not None:
+        raise temporary
+    return message
+
+
+def _mark_failed(message: Message, error: str) -> None:
+    message.delivery_status = Message.Delivery.FAILED
+    message.delivery_error = error[:2000]
+
+
+def _mark_sent(message: Message, external_id: str | None) -> None:
+    message.delivery_status = Message.Delivery.SENT
+    message.delivery_error = ""
+    message.metadata["sent_at"] = timezone.now().isoformat()
+    if not external_id:
+        return
+    external_id = str(external_id)[:255]
+    taken = Message.objects.filter(channel_account_id=message.channel_account_id, external_id=external_id)
+    if taken.exclude(pk=message.pk).exists():
+        # (account, external_id) is unique; an echo stored first already holds this id.
+        message.metadata["provider_id"] = external_id
+    else:
+        message.external_id = external_id
+
+
+def retry_countdown(*, retry_after: float | None, attempt: int) -> float:
+    """Seconds before the next attempt: what the provider asked for, else exponential with jitter."""
+    if retry_after is not None:
+        return min(max(retry_after, 1.0), RETRY_MAX_SECONDS)
+    return min(RETRY_BASE_SECONDS * 2**attempt, RETRY_MAX_SECONDS) * random.uniform(0.8, 1.2)
+
+
+def message_retry(*, message: Message, actor) -> Message:
+    """Queue a failed reply again (after the agent or an admin fixed the cause)."""
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().select_related("conversation").get(pk=message.pk)
+        if not (
+            locked.direction == Message.Direction.OUT
+            and locked.kind == Message.Kind.MESSAGE
+            and locked.delivery_status == Message.Delivery.FAILED
+        ):
+            raise ApplicationError(
+                "Only a failed reply can be retried", extra={"delivery_status": locked.delivery_status}, status_code=409
+            )
+        locked.delivery_status = Message.Delivery.QUEUED
+        locked.delivery_error = ""
+        locked.metadata.setdefault("retried_by", []).append({"user_id": actor.id, "at": timezone.now().isoformat()})
+        locked.save(update_fields=["delivery_status", "delivery_error", "metadata"])
+        publish_message_updated(locked)
+        _enqueue_delivery(locked.id)
+    return locked

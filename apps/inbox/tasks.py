@@ -1,0 +1,23 @@
+from celery import shared_task
+
+from apps.connectors.outbound import TemporarySendError
+
+from .services import replies
+
+DELIVERY_MAX_RETRIES = 6  # ~16 minutes of backoff at the default base
+
+
+@shared_task(bind=True, acks_late=True, max_retries=DELIVERY_MAX_RETRIES, ignore_result=True)
+def message_deliver(self, message_id: int):
+    """Thin shell over replies.message_deliver: retries what can heal, with backoff.
+
+    Idempotent (a message no longer queued is left alone), so acks_late is safe. Run
+    eagerly (embedded mode) there is no later: the first failure is final and shown,
+    and the agent can retry it.
+    """
+    final = self.request.is_eager or self.request.retries >= self.max_retries
+    try:
+        replies.message_deliver(message_id=message_id, final_attempt=final)
+    except TemporarySendError as exc:
+        countdown = replies.retry_countdown(retry_after=exc.retry_after, attempt=self.request.retries)
+        raise self.retry(exc=exc, countdown=countdown) from exc

@@ -1,0 +1,50 @@
+"""Small builders shared by the API tests: data goes in through the real ingest service."""
+import asyncio
+import itertools
+
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from rest_framework.test import APIClient
+
+from apps.inbox.models import Conversation
+from apps.inbox.services.ingest import messages_ingest
+
+_seq = itertools.count(1)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def conversations(inbound, account, n: int, **kwargs) -> list[Conversation]:
+    """n conversations of n new customers on `account`, oldest activity first."""
+    batch = [inbound(account, email=f"person{next(_seq)}@example.com", minutes=i, **kwargs) for i in range(n)]
+    ids = messages_ingest(messages=batch).message_ids
+    return list(Conversation.objects.filter(messages__id__in=ids).order_by("last_activity_at", "id"))
+
+
+def events_heard(groups: list[str], action, *, quiet_seconds: float = 0.5) -> list[dict]:
+    """Run `action` (sync) while listening on channel-layer groups; return the events heard.
+
+    Listening stops after `quiet_seconds` without a new event (a bound on waiting, not on speed).
+    """
+
+    async def listen():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        for group in groups:
+            await layer.group_add(group, channel)
+        await sync_to_async(action)()
+        heard = []
+        try:
+            while True:
+                heard.append((await asyncio.wait_for(layer.receive(channel), quiet_seconds))["event"])
+        except asyncio.TimeoutError:
+            pass
+        for group in groups:
+            await layer.group_discard(group, channel)
+        return heard
+
+    return async_to_sync(listen)()

@@ -1,0 +1,273 @@
+"""Agent replies through the real API-channel sender to a loopback HTTP server."""
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from apps.connectors.outbound import TemporarySendError
+from apps.inbox.models import Conversation, ConversationEvent, Message
+from apps.inbox.services.replies import message_deliver, reply_create, retry_countdown
+from config.celery import app as celery_app
+from tests.builders import client_for, conversations, events_heard
+
+SECRET = "out-secret-ñ-42"
+
+
+class Receiver:
+    """A loopback HTTP server standing for the customer's system: records requests, answers as told."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.answers: list[tuple[int, dict, bytes]] = []  # (status, headers, body), used in order
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status, headers, answer = (
+                    receiver.answers.pop(0) if receiver.answers else (200, {}, b'{"external_id": "ext-out-%d"}' % len(receiver.requests))
+                )
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/centralita/replies"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process even when REDIS_URL points the broker at a real Redis."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def api_conversation(make_account, inbound, receiver, db):
+    account = make_account(settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET})
+    (conversation,) = conversations(inbound, account, 1, thread_key="order-77", subject="Pedido 77")
+    return conversation
+
+
+def _reply(client, conversation, text="Hola Ana, ya está en camino", **extra):
+    return client.post(f"/api/conversations/{conversation.id}/messages/", {"text": text, **extra}, format="json")
+
+
+@pytest.mark.django_db
+def test_reply_is_delivered_signed_to_the_api_channel(
+    make_user, api_conversation, receiver, eager_celery, django_capture_on_commit_callbacks
+):
+    # given an agent and a conversation on an API channel with an outbound URL
+    agent = make_user()
+    # when the agent replies
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _reply(client_for(agent), api_conversation)
+    # then the API answers with the queued reply…
+    assert response.status_code == 201, response.content
+    assert (response.json()["delivery_status"], response.json()["kind"]) == ("queued", "message")
+    # …which the deliver task sent, signed, and recorded as sent with the provider's id
+    message = Message.objects.get(pk=response.json()["id"])
+    assert (message.delivery_status, message.external_id, message.delivery_error) == ("sent", "ext-out-1", "")
+    (request,) = receiver.requests
+    expected = "sha256=" + hmac.new(SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
+    assert request["headers"]["X-Centralita-Signature"] == expected
+    assert request["path"] == "/centralita/replies"
+    sent = json.loads(request["body"])
+    assert sent["text"] == "Hola Ana, ya está en camino"
+    assert (sent["conversation_id"], sent["thread_key"], sent["author"]) == (api_conversation.id, "order-77", agent.username)
+    assert sent["in_reply_to"] == api_conversation.messages.get(direction="in").external_id
+    assert sent["customer"]["identities"][0]["kind"] == "email"
+    assert sent["subject"] == "Re: Pedido 77"
+    # and the conversation shows the answer
+    conv = Conversation.objects.get(pk=api_conversation.pk)
+    assert conv.waiting_since is None and conv.first_response_at == message.sent_at
+    assert (conv.message_count, conv.last_message_preview) == (2, "Hola Ana, ya está en camino")
+    assert ConversationEvent.objects.filter(conversation=conv, kind="replied", actor=agent, data__message_id=message.id).exists()
+
+
+@pytest.mark.django_db
+def test_permanent_failure_is_shown_and_a_retry_delivers(
+    make_user, api_conversation, receiver, eager_celery, django_capture_on_commit_callbacks
+):
+    # given a receiving system that refuses the first reply
+    receiver.answers.append((422, {}, b'{"error": "unknown customer"}'))
+    agent = make_user()
+    client = client_for(agent)
+    # when the agent replies
+    with django_capture_on_commit_callbacks(execute=True):
+        message_id = _reply(client, api_conversation).json()["id"]
+    # then the thread shows the failure and why
+    shown = client.get(f"/api/conversations/{api_conversation.id}/messages/").json()["results"][-1]
+    assert shown["id"] == message_id
+    assert shown["delivery_status"] == "failed"
+    assert "HTTP 422" in shown["delivery_error"] and "unknown customer" in shown["delivery_error"]
+    # when the agent retries once the other side is fixed
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = client.post(f"/api/messages/{message_id}/retry/")
+    # then it is queued again and then sent
+    assert retried.status_code == 202, retried.content
+    assert retried.json()["delivery_status"] == "queued"
+    message = Message.objects.get(pk=message_id)
+    assert (message.delivery_status, message.delivery_error, message.external_id) == ("sent", "", "ext-out-2")
+    assert len(receiver.requests) == 2
+    # and a sent message cannot be retried
+    assert client.post(f"/api/messages/{message_id}/retry/").status_code == 409
+
+
+@pytest.mark.django_db
+def test_delivery_updates_are_published(make_user, api_conversation, receiver, eager_celery, django_capture_on_commit_callbacks):
+    # given a listener on the desk's all-seeing group
+    def reply():
+        with django_capture_on_commit_callbacks(execute=True):
+            _reply(client_for(make_user()), api_conversation)
+
+    # when a reply is made and delivered
+    heard = events_heard(["desk.all"], reply)
+    # then the desk hears it created (queued), the conversation updated, then the message sent
+    kinds = [(e["type"], e.get("message", {}).get("delivery_status")) for e in heard]
+    assert ("message.created", "queued") in kinds
+    assert ("conversation.updated", None) in kinds
+    assert kinds[-1] == ("message.updated", "sent")
+
+
+@pytest.mark.django_db
+def test_missing_outbound_url_fails_permanently(make_user, make_account, inbound, eager_celery, django_capture_on_commit_callbacks):
+    account = make_account(secrets={"outbound_secret": SECRET})
+    (conversation,) = conversations(inbound, account, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        message_id = _reply(client_for(make_user()), conversation).json()["id"]
+    message = Message.objects.get(pk=message_id)
+    assert message.delivery_status == "failed"
+    assert "outbound_url" in message.delivery_error
+
+
+@pytest.mark.django_db
+def test_channel_without_a_sender_fails_clearly(make_user, make_account, inbound, eager_celery, django_capture_on_commit_callbacks):
+    (conversation,) = conversations(inbound, make_account(kind="phone"), 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        message_id = _reply(client_for(make_user()), conversation).json()["id"]
+    message = Message.objects.get(pk=message_id)
+    assert (message.delivery_status, message.delivery_error) == ("failed", "channel 'phone' cannot send replies")
+
+
+@pytest.mark.django_db
+def test_temporary_failure_keeps_it_queued_and_asks_for_a_retry(make_user, api_conversation, receiver):
+    # given a reply and a receiver that is down for maintenance, asking for 7 s
+    message = reply_create(conversation=api_conversation, author=make_user(), text="¿Sigue ahí?")
+    receiver.answers.append((503, {"Retry-After": "7"}, b"maintenance"))
+    # when a non-final attempt runs
+    with pytest.raises(TemporarySendError) as caught:
+        message_deliver(message_id=message.id, final_attempt=False)
+    # then the message waits, saying why, and the task would retry in the asked 7 s
+    message.refresh_from_db()
+    assert message.delivery_status == "queued"
+    assert "HTTP 503" in message.delivery_error
+    assert caught.value.retry_after == 7
+    assert retry_countdown(retry_after=caught.value.retry_after, attempt=0) == 7
+    # and exponential backoff applies when the provider says nothing
+    assert 12 <= retry_countdown(retry_after=None, attempt=0) <= 18
+    assert 48 <= retry_countdown(retry_after=None, attempt=2) <= 72
+    # when the final attempt fails the same way, it is failed for good and shown
+    receiver.answers.append((502, {}, b""))
+    message_deliver(message_id=message.id, final_attempt=True)
+    message.refresh_from_db()
+    assert message.delivery_status == "failed"
+    assert message.delivery_error.startswith("gave up after retries: HTTP 502")
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_of_the_task_sends_nothing(make_user, api_conversation, receiver):
+    # given a reply already delivered (acks_late may run a task twice)
+    message = reply_create(conversation=api_conversation, author=make_user(), text="Hecho")
+    message_deliver(message_id=message.id)
+    # when the task runs again
+    message_deliver(message_id=message.id)
+    # then one request only
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db
+def test_timeouts_and_unreachable_hosts_are_temporary(make_user, make_account, inbound):
+    # given an outbound URL nobody listens on
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    account = make_account(settings={"outbound_url": f"http://127.0.0.1:{port}/"}, secrets={"outbound_secret": SECRET})
+    (conversation,) = conversations(inbound, account, 1)
+    message = reply_create(conversation=conversation, author=make_user(), text="Hola")
+    # then
+    with pytest.raises(TemporarySendError):
+        message_deliver(message_id=message.id, final_attempt=False)
+
+
+# --- the real worker -------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_retries_with_backoff_then_delivers(make_user, api_conversation, receiver):
+    # given a Celery worker on the test database and Redis, and a receiver that fails once (Retry-After: 1)
+    receiver.answers.append((503, {"Retry-After": "1"}, b"busy"))
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "--without-heartbeat",
+         "--without-gossip", "--without-mingle", "-Q", "celery", "-l", "WARNING"],
+        cwd=Path(settings.BASE_DIR), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        # when the agent replies (the task goes to Redis, the worker picks it up)
+        message = reply_create(conversation=api_conversation, author=make_user(), text="Hola desde el worker")
+        # then, within a generous bound, it is sent after one retry
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            message.refresh_from_db()
+            if message.delivery_status != "queued":
+                break
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        _, errors = worker.communicate(timeout=30)
+    assert message.delivery_status == "sent", errors.decode()[-2000:]
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0]["body"] == receiver.requests[1]["body"]
