@@ -1,0 +1,314 @@
+#!/usr/bin/env python
+"""Ingest throughput through the real worker: staged payloads -> Celery drain -> messages.
+
+    .venv/bin/python bench/ingest_throughput.py [-n 20000] [--workers 2]
+
+What it does (a figure, not a test; see bench/README.md for results):
+1. recreates and migrates its own database (centralita_bench on the local PostgreSQL);
+2. generates N API-channel payloads: new and repeat customers (email and/or phone),
+   replies by thread key and by references, some HTML, 5% re-deliveries (duplicates);
+3. stages them as InboundPayload rows in bulk, as the webhook view does one by one;
+4. starts a real `celery -A config worker -c 2 --pool prefork` on PostgreSQL + Redis,
+   enqueues one drain per worker process and waits until the staging table is empty;
+5. checks the result (one message per external id, no dead letters) and prints
+   messages/s, then rows/s of a plain in-process messages_ingest for comparison.
+
+--profile runs the drain in this process under cProfile instead of the worker.
+"""
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIRST = ["Ana", "Lucía", "Carmen", "Javier", "Pablo", "Marta", "John", "Emily", "Oliver", "Sophie", "Diego", "Laura"]
+LAST = ["García", "Martínez", "López", "Sánchez", "Pérez", "Smith", "Johnson", "Brown", "Taylor", "Ruiz", "Díaz"]
+TEXTS = [
+    "Hola, mi pedido {order} no ha llegado todavía. ¿Podéis revisarlo?",
+    "Buenos días, quiero cambiar la dirección de entrega del pedido {order}.",
+    "La factura del pedido {order} tiene un importe incorrecto, me habéis cobrado dos veces.",
+    "Hi, my order {order} arrived damaged. Can I get a replacement?",
+    "Hello, I was charged twice for order {order}. Please refund one of the payments.",
+    "Thanks for the quick answer! Everything is fine now with {order}.",
+    "¿Cuál es el horario de atención telefónica? Llevo media hora esperando.",
+    "Can you tell me when {order} will ship? The tracking page shows nothing.",
+]
+HTML = "<p>{text}</p><p>Un saludo,<br><b>{name}</b></p><img src=x onerror=alert(1)><script>steal()</script>"
+
+
+# --- payloads --------------------------------------------------------------------------------
+
+
+def generate_payloads(n: int, seed: int = 7) -> tuple[list[bytes], int]:
+    """N payloads (JSON bytes, one message each) and how many distinct external ids they hold."""
+    rng = random.Random(seed)
+    t0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    unique = n - n // 20  # 5% are re-deliveries of a payload already sent
+    people: list[dict] = []
+    payloads: list[bytes] = []
+    for i in range(unique):
+        if people and rng.random() < 0.6:
+            person = rng.choice(people)  # a repeat customer
+        else:
+            person = _new_person(rng, len(people))
+            people.append(person)
+        order = f"PO-{person['id']}-{rng.randint(1, 3)}"
+        text = rng.choice(TEXTS).format(order=order)
+        message = {
+            "external_id": f"bench-{i}",
+            "sent_at": (t0 + timedelta(milliseconds=50 * i)).isoformat(),
+            "sender": _sender(rng, person),
+            "subject": f"Pedido {order}",
+            "text": text,
+        }
+        threading = rng.random()
+        if threading < 0.3:
+            message["thread_key"] = order
+        elif threading < 0.45 and person["last"]:
+            message["references"] = [person["last"]]  # a reply to their previous message
+        if rng.random() < 0.1:
+            message["html"] = HTML.format(text=text, name=person["name"])
+        person["last"] = message["external_id"]
+        payloads.append(json.dumps(message).encode())
+    for _ in range(n - unique):
+        payloads.insert(rng.randrange(len(payloads) + 1), rng.choice(payloads))
+    return payloads, unique
+
+
+def _new_person(rng, index: int) -> dict:
+    name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    has_email, has_phone = rng.random() < 0.85, rng.random() < 0.45
+    return {
+        "id": index,
+        "name": name,
+        "email": f"{_ascii(name.split()[0])}.{index}@example.com" if has_email or not has_phone else None,
+        "phone": f"+3461{index:07d}" if has_phone else None,
+        "last": None,
+    }
+
+
+def _ascii(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
+def _sender(rng, person: dict) -> dict:
+    sender = {"name": person["name"]}
+    # Repeat customers use one or both of their addresses, like a web form vs. a phone call.
+    if person["email"] and (not person["phone"] or rng.random() < 0.7):
+        sender["email"] = person["email"]
+    if person["phone"] and ("email" not in sender or rng.random() < 0.5):
+        sender["phone"] = person["phone"]
+    return sender
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    import psycopg2
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def setup_django(database_url: str, redis_url: str) -> None:
+    os.environ.update(
+        DATABASE_URL=database_url, REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, LOG_LEVEL="WARNING"
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def stage(account, payloads: list[bytes]) -> float:
+    """Stage like the webhook view (InboundPayload rows), in bulk; return rows/s."""
+    from apps.connectors.models import InboundPayload
+
+    started = time.perf_counter()
+    InboundPayload.objects.bulk_create(
+        [InboundPayload(channel_account=account, kind="api", raw=raw, source="api") for raw in payloads],
+        batch_size=1000,
+    )
+    return len(payloads) / (time.perf_counter() - started)
+
+
+# --- the worker -------------------------------------------------------------------------------
+
+
+def start_worker(workers: int, log_path: Path) -> subprocess.Popen:
+    celery = Path(sys.executable).with_name("celery")
+    command = [str(celery), "-A", "config", "worker", "-c", str(workers), "--pool", "prefork",
+               "--loglevel", "WARNING", "-n", f"bench-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
+    log = open(log_path, "wb")
+    return subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+
+
+def wait_until_ready(app, worker: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            sys.exit(f"the worker exited with {worker.returncode}:\n{log_path.read_text()[-3000:]}")
+        if app.control.ping(timeout=0.5):
+            return
+    sys.exit(f"the worker did not answer within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+
+
+def drain_through_worker(total: int, workers: int) -> float:
+    """Enqueue one drain per worker process; return seconds until the staging table is empty."""
+    from apps.connectors.models import InboundPayload
+    from config.celery import app
+
+    app.control.purge()  # leftovers from an interrupted run would drain someone else's database
+    log_path = Path(tempfile.gettempdir()) / f"centralita-bench-worker-{os.getpid()}.log"
+    worker = start_worker(workers, log_path)
+    try:
+        wait_until_ready(app, worker, log_path)
+        started = time.perf_counter()
+        for _ in range(workers):
+            app.send_task("apps.connectors.tasks.inbound_drain")
+        left = total
+        while left:
+            time.sleep(0.25)
+            if worker.poll() is not None:
+                sys.exit(f"the worker exited with {worker.returncode}:\n{log_path.read_text()[-3000:]}")
+            left = InboundPayload.objects.count()
+            elapsed = time.perf_counter() - started
+            done = total - left
+            print(f"\r  drained {done:>7}/{total}  {done / elapsed:8.0f} payloads/s  {elapsed:6.1f} s", end="", flush=True)
+        print()
+        return time.perf_counter() - started
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        errors = [line for line in log_path.read_text().splitlines() if "ERROR" in line or "Traceback" in line]
+        if errors:
+            print(f"  worker log has {len(errors)} error lines, see {log_path}")
+
+
+def drain_in_process_profiled() -> float:
+    from apps.connectors.services import inbound_drain
+
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.runcall(inbound_drain)
+    elapsed = time.perf_counter() - started
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+    print(out.getvalue())
+    return elapsed
+
+
+# --- checks and the in-process comparison --------------------------------------------------------
+
+
+def check(account, unique: int) -> dict:
+    from apps.crm.models import Customer, Identity
+    from apps.inbox.models import Conversation, ConversationEvent, DeadLetter, Message
+
+    figures = {
+        "messages": Message.objects.filter(channel_account=account).count(),
+        "distinct external ids": Message.objects.filter(channel_account=account).values("external_id").distinct().count(),
+        "customers": Customer.objects.count(),
+        "identities": Identity.objects.count(),
+        "conversations": Conversation.objects.filter(channel_account=account).count(),
+        "created events": ConversationEvent.objects.filter(kind="created").count(),
+        "dead letters": DeadLetter.objects.count(),
+    }
+    problems = []
+    if figures["messages"] != unique or figures["distinct external ids"] != unique:
+        problems.append(f"expected {unique} messages, one per external id")
+    if figures["dead letters"]:
+        problems.append("payloads were dead-lettered")
+    if figures["created events"] != figures["conversations"]:
+        problems.append("a conversation has no 'created' event")
+    figures["problems"] = problems
+    return figures
+
+
+def ingest_in_process(n: int, batch_size: int) -> float:
+    """Plain messages_ingest on already-parsed messages (no staging, no worker): rows/s."""
+    from apps.connectors.api.parse import parse
+    from apps.connectors.models import ChannelAccount
+    from apps.inbox.services.ingest import messages_ingest
+
+    account = ChannelAccount.objects.create(kind="api", name="bench in-process")
+    payloads, _ = generate_payloads(n, seed=11)
+    messages = [m for raw in payloads for m in parse(raw, account_id=account.id)]
+    started = time.perf_counter()
+    for i in range(0, len(messages), batch_size):
+        messages_ingest(messages=messages[i : i + batch_size])
+    return len(messages) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=20_000, help="payloads to generate (default 20000)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (celery -c)")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/centralita_bench"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+                        help="broker; a Redis database of its own (it is purged)")
+    parser.add_argument("--in-process", type=int, default=10_000, help="messages for the in-process comparison (0: skip)")
+    parser.add_argument("--profile", action="store_true", help="drain in this process under cProfile instead of the worker")
+    args = parser.parse_args()
+    if not args.database_url.startswith("postgres"):
+        sys.exit("this bench measures PostgreSQL: --database-url must be postgres://…")
+
+    print(f"database {args.database_url} (recreated) · broker {args.redis_url}")
+    recreate_database(args.database_url)
+    setup_django(args.database_url, args.redis_url)
+    from django.conf import settings
+
+    from apps.connectors.models import ChannelAccount
+
+    payloads, unique = generate_payloads(args.n)
+    account = ChannelAccount.objects.create(kind="api", name="bench")
+    print(f"generated {len(payloads)} payloads ({unique} distinct, {len(payloads) - unique} duplicates)")
+    print(f"stage   {stage(account, payloads):8.0f} payloads/s (bulk InboundPayload insert)")
+
+    batch = settings.INBOUND_BATCH_SIZE
+    if args.profile:
+        seconds = drain_in_process_profiled()
+        how = "in-process drain under cProfile"
+    else:
+        seconds = drain_through_worker(len(payloads), args.workers)
+        how = f"celery worker, {args.workers} prefork processes"
+    figures = check(account, unique)
+    print(f"drain   {len(payloads) / seconds:8.0f} messages/s through parse + ingest + delete "
+          f"({len(payloads)} payloads in {seconds:.1f} s; {how}; batch {batch})")
+    print("        " + " · ".join(f"{k} {v}" for k, v in figures.items() if k != "problems"))
+    if args.in_process:
+        print(f"ingest  {ingest_in_process(args.in_process, batch):8.0f} rows/s plain messages_ingest in-process "
+              f"({args.in_process} messages, batches of {batch})")
+    if figures["problems"]:
+        sys.exit("WRONG: " + "; ".join(figures["problems"]))
+
+
+if __name__ == "__main__":
+    main()
