@@ -19,6 +19,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     if skipped:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write("\n")
         reporter.write_line(f"CI: {len(skipped)} test(s) skipped, and nothing may be skipped in CI:", red=True)
         for line in skipped:
             reporter.write_line(f"  {line}", red=True)
