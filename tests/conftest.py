@@ -34,6 +34,15 @@ def pytest_collection_modifyitems(config, items):
 _MISSING_SERVER = pytest.StashKey[str]()
 
 
+def pytest_configure(config):
+    # xdist workers share one Redis: each gets its own channel-layer and cache namespace,
+    # so one worker's live events or cache keys never reach another worker's test.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and settings.REDIS_URL:
+        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-{worker}"
+        settings.CACHES["default"]["KEY_PREFIX"] = worker
+
+
 def pytest_runtest_setup(item):
     if _MISSING_SERVER in item.stash:
         pytest.fail(f"CENTRALITA_REQUIRE_SERVICES=1 and this test {item.stash[_MISSING_SERVER]}", pytrace=False)
