@@ -78,10 +78,11 @@ class ChannelAccountListView(GenericAPIView):
     permission_classes = [IsDeskAdmin]
     serializer_class = ChannelAccountSerializer
     pagination_class = AccountPagination
+    queryset = ChannelAccount.objects.all()
 
     @extend_schema(summary="Channel accounts (admins)", responses=ChannelAccountSerializer(many=True))
     def get(self, request):
-        page = self.paginate_queryset(ChannelAccount.objects.all())
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ChannelAccountSerializer(page, many=True).data)
 
     @extend_schema(summary="Plug a channel in (admins)", request=ChannelAccountCreateSerializer, responses={201: ChannelAccountSerializer})

@@ -107,9 +107,12 @@ class CustomerListView(GenericAPIView):
         responses=CustomerSummarySerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.customer_search(user=request.user, q=request.query_params.get("q", ""))
-        page = self.paginate_queryset(qs.prefetch_related("identities"))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CustomerSummarySerializer(page, many=True).data)
+
+    def get_queryset(self):
+        qs = selectors.customer_search(user=self.request.user, q=self.request.query_params.get("q", ""))
+        return qs.prefetch_related("identities")
 
 
 class CustomerDetailView(APIView):
@@ -132,10 +135,13 @@ class CustomerTimelineView(GenericAPIView):
 
     @extend_schema(summary="Every message of the customer on every channel, newest first", responses=TimelineMessageSerializer(many=True))
     def get(self, request, customer_id: int):
-        customer, _ = selectors.customer_get(user=request.user, customer_id=customer_id)
-        qs = inbox_selectors.customer_timeline(user=request.user, customer_id=customer.id)
-        page = self.paginate_queryset(qs)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(TimelineMessageSerializer(page, many=True, context={"request": request}).data)
+
+
+    def get_queryset(self):
+        customer, _ = selectors.customer_get(user=self.request.user, customer_id=self.kwargs["customer_id"])
+        return inbox_selectors.customer_timeline(user=self.request.user, customer_id=customer.id)
 
 
 class CustomerMergeView(APIView):
@@ -167,12 +173,14 @@ class MergeSuggestionListView(GenericAPIView):
         responses=MergeSuggestionSerializer(many=True),
     )
     def get(self, request):
-        wanted = request.query_params.get("status") or MergeSuggestion.Status.OPEN
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MergeSuggestionSerializer(page, many=True).data)
+
+    def get_queryset(self):
+        wanted = self.request.query_params.get("status") or MergeSuggestion.Status.OPEN
         if wanted not in [*MergeSuggestion.Status.values, "all"]:
             raise ApplicationError("Unknown status", extra={"allowed": [*MergeSuggestion.Status.values, "all"]})
-        qs = selectors.merge_suggestion_list(user=request.user, status=None if wanted == "all" else wanted)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(MergeSuggestionSerializer(page, many=True).data)
+        return selectors.merge_suggestion_list(user=self.request.user, status=None if wanted == "all" else wanted)
 
 
 class MergeSuggestionDismissView(APIView):

@@ -137,9 +137,12 @@ class ConversationListView(GenericAPIView):
         responses=ConversationSerializer(many=True),
     )
     def get(self, request):
-        filters = selectors.ConversationFilters.from_query(request.query_params)
-        page = self.paginate_queryset(selectors.conversation_list(user=request.user, filters=filters))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    def get_queryset(self):
+        filters = selectors.ConversationFilters.from_query(self.request.query_params)
+        return selectors.conversation_list(user=self.request.user, filters=filters)
 
 
 class ConversationDetailView(APIView):
@@ -167,9 +170,12 @@ class ConversationMessagesView(GenericAPIView):
 
     @extend_schema(summary="The conversation's messages, oldest first", responses=MessageSerializer(many=True))
     def get(self, request, conversation_id: int):
-        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        page = self.paginate_queryset(selectors.message_list(conversation=conversation))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MessageSerializer(page, many=True, context={"request": request}).data)
+
+    def get_queryset(self):
+        conversation = selectors.conversation_get(user=self.request.user, conversation_id=self.kwargs["conversation_id"])
+        return selectors.message_list(conversation=conversation)
 
     @extend_schema(
         summary="Reply to the customer, or add an internal note",

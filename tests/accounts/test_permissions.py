@@ -130,6 +130,11 @@ def test_secrets_never_appear_in_any_response(make_user, team, inbound, settings
         client.get("/api/schema/"),
         client.get(f"/admin/connectors/channelaccount/{account.id}/change/"),
         client.get("/admin/connectors/channelaccount/"),
+        # the browsable API pages too
+        client.get("/api/channel-accounts/", HTTP_ACCEPT="text/html"),
+        client.get(f"/api/channel-accounts/{account.id}/", HTTP_ACCEPT="text/html"),
+        client.get("/api/conversations/", HTTP_ACCEPT="text/html"),
+        client.get(f"/api/conversations/{conv.id}/messages/", HTTP_ACCEPT="text/html"),
     ]
     # then the secret is nowhere, while the names of the keys set are shown
     for response in responses:
