@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 REQ_STAMP := $(VENV)/.requirements.stamp
 DEV_STAMP := $(VENV)/.requirements-dev.stamp
 
-.PHONY: run test install install-dev migrate seed simulate clean-demo help
+.PHONY: run test install install-dev migrate seed help
 
 help:
 	@echo "make run     start the desk with demo data and simulated traffic (http://$(HOST):$(PORT)/)"
@@ -47,7 +47,7 @@ seed: migrate
 # worker and beat: when one stops, or on Ctrl-C, it stops them all.
 run: migrate
 ifeq ($(DEMO),1)
-	$(PY) manage.py demo_seed
+	$(PY) manage.py demo_seed --base-url http://$(HOST):$(PORT)
 	$(PY) manage.py run_desk --host $(HOST) --port $(PORT)
 else
 	$(PY) manage.py run_desk --host $(HOST) --port $(PORT) --no-simulator
