@@ -250,9 +250,13 @@ def test_a_real_worker_retries_with_backoff_then_delivers(make_user, api_convers
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
+    # A queue of its own, so parallel test processes sharing this Redis never swap tasks.
+    queue = f"test-deliver-{os.getpid()}-{api_conversation.id}"
+    routes = celery_app.conf.task_routes
+    celery_app.conf.task_routes = {"apps.inbox.tasks.message_deliver": {"queue": queue}}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "--without-heartbeat",
-         "--without-gossip", "--without-mingle", "-Q", "celery", "-l", "WARNING"],
+         "--without-gossip", "--without-mingle", "-Q", queue, "-l", "WARNING"],
         cwd=Path(settings.BASE_DIR), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
@@ -266,6 +270,7 @@ def test_a_real_worker_retries_with_backoff_then_delivers(make_user, api_convers
                 break
             time.sleep(0.2)
     finally:
+        celery_app.conf.task_routes = routes
         worker.terminate()
         _, errors = worker.communicate(timeout=30)
     assert message.delivery_status == "sent", errors.decode()[-2000:]
