@@ -8,6 +8,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The simulator receives the demo API channel's replies here (as the outside system would).
+REPLY_PORT ?= 8001
 DEMO   ?= 1
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="tests/core -x"
 PYTEST_ARGS ?=
@@ -47,8 +49,8 @@ seed: migrate
 # worker and beat: when one stops, or on Ctrl-C, it stops them all.
 run: migrate
 ifeq ($(DEMO),1)
-	$(PY) manage.py demo_seed --base-url http://$(HOST):$(PORT)
-	$(PY) manage.py run_desk --host $(HOST) --port $(PORT)
+	$(PY) manage.py demo_seed --base-url http://$(HOST):$(PORT) --reply-url http://$(HOST):$(REPLY_PORT)/
+	$(PY) manage.py run_desk --host $(HOST) --port $(PORT) --reply-port $(REPLY_PORT)
 else
 	$(PY) manage.py run_desk --host $(HOST) --port $(PORT) --no-simulator
 endif

@@ -1,6 +1,8 @@
 import io
 import json
 import random
+import urllib.error
+import urllib.request
 from datetime import datetime, timezone
 
 import pytest
@@ -12,10 +14,13 @@ from apps.connectors.api.parse import parse
 from apps.connectors.models import ChannelAccount
 from apps.connectors.services import channel_account_rotate_token, inbound_drain
 from apps.core.management.commands import demo_seed
+from apps.connectors.api.send import signature
 from apps.core.management.commands._demo import TrafficGenerator
+from apps.core.management.commands.simulate_traffic import ReplyReceiver
 from apps.crm.models import Customer, Identity, MergeSuggestion
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest
+from apps.inbox.services.replies import message_deliver, reply_create
 
 MODELS = (User, ChannelAccount, Customer, Identity, MergeSuggestion, Conversation, Message, ConversationEvent)
 
@@ -28,9 +33,9 @@ def token_file(tmp_path, monkeypatch):
     return path
 
 
-def seed() -> str:
+def seed(**options) -> str:
     out = io.StringIO()
-    call_command("demo_seed", stdout=out)
+    call_command("demo_seed", stdout=out, **options)
     return out.getvalue()
 
 
@@ -126,3 +131,64 @@ def test_simulator_posts_to_the_inbound_endpoint(live_server, account):
     # then all three were accepted and ingested
     assert out.getvalue().count("simulator: 202") == 3
     assert Message.objects.filter(channel_account=account).count() == 3
+
+
+@pytest.fixture
+def receiver():
+    received = []
+    server = ReplyReceiver(host="127.0.0.1", port=0, secret="s3cret", on_reply=received.append).start()
+    server.received = received
+    yield server
+    server.stop()
+
+
+def post_reply(port: int, body: bytes, signed_with: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/", data=body, method="POST",
+        headers={"X-Centralita-Signature": "sha256=" + signature(signed_with, body)},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_simulator_accepts_only_signed_replies(receiver):
+    body = json.dumps({"message_id": 7, "conversation_id": 3, "text": "Hola"}).encode()
+    # when a reply arrives with the right signature, and one with a wrong one
+    good = post_reply(receiver.port, body, "s3cret")
+    bad = post_reply(receiver.port, body, "not-the-secret")
+    # then only the first is taken, and acknowledged with an id
+    assert good == (200, {"external_id": "sim-reply-7"})
+    assert bad[0] == 401
+    assert receiver.received == [{"message_id": 7, "conversation_id": 3, "text": "Hola"}]
+
+
+@pytest.mark.django_db
+def test_demo_api_replies_are_delivered_to_the_simulator(token_file):
+    # given the demo, and the simulator's receiver holding the secret demo_seed made
+    seed()
+    api = ChannelAccount.objects.get(kind="api")
+    secret = api.secrets["outbound_secret"]
+    assert json.loads(token_file.read_text())["outbound_secret"] == secret
+    received = []
+    receiver = ReplyReceiver(host="127.0.0.1", port=0, secret=secret, on_reply=received.append).start()
+    try:
+        # when the demo is seeded again for that receiver's port, and an agent's reply is delivered
+        seed(reply_url=f"http://127.0.0.1:{receiver.port}/")
+        conversation = Conversation.objects.filter(channel_account=api, status="open").first()
+        message = reply_create(conversation=conversation, author=User.objects.get(username="laura"), text="Lo miramos ya")
+        delivered = message_deliver(message_id=message.id)
+    finally:
+        receiver.stop()
+    # then the outside system got it, with the customer to answer, and acknowledged it
+    assert delivered.delivery_status == "sent", delivered.delivery_error
+    assert delivered.external_id == f"sim-reply-{message.id}"
+    [reply] = received
+    assert reply["author"] == "laura" and reply["thread_key"] == conversation.thread_key
+    # and the simulated customer's answer is a payload the API channel accepts, in the same thread
+    _, answer = TrafficGenerator(random.Random(1)).answer_to(reply, datetime.now(timezone.utc))
+    [parsed] = parse(json.dumps(answer).encode(), account_id=api.id)
+    assert messages_ingest(messages=[parsed]).ingested == 1
+    assert Message.objects.get(external_id=answer["external_id"]).conversation_id == conversation.id

@@ -6,6 +6,7 @@ seed) and API payload dicts (the simulator); the commands save or send them.
 """
 import hashlib
 import random
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -593,6 +594,14 @@ NUDGES = {
 }
 
 
+THANKS = {
+    "es": ["¡Gracias por la respuesta!", "Perfecto, muchas gracias.", "Vale, quedo a la espera.",
+           "Entendido. ¿Me avisáis cuando esté resuelto?"],
+    "en": ["Thanks for getting back to me!", "Perfect, thank you.", "OK, I'll wait to hear from you.",
+           "Understood. Will you let me know when it's sorted?"],
+}
+
+
 class TrafficGenerator:
     """API-channel payloads (the JSON schema of POST /api/inbound/<id>/): new customers,
     returning demo customers, and replies in threads it has started."""
@@ -634,11 +643,27 @@ class TrafficGenerator:
                                    for s in topic[lang])
         thread_key = f"order-{order}"
         self.threads.append({"thread_key": thread_key, "sender": sender, "lang": lang, "order": order, "subject": subject})
-        return f"{what} ({thread_key})", self._payload(now, sender, short, thread_key=thread_key, subject=subject,
-                                                        priority_hint=topic["priority"])
+        return f"{what} ({thread_key})", self._payload(now, sender, short, thread_key=thread_key, subject=subject)
 
-    def _payload(self, now: datetime, sender: dict, text: str, *, thread_key: str, subject: str, priority_hint=None) -> dict:
-        payload = {
+    def answer_to(self, reply: dict, now: datetime) -> tuple[str, dict] | None:
+        """The customer's answer to an agent's reply (the API channel's outbound JSON), or None."""
+        customer = reply.get("customer") or {}
+        fields = {"email": "email", "phone": "phone", "twitter": "twitter", "facebook": "facebook", "external": "external_id"}
+        sender = {"name": customer.get("display_name") or ""}
+        for identity in customer.get("identities") or []:
+            if identity.get("kind") in fields:
+                sender.setdefault(fields[identity["kind"]], identity["value"])
+        if len(sender) == 1 or not (reply.get("thread_key") or reply.get("in_reply_to")):
+            return None
+        spanish = re.search(r"[¿¡ñáéíóú]|\b(hola|gracias|pedido)\b", reply.get("text") or "", re.I)
+        text = self.rng.choice(THANKS["es" if spanish else "en"])
+        payload = self._payload(now, sender, text, thread_key=reply.get("thread_key") or "", subject="")
+        if reply.get("in_reply_to"):
+            payload["references"] = [reply["in_reply_to"]]
+        return f"{sender['name']} answered the reply in conversation {reply.get('conversation_id')}", payload
+
+    def _payload(self, now: datetime, sender: dict, text: str, *, thread_key: str, subject: str) -> dict:
+        return {
             "external_id": f"sim-{self.rng.getrandbits(64):016x}",
             "sent_at": now.isoformat(),
             "sender": dict(sender),
@@ -647,6 +672,3 @@ class TrafficGenerator:
             "thread_key": thread_key,
             "metadata": {"source": "simulate_traffic"},
         }
-        if priority_hint is not None:
-            payload["metadata"]["topic_priority"] = priority_hint
-        return payload

@@ -8,6 +8,7 @@ conversation is set through conversation_update, so the audit trail is complete.
 """
 import json
 import os
+import secrets
 from pathlib import Path
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Team, User
+from apps.connectors.account_services import channel_account_create, channel_account_update
 from apps.connectors.models import ChannelAccount
 from apps.connectors.services import channel_account_rotate_token
 from apps.crm.models import Customer, MergeSuggestion
@@ -42,12 +44,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="for the printed curl example")
+        parser.add_argument("--reply-url", default="http://127.0.0.1:8001/",
+                            help="where the API channel delivers agents' replies (simulate_traffic --listen-port)")
 
-    def handle(self, *args, quiet, base_url, **options):
+    def handle(self, *args, quiet, base_url, reply_url, **options):
         users = self._users()
         accounts = self._accounts()
-        api_account = accounts["api"]
-        token = self._api_token(api_account)
+        api_account = self._api_outbound(accounts["api"], reply_url)
+        token = self._api_credentials(api_account)
         stories, messages = self._history(accounts, users)
         if quiet:
             return
@@ -72,26 +76,38 @@ class Command(BaseCommand):
     def _accounts(self) -> dict[str, ChannelAccount]:
         accounts = {}
         for kind, name, team, account_settings in ACCOUNTS:
-            accounts[kind], _ = ChannelAccount.objects.get_or_create(
-                kind=kind, name=name,
-                defaults={"settings": account_settings, "team": Team.objects.get(name=team) if team else None},
-            )
+            account = ChannelAccount.objects.filter(kind=kind, name=name).first()
+            if account is None:
+                account = channel_account_create(
+                    kind=kind, name=name, settings=account_settings, team=Team.objects.get(name=team) if team else None
+                )
+            accounts[kind] = account
         return accounts
 
-    def _api_token(self, account: ChannelAccount) -> str:
-        """The token is stored hashed: keep the plain one in var/ for the simulator, rotate if lost."""
-        saved = demo_api_credentials()
-        if (
-            saved
-            and saved.get("account_id") == account.id
+    def _api_outbound(self, account: ChannelAccount, reply_url: str) -> ChannelAccount:
+        """Replies on the demo API channel go to the simulator, which plays the outside system."""
+        changes = {}
+        if account.settings.get("outbound_url") != reply_url:
+            changes["settings"] = {**account.settings, "outbound_url": reply_url}
+        if not account.secrets.get("outbound_secret"):
+            changes["secrets"] = {"outbound_secret": secrets.token_urlsafe(32)}
+        return channel_account_update(account=account, **changes) if changes else account
+
+    def _api_credentials(self, account: ChannelAccount) -> str:
+        """The inbound token is stored hashed: keep the plain one in var/ for the simulator, rotate if lost."""
+        saved = demo_api_credentials() or {}
+        token = saved.get("token", "")
+        if not (
+            saved.get("account_id") == account.id
             and account.inbound_token_hash
-            and ChannelAccount.hash_token(saved.get("token", "")) == account.inbound_token_hash
+            and ChannelAccount.hash_token(token) == account.inbound_token_hash
         ):
-            return saved["token"]
-        token = channel_account_rotate_token(account=account)
-        TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
-        TOKEN_FILE.write_text(json.dumps({"account_id": account.id, "token": token}))
-        os.chmod(TOKEN_FILE, 0o600)
+            token = channel_account_rotate_token(account=account)
+        credentials = {"account_id": account.id, "token": token, "outbound_secret": account.secrets["outbound_secret"]}
+        if credentials != saved:
+            TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+            TOKEN_FILE.write_text(json.dumps(credentials))
+            os.chmod(TOKEN_FILE, 0o600)
         return token
 
     # --- the history ---------------------------------------------------------------------------

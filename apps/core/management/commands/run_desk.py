@@ -14,7 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
-def desk_processes(*, python: str, host: str, port: int, simulator: bool, celery: bool, workers: int = 1) -> list[tuple[str, list[str]]]:
+def desk_processes(
+    *, python: str, host: str, port: int, simulator: bool, celery: bool, workers: int = 1, reply_port: int = 8001
+) -> list[tuple[str, list[str]]]:
     """(name, argv) of each process to run."""
     processes = [
         ("web", [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
@@ -27,7 +29,8 @@ def desk_processes(*, python: str, host: str, port: int, simulator: bool, celery
                       "--schedule", str(settings.BASE_DIR / "var" / "celerybeat-schedule")]),
         ]
     if simulator:
-        processes.append(("simulator", [python, "manage.py", "simulate_traffic", "--url", f"http://{host}:{port}"]))
+        processes.append(("simulator", [python, "manage.py", "simulate_traffic", "--url", f"http://{host}:{port}",
+                                        "--listen-host", host, "--listen-port", str(reply_port)]))
     return processes
 
 
@@ -38,10 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-simulator", action="store_true", help="no simulated inbound traffic")
+        parser.add_argument("--reply-port", type=int, default=8001,
+                            help="port the simulator receives the API channel's replies on (demo_seed --reply-url)")
         parser.add_argument("--workers", type=int, default=1,
                             help="uvicorn workers (more than 1 only with REDIS_URL: the embedded channel layer is per process)")
 
-    def handle(self, *args, host, port, no_simulator, workers, **options):
+    def handle(self, *args, host, port, no_simulator, reply_port, workers, **options):
         celery = bool(settings.REDIS_URL) and not settings.CELERY_TASK_ALWAYS_EAGER
         if workers > 1 and not settings.REDIS_URL:
             self.stderr.write("Embedded mode runs one web worker: live events stay inside one process.")
@@ -55,7 +60,8 @@ class Command(BaseCommand):
         # WhiteNoise warns about a missing STATIC_ROOT; the embedded desk serves from the finders.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         processes = desk_processes(
-            python=sys.executable, host=host, port=port, simulator=not no_simulator, celery=celery, workers=workers
+            python=sys.executable, host=host, port=port, simulator=not no_simulator, celery=celery, workers=workers,
+            reply_port=reply_port,
         )
         sys.exit(self._supervise(processes))
 

@@ -2,17 +2,25 @@
 
 POSTs realistic API-channel messages over HTTP to /api/inbound/<account>/ every few
 seconds, exactly as an outside system would: new customers, returning demo customers
-and replies in threads it started. The account and token come from the last demo_seed
-(var/demo-api.json) unless given.
+and follow-ups in threads it started. With --listen-port it is also the system the API
+channel delivers agents' replies to (the demo account's outbound_url): it checks their
+signature, acknowledges them, and now and then has the customer answer back.
+The account, token and signing secret come from the last demo_seed (var/demo-api.json)
+unless given.
 """
+import hmac
 import json
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import BaseCommand, CommandError
+
+from apps.connectors.api.send import signature
 
 from ._demo import TrafficGenerator
 from .demo_seed import demo_api_credentials
@@ -33,8 +41,56 @@ def post_payload(url: str, token: str, payload: dict, timeout: float = 10) -> tu
         return exc.code, exc.read().decode(errors="replace")
 
 
+class ReplyReceiver:
+    """The outside system's end of the API channel: receives agents' replies over HTTP.
+
+    `on_reply(payload)` is called for each correctly signed reply, in the server's thread.
+    """
+
+    def __init__(self, *, host: str, port: int, secret: str, on_reply):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                expected = "sha256=" + signature(secret, body)
+                if not hmac.compare_digest(self.headers.get("X-Centralita-Signature", ""), expected):
+                    return self._answer(401, {"error": "bad signature"})
+                try:
+                    reply = json.loads(body)
+                except ValueError:
+                    return self._answer(400, {"error": "not JSON"})
+                receiver.on_reply(reply)
+                self._answer(200, {"external_id": f"sim-reply-{reply.get('message_id')}"})
+
+            def _answer(self, status, data):
+                raw = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args):  # the simulator prints its own lines
+                pass
+
+        self.on_reply = on_reply
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "ReplyReceiver":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Command(BaseCommand):
-    help = "POST simulated API-channel messages to a running desk every few seconds."
+    help = "POST simulated API-channel messages to a running desk every few seconds (and receive its replies)."
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of the running desk")
@@ -44,38 +100,78 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, default=0, help="stop after this many (0 = run until stopped)")
         parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the server to answer")
         parser.add_argument("--seed", type=int, help="random seed, for a repeatable stream")
+        parser.add_argument("--listen-port", type=int, help="also receive the channel's replies on this port")
+        parser.add_argument("--listen-host", default="127.0.0.1")
 
-    def handle(self, *args, url, account, token, interval, count, wait, seed, **options):
+    def handle(self, *args, url, account, token, interval, count, wait, seed, listen_port, listen_host, **options):
+        saved = demo_api_credentials() or {}
         if account is None or token is None:
-            saved = demo_api_credentials()
             if not saved:
                 raise CommandError("No --account/--token given and no var/demo-api.json: run `manage.py demo_seed` first.")
             account = account if account is not None else saved["account_id"]
             token = token or saved["token"]
         base_url = url.rstrip("/")
-        endpoint = f"{base_url}/api/inbound/{account}/"
-        rng = random.Random(seed)
-        generator = TrafficGenerator(rng)
+        self.endpoint = f"{base_url}/api/inbound/{account}/"
+        self.token = token
+        self.rng = random.Random(seed)
+        self.generator = TrafficGenerator(self.rng)
+        self.lock = threading.Lock()  # the generator is shared with the reply receiver's thread
+        receiver = None
+        if listen_port is not None:
+            receiver = self._start_receiver(listen_host, listen_port, saved.get("outbound_secret"))
         try:
             self._wait_for_server(base_url, wait)
             sent = 0
             while not count or sent < count:
-                what, payload = generator.next_payload(datetime.now(timezone.utc))
-                try:
-                    status, body = post_payload(endpoint, token, payload)
-                except (urllib.error.URLError, OSError) as exc:
-                    self.stderr.write(f"simulator: server unreachable ({exc}); stopping")
+                with self.lock:
+                    what, payload = self.generator.next_payload(datetime.now(timezone.utc))
+                if not self._post(what, payload):
                     return
-                if status == 401:
-                    raise CommandError("simulator: the token was refused (rotated?). Run demo_seed again.")
-                line = f"simulator: {status} {what}"
-                self.stdout.write(line if status < 400 else f"{line}: {body[:200]}")
                 sent += 1
                 if not count or sent < count:
                     # Bursty like real traffic: sometimes two at once, sometimes a long pause.
-                    time.sleep(rng.expovariate(1 / interval) if interval > 0 else 0)
+                    time.sleep(self.rng.expovariate(1 / interval) if interval > 0 else 0)
         except KeyboardInterrupt:
             pass
+        finally:
+            if receiver:
+                receiver.stop()
+
+    def _post(self, what: str, payload: dict) -> bool:
+        try:
+            status, body = post_payload(self.endpoint, self.token, payload)
+        except (urllib.error.URLError, OSError) as exc:
+            self.stderr.write(f"simulator: server unreachable ({exc}); stopping")
+            return False
+        if status == 401:
+            raise CommandError("simulator: the token was refused (rotated?). Run demo_seed again.")
+        line = f"simulator: {status} {what}"
+        self.stdout.write(line if status < 400 else f"{line}: {body[:200]}")
+        return True
+
+    def _start_receiver(self, host: str, port: int, secret: str | None) -> ReplyReceiver | None:
+        if not secret:
+            self.stderr.write("simulator: no outbound_secret in var/demo-api.json; not receiving replies")
+            return None
+
+        def on_reply(reply: dict) -> None:
+            self.stdout.write(f"simulator: received {reply.get('author') or 'an agent'}'s reply in conversation "
+                              f"{reply.get('conversation_id')}")
+            with self.lock:
+                answer = self.generator.answer_to(reply, datetime.now(timezone.utc)) if self.rng.random() < 0.6 else None
+                delay = self.rng.uniform(4, 12)
+            if answer:  # the customer reads it and writes back a little later
+                timer = threading.Timer(delay, self._post, args=answer)
+                timer.daemon = True
+                timer.start()
+
+        try:
+            receiver = ReplyReceiver(host=host, port=port, secret=secret, on_reply=on_reply).start()
+        except OSError as exc:
+            self.stderr.write(f"simulator: cannot listen on {host}:{port} ({exc}); not receiving replies")
+            return None
+        self.stdout.write(f"simulator: receiving the API channel's replies on http://{host}:{receiver.port}/")
+        return receiver
 
     def _wait_for_server(self, base_url: str, wait: float) -> None:
         deadline = time.monotonic() + wait
