@@ -62,5 +62,5 @@ test: install-dev
 		export DATABASE_URL=postgres://postgres@127.0.0.1:5432/centralita; fi; \
 	if [ -z "$${REDIS_URL:-}" ] && $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 6379), 1)" 2>/dev/null; then \
 		export REDIS_URL=redis://127.0.0.1:6379/0; fi; \
-	echo "database: $${DATABASE_URL:-embedded SQLite} · redis: $${REDIS_URL:-none (embedded)}"; \
+	echo "database: $${DATABASE_URL:-embedded SQLite} · redis: $${REDIS_URL:-none (embedded)}" | sed -E 's#//[^@/]*@#//***@#g'; \
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
