@@ -364,4 +364,4 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(account, inbound):
     # then
     assert result.ingested == 45
     assert len(large_queries) == len(small_queries)
-    assert len(small_queries) <= 20
+    assert len(small_queries) <= 24  # a few per batch: savepoint, look-ups, one insert per table

@@ -10,12 +10,16 @@ batch, not per message):
    a resolved conversation reopens when the customer writes back;
 4. messages, attachments, audit events; then, on commit, live events.
 
-Concurrency: identities and keyed conversations are inserted with ON CONFLICT DO
-NOTHING and read back, so two workers converge on the same rows; a message that
-another worker stored first trips the unique (account, external_id) index and the
-whole batch is retried, which then sees it as a duplicate. Locks on existing
-conversations are taken in id order.
+Concurrency (PostgreSQL): a batch first takes a transaction-scoped advisory lock per
+(account, external_id), in one order, so a worker holding a redelivered copy of a
+message another worker is storing waits for that commit and then drops it as a
+duplicate. Identities and keyed conversations are inserted with ON CONFLICT DO
+NOTHING and read back, so two workers converge on the same rows. Customers about to
+get a new conversation and existing conversations are locked in id order. Should a
+writer that takes no advisory lock store a message first, the unique (account,
+external_id) index trips and the whole batch is retried, seeing it as a duplicate.
 """
+import hashlib
 import html as html_lib
 import logging
 import re
@@ -80,6 +84,7 @@ def _is_retryable(exc: Exception) -> bool:
 
 
 def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
+    _lock_external_ids(batch)
     fresh, duplicates = _drop_duplicates(batch)
     if not fresh:
         return IngestResult(duplicates=duplicates)
@@ -122,6 +127,24 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
         conversations=conversations, messages=messages, created_ids={c.id for c in created}
     )
     return IngestResult(message_ids=[m.id for m in messages], duplicates=duplicates)
+
+
+def _lock_external_ids(batch: list[InboundMessage]) -> None:
+    """Wait for any concurrent batch holding one of our messages (see the module docstring).
+
+    Sorted keys: two batches never wait on each other in a cycle. Released at commit or
+    rollback. SQLite has a single writer, so nothing to do there.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({_lock_key(m.account_id, m.external_id) for m in batch})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys])
+
+
+def _lock_key(account_id: int, external_id: str) -> int:
+    digest = hashlib.blake2b(f"message:{account_id}:{external_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _drop_duplicates(batch: list[InboundMessage]) -> tuple[list[InboundMessage], int]:
@@ -300,8 +323,10 @@ def _thread(fresh, accounts, sender_customer_ids):
         if missing:
             # About to open conversations for these customers: lock them (id order) so that a
             # concurrent worker does not open a second one, then look again once we hold them.
+            # NO KEY UPDATE: it must not block the foreign-key checks of rows pointing at them.
             customer_ids = {c for _, c in missing}
-            list(Customer.objects.select_for_update().filter(id__in=customer_ids).order_by("id").values_list("id"))
+            customers = Customer.objects.select_for_update(no_key=True).filter(id__in=customer_ids).order_by("id")
+            list(customers.values_list("id"))
             open_unkeyed.update(_open_unkeyed(missing))
 
     # Each message gets a slot: an existing conversation id or a new (unsaved) Conversation.
@@ -340,7 +365,7 @@ def _thread(fresh, accounts, sender_customer_ids):
     for placeholder_key, conversation_id in lost.items():
         messages_of[conversation_id].extend(messages_of.pop(placeholder_key))
     locked = {
-        c.id: c for c in Conversation.objects.select_for_update().filter(id__in=existing_ids).order_by("id")
+        c.id: c for c in Conversation.objects.select_for_update(no_key=True).filter(id__in=existing_ids).order_by("id")
     }
     reopened = []
     for conversation in locked.values():
