@@ -5,6 +5,7 @@ Celery tasks executed in-process. DATABASE_URL and REDIS_URL switch it to
 PostgreSQL, the Redis channel layer and real Celery workers.
 """
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -118,11 +119,14 @@ REDIS_URL = env("REDIS_URL", default="")
 EMBEDDED = not REDIS_URL
 
 if REDIS_URL:
+    _redis_db = urlsplit(REDIS_URL).path.strip("/") or "0"
     # The pub/sub layer holds group fan-out under load (see shared PERFORMANCE notes).
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Redis pub/sub ignores the database number: the prefix keeps deployments (and test
+            # runs) that share a Redis server on different databases from hearing each other.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", default=f"asgi-db{_redis_db}")},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

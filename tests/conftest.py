@@ -8,6 +8,7 @@ from django.conf import settings
 from apps.accounts.models import Role, Team, User
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.inbox.inbound import InboundMessage, SenderIdentity
+from tests.live_server import _desk_server_process, desk_server  # noqa: F401  (a real uvicorn for socket/browser tests)
 
 _ids = itertools.count(1)
 
@@ -39,7 +40,8 @@ def pytest_configure(config):
     # so one worker's live events or cache keys never reach another worker's test.
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker and settings.REDIS_URL:
-        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-{worker}"
+        layer = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+        layer["prefix"] = f"{layer.get('prefix', 'asgi')}-{worker}"  # keeps the per-Redis-db part
         settings.CACHES["default"]["KEY_PREFIX"] = worker
 
 
