@@ -118,6 +118,8 @@ def inbound_drain(*, batch_size: int | None = None, max_batches: int = 1000) -> 
 
     SKIP LOCKED lets several workers drain side by side; the staged rows are deleted in
     the same transaction as the messages are saved, so a crash loses or repeats nothing.
+    A batch is about `batch_size` messages: payloads holding many messages make it end
+    early, and the rows it did not reach are unlocked at commit for the next one.
     """
     batch_size = batch_size or settings.INBOUND_BATCH_SIZE
     total = ImportCounts()
@@ -128,21 +130,33 @@ def inbound_drain(*, batch_size: int | None = None, max_batches: int = 1000) -> 
                 break
             # Accounts once per batch, not joined per row: each one decrypts its secrets.
             accounts = ChannelAccount.objects.in_bulk({r.channel_account_id for r in rows})
-            total.add(_ingest_rows(rows, accounts))
-            InboundPayload.objects.filter(id__in=[r.id for r in rows]).delete()
+            counts, done = _ingest_rows(rows, accounts, max_messages=batch_size)
+            total.add(counts)
+            InboundPayload.objects.filter(id__in=[r.id for r in done]).delete()
     return total
 
 
-def _ingest_rows(rows: list[InboundPayload], accounts: dict[int, ChannelAccount]) -> ImportCounts:
+def _ingest_rows(
+    rows: list[InboundPayload], accounts: dict[int, ChannelAccount], *, max_messages: int
+) -> tuple[ImportCounts, list[InboundPayload]]:
+    """Parse rows in order until max_messages (at least one row); ingest; return counts and the rows done."""
     counts = ImportCounts()
     parsed: list[tuple[InboundPayload, list[InboundMessage]]] = []
+    done, n_messages = [], 0
     for row in rows:
         try:
-            parsed.append((row, parser_for(row.kind)(bytes(row.raw), account_id=row.channel_account_id)))
+            messages = parser_for(row.kind)(bytes(row.raw), account_id=row.channel_account_id)
         except (ParseError, ValueError) as exc:
             dead_letter_keep(kind=row.kind, raw=bytes(row.raw), error=str(exc), source=row.source, account=accounts[row.channel_account_id])
             counts.failed += 1
             counts.failures.append(str(exc))
+            done.append(row)
+            continue
+        if parsed and n_messages + len(messages) > max_messages:
+            break
+        parsed.append((row, messages))
+        done.append(row)
+        n_messages += len(messages)
     try:
         with transaction.atomic():
             result = messages_ingest(messages=[m for _, messages in parsed for m in messages])
@@ -153,7 +167,7 @@ def _ingest_rows(rows: list[InboundPayload], accounts: dict[int, ChannelAccount]
         logger.exception("batch ingest failed; retrying payload by payload")
         for row, messages in parsed:
             counts.add(_ingest_one(row.kind, bytes(row.raw), messages, source=row.source, account=accounts[row.channel_account_id]))
-    return counts
+    return counts, done
 
 
 def _ingest_one(kind, raw, messages, *, source, account) -> ImportCounts:
@@ -215,10 +229,10 @@ def payloads_import(
             if on_progress:
                 on_progress(failure)
             continue
+        if pending and pending_messages + len(messages) > batch_size:
+            flush()
         pending.append((name, raw, messages))
         pending_messages += len(messages)
-        if pending_messages >= batch_size:
-            flush()
     if pending:
         flush()
     return total

@@ -229,3 +229,17 @@ def test_the_drain_dead_letters_a_bad_staged_payload_and_ingests_the_rest(api_ac
     assert (bytes(dead.raw), dead.source) == (fixture("malformed.json"), "webhook")
     assert dead.error.startswith("not JSON")
     assert not InboundPayload.objects.exists()
+
+
+def test_the_drain_bounds_a_batch_by_messages_and_still_drains_a_payload_bigger_than_that(api_account):
+    # given: a payload of 5 messages, then two of 1, with batches of 2 messages
+    big = [{"external_id": f"big-{i}", "sender": {"email": f"p{i}@example.com"}, "text": "hola"} for i in range(5)]
+    payload_stage(account=api_account, kind="api", raw=json.dumps(big).encode())
+    payload_stage(account=api_account, kind="api", raw=fixture("web_form.json"))
+    payload_stage(account=api_account, kind="api", raw=fixture("jsonl_stream.json"))
+    # when
+    counts = inbound_drain(batch_size=2)
+    # then: everything went through once, nothing is left behind
+    assert (counts.ingested, counts.duplicates, counts.failed) == (8, 0, 0)
+    assert Message.objects.count() == 8
+    assert not InboundPayload.objects.exists()

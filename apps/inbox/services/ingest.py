@@ -44,6 +44,10 @@ from ..models import Attachment, Conversation, ConversationEvent, Message
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# Advisory locks live in PostgreSQL's shared lock table (max_locks_per_transaction ×
+# max_connections, 6,400 by default, for every session): a larger batch takes none and
+# relies on the unique index and a retry instead.
+MAX_LOCKED_MESSAGES = 2000
 PREVIEW_CHARS = 200
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 WAITING_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
@@ -135,7 +139,7 @@ def _lock_external_ids(batch: list[InboundMessage]) -> None:
     Sorted keys: two batches never wait on each other in a cycle. Released at commit or
     rollback. SQLite has a single writer, so nothing to do there.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not batch or len(batch) > MAX_LOCKED_MESSAGES:
         return
     keys = sorted({_lock_key(m.account_id, m.external_id) for m in batch})
     with connection.cursor() as cursor:
