@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -75,7 +76,7 @@ def _run_together(jobs: list[dict]) -> list[dict]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         # The children must write to this test database, not the one DATABASE_URL names.
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
     }
     code = "import django; django.setup(); from tests.inbox.test_ingest_concurrency import child_main; child_main()"
     children = [
