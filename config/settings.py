@@ -148,7 +148,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Safety net: webhooks nudge the drain on commit; this picks up anything left behind.
     "drain-inbound": {"task": "apps.connectors.tasks.inbound_drain", "schedule": 5.0},
+    # Fans out one IMAP poll per enabled email account (each backs off after failures).
+    "email-poll-all": {"task": "apps.connectors.email.tasks.email_poll_all", "schedule": 60.0},
 }
+# Task modules outside the apps' own tasks.py (autodiscovery only finds <app>/tasks.py).
+CELERY_IMPORTS = ["apps.connectors.email.tasks"]
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -24,6 +24,7 @@ class PermanentSendError(SendError):
 
 SENDERS: dict[str, str] = {
     "api": "apps.connectors.api.send.send",
+    "email": "apps.connectors.email.send.send",
 }
 
 

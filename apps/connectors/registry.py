@@ -7,9 +7,11 @@ from importlib import import_module
 
 PARSERS = {
     "api": "apps.connectors.api.parse.parse",
+    "email": "apps.connectors.email.parse.parse",
 }
 SPLITTERS = {
     "api": "apps.connectors.api.parse.split",
+    "email": "apps.connectors.email.parse.split",  # .eml files and mbox archives
 }
 
 

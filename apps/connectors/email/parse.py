@@ -1,0 +1,448 @@
+"""Email: raw RFC 5322 bytes -> InboundMessage (pure: no database, no network).
+
+- external_id: the Message-ID without <>; a mail without one gets "sha256:<hash of the bytes>",
+  so the same bytes imported twice still land once.
+- references: In-Reply-To ids, the desk's token from a plus address we are written to
+  (see tokens.py), the original of a bounce, then References newest first: ingest threads by
+  the first one it knows.
+- Auto-replies, bounces and list or bulk mail are kept with opens_conversation=False and
+  metadata["automated"] saying which and why (no SLA clock, no reopening, no mail loops).
+- HTML: sanitized, remote images blocked (metadata["remote_images"]); text comes from the
+  text/plain part, else from the HTML. metadata["quoted_start"] / ["html_quoted_start"] mark
+  where the quoted history starts, for display; the full text is kept.
+- Broken headers: raw 8-bit bytes are decoded with a fallback chain, an unreadable Date falls
+  back to the first Received: time, a From: with no usable address leaves senders empty
+  (ingest flags the message unknown_sender).
+"""
+import email
+import hashlib
+import mimetypes
+import re
+from datetime import datetime, timedelta, timezone
+from email import policy
+from email.header import decode_header, make_header
+from email.utils import parsedate_to_datetime
+
+from apps.crm.identities import InvalidIdentity, normalize_email
+from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
+
+from .content import clean_html_with_quote, decode_bytes, fix_8bit_header, html_to_text, quoted_start
+from .tokens import SUBJECT_TAG, reference_from_address
+
+POLICY = policy.default
+MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024  # per file; ingest's own ceiling is higher
+MAX_ATTACHMENTS_BYTES = 30 * 1024 * 1024  # per mail
+MAX_ATTACHMENTS = 50
+MAX_REFERENCES = 50
+MAX_LISTED_ADDRESSES = 50
+FUTURE_TOLERANCE = timedelta(days=1)
+MAIL_HEADERS = {"from", "to", "date", "subject", "message-id", "received", "mime-version", "content-type",
+                "return-path", "sender", "reply-to", "delivered-to"}
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponse")
+SYSTEM_SENDERS = {"mailer-daemon", "postmaster"}
+NAMES_BY_TYPE = {"message/rfc822": "message-{n}.eml", "message/delivery-status": "delivery-status-{n}.txt",
+                 "text/rfc822-headers": "original-headers-{n}.txt", "text/calendar": "invite-{n}.ics"}
+
+
+def parse(raw: bytes, *, account_id: int, received_at: datetime | None = None) -> list[InboundMessage]:
+    """One mail -> [InboundMessage]; ParseError when the bytes are not a mail at all."""
+    raw = _strip_mbox_from_line(raw)
+    if not raw.strip():
+        raise ParseError("empty mail")
+    try:
+        msg = email.message_from_bytes(raw, policy=POLICY)
+        if not MAIL_HEADERS & {k.lower() for k in msg.keys()}:
+            raise ParseError("not a mail: none of From, To, Date, Subject, Message-ID, Received or MIME headers")
+        return [_message(msg, raw, account_id, received_at)]
+    except ParseError:
+        raise
+    except Exception as exc:  # the stdlib parser has corners that raise on hostile input
+        raise ParseError(f"cannot read mail: {exc.__class__.__name__}: {exc}") from exc
+
+
+def split(name: str, raw: bytes):
+    """For imports: an mbox archive yields one payload per mail; anything else is one mail."""
+    if not raw.startswith(b"From "):
+        yield name, raw
+        return
+    mails, current, previous_blank = [], None, True
+    for line in raw.splitlines(keepends=True):
+        if line.startswith(b"From ") and previous_blank:
+            current = []
+            mails.append(current)
+        elif current is not None:
+            # mboxrd: ">From " lines in a body were escaped with one more ">".
+            current.append(line[1:] if re.match(rb">+From ", line) else line)
+        previous_blank = not line.strip()
+    for i, lines in enumerate(mails):
+        if lines and not lines[-1].strip():
+            lines = lines[:-1]  # the blank line that separates mails in the archive
+        yield f"{name}[{i}]", b"".join(lines)
+
+
+def _strip_mbox_from_line(raw: bytes) -> bytes:
+    if raw.startswith(b"From "):
+        return raw.split(b"\n", 1)[1] if b"\n" in raw else b""
+    return raw
+
+
+# --- the message -------------------------------------------------------------------------------
+
+
+def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> InboundMessage:
+    headers = _Headers(msg)
+    metadata: dict = {}
+
+    message_id = next(iter(_ids(headers.raw_all("Message-ID"), bare_ok=True)), None)
+    senders, sender_address = _senders(headers, metadata)
+    subject = re.sub(r"\s+", " ", headers.text("Subject")).strip()
+    sent_at = _sent_at(headers, received_at, metadata)
+
+    automated = _automated(msg, headers, sender_address)
+    bounce_refs = []
+    if automated:
+        metadata["automated"], metadata["automated_reason"] = automated
+        if automated[0] == "bounce":
+            metadata["bounce"], bounce_refs = _bounce_details(msg)
+
+    text, html, body_parts = _bodies(msg, metadata)
+    attachments = _attachments(msg, body_parts, metadata)
+
+    in_reply_to = _ids(headers.raw_all("In-Reply-To"))
+    references = _ids(headers.raw_all("References"))
+    token_refs = [r for address in _recipient_addresses(headers) if (r := reference_from_address(address))]
+    ordered = _unique([*in_reply_to, *token_refs, *bounce_refs, *reversed(references)])
+    ordered = [r for r in ordered if r != message_id][:MAX_REFERENCES]
+
+    tag = SUBJECT_TAG.search(subject)
+    if tag:
+        metadata["conversation_tag"] = int(tag.group(1))  # shown, not trusted (see tokens.py)
+    metadata["email"] = {
+        "message_id": message_id,
+        "from": headers.text("From")[:300],
+        "to": headers.address_list("To"),
+        "cc": headers.address_list("Cc"),
+        "reply_to": headers.address_list("Reply-To"),
+        "in_reply_to": in_reply_to,
+        "references": references[-MAX_REFERENCES:],
+    }
+    defects = sorted({type(d).__name__ for part in msg.walk() for d in part.defects})
+    if defects:
+        metadata["defects"] = defects[:10]
+
+    return InboundMessage(
+        account_id=account_id,
+        external_id=message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        senders=senders,
+        sent_at=sent_at,
+        text=text,
+        html=html,
+        subject=subject,
+        references=ordered,
+        opens_conversation=automated is None,
+        attachments=attachments,
+        metadata=metadata,
+    )
+
+
+class _Headers:
+    """Header values decoded by the modern API, after fixing raw 8-bit bytes ourselves."""
+
+    def __init__(self, msg):
+        self.msg = msg
+        self.charset = next((p.get_content_charset() for p in msg.walk() if p.get_content_charset()), None)
+
+    def raw_all(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [
+            re.sub(r"[\r\n\x00]", "", fix_8bit_header(value, self.charset))
+            for key, value in self.msg.raw_items()
+            if key.lower() == lowered
+        ]
+
+    def parsed(self, name: str, value: str):
+        try:
+            return POLICY.header_factory(name, value)
+        except Exception:  # hostile input can trip the header parser: treat the header as absent
+            return None
+
+    def text(self, name: str) -> str:
+        values = self.raw_all(name)
+        if not values:
+            return ""
+        header = self.parsed(name, values[0])
+        return str(header) if header is not None else values[0]
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        found = []
+        for value in self.raw_all(name):
+            header = self.parsed(name, value)
+            for address in getattr(header, "addresses", ()) or ():
+                found.append((_decode_words(address.display_name), address.addr_spec))
+        return found
+
+    def address_list(self, name: str) -> list[str]:
+        return [f"{n} <{a}>" if n else a for n, a in self.addresses(name)][:MAX_LISTED_ADDRESSES]
+
+
+def _decode_words(text: str) -> str:
+    """Encoded words that the parser leaves alone (inside quotes: non-standard but common)."""
+    if "=?" not in text:
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:
+        return text
+
+
+_ID_IN_BRACKETS = re.compile(r"<([^<>]+)>")
+_LOOSE_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _ids(values: list[str], *, bare_ok: bool = False) -> list[str]:
+    found = []
+    for value in values:
+        ids = _ID_IN_BRACKETS.findall(value) or [t for t in value.split() if "@" in t]
+        if not ids and bare_ok and value.strip() and " " not in value.strip():
+            ids = [value.strip()]
+        found += [normalize_message_id(i) for i in ids]
+    return _unique([i for i in found if i])
+
+
+def normalize_message_id(value: str) -> str:
+    """The form stored as external_id: no <>, no whitespace, hashed when over the column size."""
+    value = re.sub(r"\s+", "", value).strip("<>")
+    if len(value) > 255:
+        return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
+    return value
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+# --- people and time ------------------------------------------------------------------------------
+
+
+def _senders(headers: _Headers, metadata: dict) -> tuple[list[SenderIdentity], str]:
+    for name in ("From", "Reply-To", "Sender"):
+        for display_name, address in headers.addresses(name):
+            usable = _usable_address(address)
+            if usable:
+                if name != "From":
+                    metadata["sender_from_header"] = name  # From: was unusable
+                return [SenderIdentity(kind="email", value=usable, display_name=display_name[:200])], usable
+        if name == "From":
+            # "Ana <ana@example.com" and the like: the parser gives up, a plain search does not.
+            for candidate in _LOOSE_ADDRESS.findall(" ".join(headers.raw_all("From"))):
+                usable = _usable_address(candidate)
+                if usable:
+                    return [SenderIdentity(kind="email", value=usable)], usable
+    metadata["from_raw"] = " ".join(headers.raw_all("From"))[:300]
+    return [], ""
+
+
+def _usable_address(address: str) -> str:
+    try:
+        return normalize_email(address)
+    except InvalidIdentity:
+        return ""
+
+
+def _recipient_addresses(headers: _Headers) -> list[str]:
+    found = []
+    for name in RECIPIENT_HEADERS:
+        found += [a for _, a in headers.addresses(name)]
+        found += _LOOSE_ADDRESS.findall(" ".join(headers.raw_all(name)))
+    return _unique(found)
+
+
+def _sent_at(headers: _Headers, received_at: datetime | None, metadata: dict) -> datetime:
+    received = _first_received_time(headers) or received_at
+    values = headers.raw_all("Date")
+    sent = _date_value(values[0]) if values else None
+    if sent is None:
+        metadata["date_invalid"] = values[0][:100] if values else "missing"
+        return received or datetime.now(timezone.utc)
+    if received and sent > received + FUTURE_TOLERANCE:
+        metadata["date_invalid"] = f"in the future: {values[0][:100]}"
+        return received
+    return sent
+
+
+def _date_value(value: str) -> datetime | None:
+    value = value.strip()
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        try:
+            parsed = datetime.fromisoformat(value)  # seen from scripts: "2026-11-20 09:00:00"
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    if parsed.year < 1980:
+        return None
+    return parsed
+
+
+def _first_received_time(headers: _Headers) -> datetime | None:
+    """The topmost Received: is our own server's: its time is when the mail reached us."""
+    for value in headers.raw_all("Received"):
+        if ";" in value:
+            parsed = _date_value(value.rsplit(";", 1)[1])
+            if parsed:
+                return parsed
+    return None
+
+
+# --- loops: auto-replies, bounces, lists ---------------------------------------------------------------
+
+
+def _automated(msg, headers: _Headers, sender_address: str) -> tuple[str, str] | None:
+    """(kind, reason) for mail no person wrote, else None. Kinds: bounce, auto-reply, list, bulk."""
+    content_type = msg.get_content_type()
+    if content_type == "multipart/report" or content_type == "message/delivery-status":
+        report_type = msg.get_param("report-type") or ""
+        return "bounce", f"Content-Type: {content_type}; report-type={report_type}"
+    if sender_address.split("@")[0] in SYSTEM_SENDERS:
+        return "bounce", f"From: {sender_address}"
+    auto_submitted = headers.text("Auto-Submitted").strip().lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return "auto-reply", f"Auto-Submitted: {auto_submitted}"
+    for name in AUTO_REPLY_HEADERS:
+        if headers.raw_all(name):
+            return "auto-reply", f"{name}: {headers.text(name)[:100]}"
+    precedence = headers.text("Precedence").strip().lower()
+    if precedence in ("bulk", "junk", "list"):
+        return ("list" if precedence == "list" else "bulk"), f"Precedence: {precedence}"
+    if precedence == "auto_reply":
+        return "auto-reply", "Precedence: auto_reply"
+    if headers.raw_all("List-Id"):
+        return "list", f"List-Id: {headers.text('List-Id')[:100]}"
+    if headers.raw_all("List-Unsubscribe"):
+        return "bulk", "List-Unsubscribe"
+    if any(v.strip() == "<>" for v in headers.raw_all("Return-Path")):
+        return "auto-reply", "Return-Path: <> (null sender)"
+    return None
+
+
+def _bounce_details(msg) -> tuple[dict, list[str]]:
+    """What failed (RFC 3464 fields) and the Message-ID of the mail that bounced."""
+    details: dict = {}
+    original_ids: list[str] = []
+    for part in msg.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/delivery-status":
+            blocks = part.get_payload()
+            for block in blocks[1:] if isinstance(blocks, list) else []:
+                for field in ("Final-Recipient", "Action", "Status", "Diagnostic-Code"):
+                    if block.get(field) and field.lower() not in details:
+                        details[field.lower()] = str(block.get(field))[:300]
+        elif content_type in ("message/rfc822", "text/rfc822-headers"):
+            original = part.get_payload(0) if content_type == "message/rfc822" else _headers_part(part)
+            if original is not None:
+                original_ids += _ids([str(original.get("Message-ID", ""))])
+    return details, original_ids
+
+
+def _headers_part(part):
+    try:
+        return email.message_from_bytes(part.get_payload(decode=True) or b"", policy=POLICY)
+    except Exception:
+        return None
+
+
+# --- bodies and attachments --------------------------------------------------------------------------
+
+
+def _bodies(msg, metadata: dict) -> tuple[str, str, list]:
+    """(text, sanitized html, the parts they came from)."""
+    text_part = msg.get_body(preferencelist=("plain",))
+    html_part = msg.get_body(preferencelist=("html",))
+
+    html = ""
+    if html_part is not None:
+        html, html_quote, blocked = clean_html_with_quote(_part_text(html_part))
+        if html_quote is not None:
+            metadata["html_quoted_start"] = html_quote
+        if blocked:
+            metadata["remote_images_blocked"] = len(blocked)
+            metadata["remote_images"] = blocked[:20]
+    text = _part_text(text_part) if text_part is not None else html_to_text(html)
+    # NUL never belongs in mail text, and PostgreSQL refuses it in a text column.
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    quote = quoted_start(text)
+    if quote is not None:
+        metadata["quoted_start"] = quote
+    return text, html, [p for p in (text_part, html_part) if p is not None]
+
+
+def _part_text(part) -> str:
+    payload = part.get_payload(decode=True) or b""
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def _leaves(part):
+    if part.get_content_maintype() == "multipart":
+        for sub in part.iter_parts():
+            yield from _leaves(sub)
+    else:
+        yield part
+
+
+def _attachments(msg, body_parts: list, metadata: dict) -> list[InboundAttachment]:
+    """Every other leaf part (inline images too), within the size limits; what is dropped is noted."""
+    kept, total, dropped = [], 0, []
+    for n, part in enumerate(_leaves(msg), start=1):
+        if any(part is body for body in body_parts):
+            continue
+        content = _part_bytes(part)
+        filename = _filename(part, n)
+        if len(kept) >= MAX_ATTACHMENTS:
+            dropped.append(f"{filename}: over {MAX_ATTACHMENTS} attachments")
+        elif len(content) > MAX_ATTACHMENT_BYTES:
+            dropped.append(f"{filename}: {len(content)} bytes over the {MAX_ATTACHMENT_BYTES} byte limit")
+        elif total + len(content) > MAX_ATTACHMENTS_BYTES:
+            dropped.append(f"{filename}: over {MAX_ATTACHMENTS_BYTES} bytes of attachments per mail")
+        else:
+            total += len(content)
+            kept.append(
+                InboundAttachment(
+                    filename=filename,
+                    content_type=part.get_content_type(),
+                    content=content,
+                    content_id=str(part.get("Content-ID", "")).strip().strip("<>")[:255],
+                )
+            )
+    if dropped:
+        metadata["dropped_attachments"] = dropped[:20]
+    return kept
+
+
+def _part_bytes(part) -> bytes:
+    if part.get_content_maintype() == "message":
+        payload = part.get_payload()
+        if isinstance(payload, list):  # message/rfc822, message/delivery-status: parsed messages
+            return b"\n".join(p.as_bytes(policy=POLICY.clone(linesep="\r\n")) for p in payload)
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
+    return payload
+
+
+def _filename(part, n: int) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:
+        name = ""
+    name = _decode_words(fix_8bit_header(name))
+    name = re.sub(r"[\x00-\x1f\x7f/\\]+", "_", name).strip(" .")[:200]
+    if name:
+        return name
+    content_type = part.get_content_type()
+    if content_type in NAMES_BY_TYPE:
+        return NAMES_BY_TYPE[content_type].format(n=n)
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    return f"part-{n}{extension}"

@@ -1,0 +1,182 @@
+"""Email polling: new mail in the account's IMAP folder -> messages_ingest -> flag or move.
+
+Per chunk of mail, in ascending UID order:
+  1. fetch the exact bytes (BODY.PEEK: nothing changes on the server yet);
+  2. one transaction: parse, messages_ingest, dead letters for what cannot be parsed or stored,
+     and the cursor {uidvalidity, last_uid} moved past the chunk — all or nothing;
+  3. after the commit, flag or move the chunk on the server.
+A crash before 2 commits: the chunk is fetched again next time (and ingest dedupes anyway).
+A crash between 2 and 3: the mail is stored and the cursor is past it, so it is never fetched
+again; it only stays unflagged. A new UIDVALIDITY (the folder was rebuilt) resets the cursor:
+everything is fetched again and Message-ID dedupe (or the sha256 of the bytes) drops what is known.
+"""
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.connectors.services import (
+    channel_account_record_failure,
+    channel_account_record_success,
+    dead_letter_keep,
+)
+from apps.inbox.inbound import ParseError
+from apps.inbox.services.ingest import messages_ingest
+
+from .client import FetchedMail, Mailbox, MailServerError
+from .parse import parse
+
+logger = logging.getLogger(__name__)
+
+CHUNK_MAILS = 50
+CHUNK_BYTES = 20 * 1024 * 1024
+MAX_MAIL_BYTES = 40 * 1024 * 1024  # bigger mail is left in the box, its headers kept as a dead letter
+LOCK_SECONDS = 15 * 60  # one poll per account at a time; the lock outlives a hung worker by this much
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_MAX_SECONDS = 3600
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    marked: int = 0
+    uidvalidity_reset: bool = False
+    error: str = ""
+    fetched_uids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (f"fetched {self.fetched} · ingested {self.ingested} · duplicates {self.duplicates} · "
+                f"failed {self.failed} · marked {self.marked}")
+        return f"{text} · error: {self.error}" if self.error else text
+
+
+def backoff_seconds(failures: int) -> int:
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(failures - 1, 0), BACKOFF_MAX_SECONDS)
+
+
+def email_accounts_due(*, now: datetime | None = None) -> list[int]:
+    """Enabled email accounts whose last failure is older than their backoff."""
+    now = now or timezone.now()
+    rows = ChannelAccount.objects.filter(kind=ChannelKind.EMAIL, enabled=True).order_by("id")
+    due = []
+    # values_list: no secrets decrypted just to decide who is due.
+    for account_id, failures, last_error_at in rows.values_list("id", "consecutive_failures", "last_error_at"):
+        if failures and last_error_at and now < last_error_at + timedelta(seconds=backoff_seconds(failures)):
+            continue
+        due.append(account_id)
+    return due
+
+
+def email_account_poll(*, account_id: int) -> PollResult | None:
+    """Fetch, store and mark the account's new mail; None when disabled or already being polled."""
+    account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.EMAIL, enabled=True).first()
+    if account is None:
+        return None
+    lock = f"centralita:email-poll:{account_id}"
+    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+        return None
+    result = PollResult()
+    try:
+        _poll(account, result)
+    except MailServerError as exc:
+        # A slow, unreachable or refusing server: shown in the account's health, retried with backoff.
+        result.error = str(exc)
+        logger.warning("email poll of account %s failed: %s", account_id, exc)
+        channel_account_record_failure(account=account, error=result.error)
+        return result
+    except Exception as exc:
+        channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
+        raise
+    finally:
+        cache.delete(lock)
+    channel_account_record_success(account=account)
+    return result
+
+
+def _poll(account: ChannelAccount, result: PollResult) -> None:
+    with Mailbox(settings=account.settings, secrets=account.secrets) as box:
+        cursor = account.cursor or {}
+        last_uid = int(cursor.get("last_uid") or 0)
+        if cursor.get("uidvalidity") not in (None, box.uidvalidity):
+            logger.warning("account %s: UIDVALIDITY changed %s -> %s; fetching the folder again",
+                           account.id, cursor.get("uidvalidity"), box.uidvalidity)
+            last_uid = 0
+            result.uidvalidity_reset = True
+        for chunk in _chunks(box.uids_after(last_uid)):
+            oversized = [uid for uid, size in chunk if size > MAX_MAIL_BYTES]
+            fetched = box.fetch([uid for uid, size in chunk if size <= MAX_MAIL_BYTES])
+            result.fetched += len(fetched)
+            result.fetched_uids += [m.uid for m in fetched]
+            too_big = [(uid, size, box.headers(uid)) for uid, size in chunk if uid in oversized]
+            done = _store_chunk(account, box.uidvalidity, chunk[-1][0], fetched, too_big, result)
+            box.mark_processed(done)  # only now: the chunk and the cursor have committed
+            result.marked += len(done)
+
+
+def _chunks(pending: list[tuple[int, int]]):
+    chunk, size = [], 0
+    for uid, mail_size in pending:
+        if chunk and (len(chunk) >= CHUNK_MAILS or size + mail_size > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((uid, mail_size))
+        size += mail_size
+    if chunk:
+        yield chunk
+
+
+def _store_chunk(account, uidvalidity: int, last_uid: int, fetched: list[FetchedMail], too_big, result) -> list[int]:
+    """Ingest a chunk and move the cursor in one transaction; returns the UIDs to mark processed."""
+    with transaction.atomic():
+        locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        cursor = locked.cursor or {}
+        if cursor.get("uidvalidity") == uidvalidity and int(cursor.get("last_uid") or 0) >= last_uid:
+            return []  # a concurrent poll stored this chunk already
+        done, parsed = [], []
+        for mail in fetched:
+            try:
+                parsed.append((mail, parse(mail.raw, account_id=account.id)))
+            except ParseError as exc:
+                _dead_letter(account, mail.uid, mail.raw, str(exc), result)
+                done.append(mail.uid)
+        _ingest(account, parsed, result)
+        done += [mail.uid for mail, _ in parsed]
+        for uid, size, headers in too_big:
+            _dead_letter(account, uid, headers, f"mail of {size} bytes is over the {MAX_MAIL_BYTES} byte limit; "
+                         "only its headers are kept here and it stays in the mailbox", result)
+        locked.cursor = {**cursor, "uidvalidity": uidvalidity, "last_uid": last_uid}
+        locked.save(update_fields=["cursor"])
+    return sorted(done)
+
+
+def _ingest(account, parsed: list[tuple[FetchedMail, list]], result: PollResult) -> None:
+    if not parsed:
+        return
+    try:
+        with transaction.atomic():
+            stored = messages_ingest(messages=[m for _, messages in parsed for m in messages])
+        result.ingested += stored.ingested
+        result.duplicates += stored.duplicates
+        return
+    except Exception:
+        logger.exception("email batch of account %s failed; storing mail by mail", account.id)
+    for mail, messages in parsed:  # one bad mail must not hold back the others
+        try:
+            with transaction.atomic():
+                stored = messages_ingest(messages=messages)
+            result.ingested += stored.ingested
+            result.duplicates += stored.duplicates
+        except Exception as exc:
+            _dead_letter(account, mail.uid, mail.raw, f"ingest failed: {exc.__class__.__name__}: {exc}", result)
+
+
+def _dead_letter(account, uid: int, raw: bytes, error: str, result: PollResult) -> None:
+    dead_letter_keep(kind="email", raw=raw, error=f"IMAP UID {uid}: {error}", source="poll", account=account)
+    result.failed += 1
