@@ -188,7 +188,9 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="ES")
 INBOUND_MAX_PAYLOAD_BYTES = env.int("INBOUND_MAX_PAYLOAD_BYTES", default=1_000_000)
 INBOUND_BATCH_SIZE = env.int("INBOUND_BATCH_SIZE", default=500)
 MESSAGE_MAX_TEXT_CHARS = env.int("MESSAGE_MAX_TEXT_CHARS", default=100_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_PAYLOAD_BYTES + 64_000
+# Django itself refuses bodies past this (plain 400); below it the inbound views answer 413 and
+# keep the oversize payload as a dead letter, so this sits well above the inbound limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_PAYLOAD_BYTES * 4
 
 LOGGING = {
     "version": 1,

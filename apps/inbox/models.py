@@ -124,6 +124,7 @@ class ConversationEvent(models.Model):
         PRIORITY = "priority"
         CUSTOMER_MERGED = "customer_merged"
         REPLIED = "replied"
+        NOTE = "note"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

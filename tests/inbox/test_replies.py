@@ -19,6 +19,7 @@ from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.replies import message_deliver, reply_create, retry_countdown
 from config.celery import app as celery_app
 from tests.builders import client_for, conversations, events_heard
+from tests.celery_routing import tasks_routed_to
 
 SECRET = "out-secret-ñ-42"
 
@@ -252,8 +253,8 @@ def test_a_real_worker_retries_with_backoff_then_delivers(make_user, api_convers
     }
     # A queue of its own, so parallel test processes sharing this Redis never swap tasks.
     queue = f"test-deliver-{os.getpid()}-{api_conversation.id}"
-    routes = celery_app.conf.task_routes
-    celery_app.conf.task_routes = {"apps.inbox.tasks.message_deliver": {"queue": queue}}
+    routing = tasks_routed_to(queue, "apps.inbox.tasks.message_deliver")
+    routing.__enter__()
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "--without-heartbeat",
          "--without-gossip", "--without-mingle", "-Q", queue, "-l", "WARNING"],
@@ -270,7 +271,7 @@ def test_a_real_worker_retries_with_backoff_then_delivers(make_user, api_convers
                 break
             time.sleep(0.2)
     finally:
-        celery_app.conf.task_routes = routes
+        routing.__exit__(None, None, None)
         worker.terminate()
         _, errors = worker.communicate(timeout=30)
     assert message.delivery_status == "sent", errors.decode()[-2000:]

@@ -24,7 +24,6 @@ PREVIEW_CHARS = 200
 RETRY_BASE_SECONDS = 15
 RETRY_MAX_SECONDS = 3600
 # Not in ConversationEvent.Kind yet: a note is not a reply, reports must not count it as one.
-NOTE_EVENT_KIND = "note"
 
 
 def note_create(*, conversation: Conversation, author, text: str) -> Message:
@@ -74,7 +73,7 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None)
         locked.save(update_fields=fields)
         ConversationEvent.objects.create(
             conversation=locked,
-            kind=NOTE_EVENT_KIND if is_note else ConversationEvent.Kind.REPLIED,
+            kind=ConversationEvent.Kind.NOTE if is_note else ConversationEvent.Kind.REPLIED,
             actor=author,
             data={"message_id": message.id, "public": message.is_public},
         )

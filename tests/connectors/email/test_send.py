@@ -9,7 +9,6 @@ import ssl
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from email import policy
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.replies import reply_create
 
-from config.celery import app as celery_app
+from tests.celery_routing import tasks_routed_to
 
 from .conftest import DESK_ADDRESS, fixture_bytes
 from .servers import SmtpCapture, free_port
@@ -331,22 +330,6 @@ def test_a_real_worker_polls_the_mailbox_and_sends_the_reply(email_account, smtp
     assert reply.delivery_status == Message.Delivery.SENT, errors.decode()[-2000:]
     assert captured(smtp_server)["In-Reply-To"] == "<pedido-5512@example.com>"
     assert customer_box.flags() == {1: {"\\Seen"}}
-
-
-@contextmanager
-def tasks_routed_to(queue: str, *task_names: str):
-    """Route these tasks to `queue` in this process. Celery caches its router on first use, so it
-    is rebuilt: changing conf.task_routes alone is ignored once any task was sent."""
-    amqp, before = celery_app.amqp, celery_app.conf.task_routes
-    celery_app.conf.task_routes = {name: {"queue": queue} for name in task_names}
-    amqp._rtable = None  # the route table and the router are both built lazily, then cached
-    amqp.__dict__.pop("router", None)
-    try:
-        yield
-    finally:
-        celery_app.conf.task_routes = before
-        amqp._rtable = None
-        amqp.__dict__.pop("router", None)
 
 
 def wait_until(condition, seconds=60):
