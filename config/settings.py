@@ -148,6 +148,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Safety net: webhooks nudge the drain on commit; this picks up anything left behind.
     "drain-inbound": {"task": "apps.connectors.tasks.inbound_drain", "schedule": 5.0},
+    "replies-requeue-stale": {"task": "apps.inbox.tasks.replies_requeue_stale", "schedule": 300.0},
     # Fans out one IMAP poll per enabled email account (each backs off after failures).
     "email-poll-all": {"task": "apps.connectors.email.tasks.email_poll_all", "schedule": 60.0},
 }

@@ -96,6 +96,8 @@ class Message(models.Model):
             models.Index(fields=["customer", "-sent_at", "-id"], name="msg_customer_timeline"),
             models.Index(fields=["conversation", "sent_at", "id"], name="msg_conversation_thread"),
             models.Index(fields=["channel_account", "-sent_at"], name="msg_account_sent"),
+            # Small partial index: the beat sweep for replies whose delivery task was lost.
+            models.Index(fields=["created_at"], condition=models.Q(delivery_status="queued"), name="msg_queued"),
         ]
 
     def __str__(self):

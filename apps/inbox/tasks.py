@@ -21,3 +21,9 @@ def message_deliver(self, message_id: int):
     except TemporarySendError as exc:
         countdown = replies.retry_countdown(retry_after=exc.retry_after, attempt=self.request.retries)
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def replies_requeue_stale():
+    """Beat: replies whose delivery task was lost are queued again."""
+    return replies.replies_requeue_stale()

@@ -7,16 +7,18 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from apps.connectors.outbound import TemporarySendError
 from apps.inbox.models import Conversation, ConversationEvent, Message
-from apps.inbox.services.replies import message_deliver, reply_create, retry_countdown
+from apps.inbox.services.replies import message_deliver, replies_requeue_stale, reply_create, retry_countdown
 from config.celery import app as celery_app
 from tests.builders import client_for, conversations, events_heard
 from tests.celery_routing import tasks_routed_to
@@ -277,3 +279,27 @@ def test_a_real_worker_retries_with_backoff_then_delivers(make_user, api_convers
     assert message.delivery_status == "sent", errors.decode()[-2000:]
     assert len(receiver.requests) == 2
     assert receiver.requests[0]["body"] == receiver.requests[1]["body"]
+
+
+@pytest.mark.django_db
+def test_a_reply_whose_task_was_lost_is_requeued_by_the_sweep(
+    make_user, api_conversation, receiver, eager_celery, django_capture_on_commit_callbacks
+):
+    # given a reply saved two hours ago whose delivery task never ran (the broker was down at commit)
+    message = Message.objects.create(
+        conversation=api_conversation, customer_id=api_conversation.customer_id,
+        channel_account_id=api_conversation.channel_account_id, direction="out", kind="message",
+        author=make_user(), text="Perdón por la espera", sent_at=api_conversation.last_activity_at,
+        delivery_status="queued",
+    )
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    fresh = reply_create(conversation=api_conversation, author=make_user(), text="Recién escrita")
+    # when the beat sweep runs
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = replies_requeue_stale()
+    # then only the stale one was queued again, and it is delivered
+    assert requeued == 1
+    message.refresh_from_db()
+    assert message.delivery_status == "sent"
+    assert [json.loads(r["body"])["text"] for r in receiver.requests] == ["Perdón por la espera"]
+    assert Message.objects.get(pk=fresh.pk).delivery_status == "queued"

@@ -7,6 +7,7 @@ message becomes sent or failed — published to the desk each time.
 import logging
 import random
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +24,6 @@ logger = logging.getLogger(__name__)
 PREVIEW_CHARS = 200
 RETRY_BASE_SECONDS = 15
 RETRY_MAX_SECONDS = 3600
-# Not in ConversationEvent.Kind yet: a note is not a reply, reports must not count it as one.
 
 
 def note_create(*, conversation: Conversation, author, text: str) -> Message:
@@ -85,6 +85,22 @@ def _reply_subject(subject: str) -> str:
     if not subject or subject.lower().startswith("re:"):
         return subject
     return f"Re: {subject}"[:255]
+
+
+STALE_QUEUED_AFTER_SECONDS = 3600  # past every retry's backoff: nobody will deliver it any more
+
+
+def replies_requeue_stale() -> int:
+    """Re-enqueue replies still queued long after their task should have run (broker down at
+    commit time, a lost worker). Delivery is idempotent, so a late duplicate sends nothing."""
+    cutoff = timezone.now() - timedelta(seconds=STALE_QUEUED_AFTER_SECONDS)
+    stale = list(
+        Message.objects.filter(delivery_status=Message.Delivery.QUEUED, created_at__lt=cutoff)
+        .values_list("id", flat=True)[:1000]
+    )
+    for message_id in stale:
+        _enqueue_delivery(message_id)
+    return len(stale)
 
 
 def _enqueue_delivery(message_id: int) -> None:
