@@ -1,4 +1,10 @@
+import os
+import subprocess
+import sys
 from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection
 
 from config.celery import app as celery_app
 
@@ -17,3 +23,19 @@ def tasks_routed_to(queue: str, *task_names: str):
         celery_app.conf.task_routes = before
         amqp._rtable = None
         amqp.__dict__.pop("router", None)
+
+
+def start_test_worker(queue: str) -> subprocess.Popen:
+    """A real Celery worker on the test database and Redis, consuming only `queue`."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "--without-heartbeat",
+         "--without-gossip", "--without-mingle", "-Q", queue, "-l", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )

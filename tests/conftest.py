@@ -8,6 +8,7 @@ from django.conf import settings
 from apps.accounts.models import Role, Team, User
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.inbox.inbound import InboundMessage, SenderIdentity
+from config.celery import app as celery_app
 from tests.live_server import _desk_server_process, desk_server  # noqa: F401  (a real uvicorn for socket/browser tests)
 
 _ids = itertools.count(1)
@@ -48,6 +49,15 @@ def pytest_configure(config):
 def pytest_runtest_setup(item):
     if _MISSING_SERVER in item.stash:
         pytest.fail(f"CENTRALITA_REQUIRE_SERVICES=1 and this test {item.stash[_MISSING_SERVER]}", pytrace=False)
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process even when REDIS_URL points the broker at a real Redis."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_failures_are_dead_letters_named_in_the_output_and_exit_1(api_account):
     assert len(lines) == 3
     assert any(line.startswith(f"failed: {FIXTURES / 'partly_invalid.json'}[1]: message 0: external_id is required") for line in lines)
     assert any(f"{FIXTURES / 'malformed.json'}: not JSON" in line for line in lines)
-    assert all(f"(dead letter #" in line for line in lines)
+    assert all("(dead letter #" in line for line in lines)
     assert {int(line.rsplit("#", 1)[1].rstrip(")")) for line in lines} == set(dead)
     assert list(Message.objects.values_list("external_id", flat=True)) == ["ok-1"]
 

@@ -3,25 +3,19 @@ import hashlib
 import hmac
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from apps.connectors.outbound import TemporarySendError
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.replies import message_deliver, replies_requeue_stale, reply_create, retry_countdown
-from config.celery import app as celery_app
 from tests.builders import client_for, conversations, events_heard
-from tests.celery_routing import tasks_routed_to
+from tests.celery_routing import start_test_worker, tasks_routed_to
 
 SECRET = "out-secret-ñ-42"
 
@@ -66,15 +60,6 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
-
-
-@pytest.fixture
-def eager_celery():
-    """Run tasks in-process even when REDIS_URL points the broker at a real Redis."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 @pytest.fixture
@@ -246,22 +231,11 @@ def test_timeouts_and_unreachable_hosts_are_temporary(make_user, make_account, i
 def test_a_real_worker_retries_with_backoff_then_delivers(make_user, api_conversation, receiver):
     # given a Celery worker on the test database and Redis, and a receiver that fails once (Retry-After: 1)
     receiver.answers.append((503, {"Retry-After": "1"}, b"busy"))
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
     # A queue of its own, so parallel test processes sharing this Redis never swap tasks.
     queue = f"test-deliver-{os.getpid()}-{api_conversation.id}"
     routing = tasks_routed_to(queue, "apps.inbox.tasks.message_deliver")
     routing.__enter__()
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "--without-heartbeat",
-         "--without-gossip", "--without-mingle", "-Q", queue, "-l", "WARNING"],
-        cwd=Path(settings.BASE_DIR), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    worker = start_test_worker(queue)
     try:
         # when the agent replies (the task goes to Redis, the worker picks it up)
         message = reply_create(conversation=api_conversation, author=make_user(), text="Hola desde el worker")

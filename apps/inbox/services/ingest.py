@@ -30,7 +30,6 @@ import nh3
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.utils import timezone
 
 from apps.connectors.models import ChannelAccount
 from apps.core.errors import ApplicationError

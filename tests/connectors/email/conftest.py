@@ -7,7 +7,6 @@ import pytest
 from imap_tools import MailBoxStartTls
 
 from apps.connectors.models import ChannelKind
-from config.celery import app as celery_app
 
 from .servers import Dovecot, SmtpCapture
 
@@ -110,15 +109,6 @@ def smtp_server(dovecot):
 def smtp_settings(smtp_server, dovecot):
     return {"smtp_host": "127.0.0.1", "smtp_port": smtp_server.port, "smtp_security": "starttls",
             "tls_ca_file": str(dovecot.cert)}
-
-
-@pytest.fixture
-def eager_celery():
-    """Run tasks in-process even when REDIS_URL points the broker at a real Redis."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -6,15 +6,10 @@ customer mail -> IMAP -> poll -> conversation -> agent reply -> deliver task -> 
 import email
 import os
 import ssl
-import subprocess
-import sys
 import time
 from email import policy
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
 from apps.connectors.email import services, tasks
 from apps.connectors.email.send import reply_subject, send
@@ -24,7 +19,7 @@ from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.replies import reply_create
 
-from tests.celery_routing import tasks_routed_to
+from tests.celery_routing import start_test_worker, tasks_routed_to
 
 from .conftest import DESK_ADDRESS, fixture_bytes
 from .servers import SmtpCapture, free_port
@@ -302,20 +297,9 @@ def test_a_real_worker_polls_the_mailbox_and_sends_the_reply(email_account, smtp
         secrets={**email_account.secrets, "smtp_username": "smtp-user", "smtp_password": "smtp-clave"},
     )
     customer_box.deliver(FIRST_MAIL)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-    }
     queue = f"test-email-{os.getpid()}-{email_account.id}"
     with tasks_routed_to(queue, "apps.inbox.tasks.message_deliver"):
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "-Q", queue, "-l", "WARNING"],
-            cwd=Path(django_settings.BASE_DIR), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        worker = start_test_worker(queue)
         try:
             # when: the poll task runs on the worker, then the agent replies
             tasks.email_account_poll.apply_async((email_account.id,), queue=queue)
