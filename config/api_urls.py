@@ -5,6 +5,10 @@ from apps.accounts.api import MeView
 from apps.connectors import rest as channel_accounts
 from apps.crm import api as crm
 from apps.inbox import api as inbox
+from apps.routing.api import PriorityRuleViewSet
+
+priority_rules = PriorityRuleViewSet.as_view({"get": "list", "post": "create"})
+priority_rule = PriorityRuleViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
@@ -12,6 +16,7 @@ urlpatterns = [
     path("conversations/", inbox.ConversationListView.as_view(), name="api-conversations"),
     path("conversations/<int:conversation_id>/", inbox.ConversationDetailView.as_view(), name="api-conversation"),
     path("conversations/<int:conversation_id>/messages/", inbox.ConversationMessagesView.as_view(), name="api-conversation-messages"),
+    path("conversations/<int:conversation_id>/composer/", inbox.ConversationComposerView.as_view(), name="api-conversation-composer"),
     path("messages/<int:message_id>/retry/", inbox.MessageRetryView.as_view(), name="api-message-retry"),
     path("attachments/<int:attachment_id>/", inbox.AttachmentDownloadView.as_view(), name="api-attachment-download"),
     # customers
@@ -21,6 +26,9 @@ urlpatterns = [
     path("customers/<int:customer_id>/merge/", crm.CustomerMergeView.as_view(), name="api-customer-merge"),
     path("merge-suggestions/", crm.MergeSuggestionListView.as_view(), name="api-merge-suggestions"),
     path("merge-suggestions/<int:suggestion_id>/dismiss/", crm.MergeSuggestionDismissView.as_view(), name="api-merge-suggestion-dismiss"),
+    # routing
+    path("priority-rules/", priority_rules, name="api-priority-rules"),
+    path("priority-rules/<int:pk>/", priority_rule, name="api-priority-rule"),
     # channel accounts (admins)
     path("channel-accounts/", channel_accounts.ChannelAccountListView.as_view(), name="api-channel-accounts"),
     path("channel-accounts/<int:account_id>/", channel_accounts.ChannelAccountDetailView.as_view(), name="api-channel-account"),

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.crm",
     "apps.connectors",
+    "apps.connectors.webform",
     "apps.inbox",
     "apps.routing",
     "apps.sla",
@@ -151,9 +152,13 @@ CELERY_BEAT_SCHEDULE = {
     "replies-requeue-stale": {"task": "apps.inbox.tasks.replies_requeue_stale", "schedule": 300.0},
     # Fans out one IMAP poll per enabled email account (each backs off after failures).
     "email-poll-all": {"task": "apps.connectors.email.tasks.email_poll_all", "schedule": 60.0},
+    # Polling is Twitter's main path (webhooks need the top API tier); each account honours its 429 reset.
+    "twitter-poll-all": {"task": "apps.connectors.twitter.tasks.twitter_poll_all", "schedule": 60.0},
+    # Facebook pushes by webhook; this poll is the fallback that picks up missed events.
+    "facebook-poll-all": {"task": "apps.connectors.facebook.tasks.facebook_poll_all", "schedule": 300.0},
 }
 # Task modules outside the apps' own tasks.py (autodiscovery only finds <app>/tasks.py).
-CELERY_IMPORTS = ["apps.connectors.email.tasks"]
+CELERY_IMPORTS = ["apps.connectors.email.tasks", "apps.connectors.twitter.tasks", "apps.connectors.facebook.tasks"]
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -32,6 +32,8 @@ class ChannelAccount(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # A provider's rate limit (HTTP 429 reset time): no poll or send before this moment.
+    paused_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["kind", "name"]

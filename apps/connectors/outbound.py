@@ -25,6 +25,8 @@ class PermanentSendError(SendError):
 SENDERS: dict[str, str] = {
     "api": "apps.connectors.api.send.send",
     "email": "apps.connectors.email.send.send",
+    "twitter": "apps.connectors.twitter.send.send",
+    "facebook": "apps.connectors.facebook.send.send",
 }
 
 

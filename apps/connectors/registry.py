@@ -8,10 +8,20 @@ from importlib import import_module
 PARSERS = {
     "api": "apps.connectors.api.parse.parse",
     "email": "apps.connectors.email.parse.parse",
+    "twitter": "apps.connectors.twitter.parse.parse",
+    "facebook": "apps.connectors.facebook.parse.parse",
+    "twilio": "apps.connectors.phone.parse.parse_twilio",
+    "asterisk": "apps.connectors.phone.parse.parse_asterisk",
+    "webform": "apps.connectors.webform.parse.parse",
 }
 SPLITTERS = {
     "api": "apps.connectors.api.parse.split",
     "email": "apps.connectors.email.parse.split",  # .eml files and mbox archives
+    "twitter": "apps.connectors.twitter.parse.split",
+    "facebook": "apps.connectors.facebook.parse.split",
+    "twilio": "apps.connectors.phone.parse.split_twilio",
+    "asterisk": "apps.connectors.phone.parse.split_asterisk",  # one payload per CDR row
+    "webform": "apps.connectors.webform.parse.split",
 }
 
 

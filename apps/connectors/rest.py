@@ -29,7 +29,7 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
         model = ChannelAccount
         fields = [
             "id", "kind", "name", "team", "settings", "enabled", "created_at", "secret_keys", "has_inbound_token",
-            "last_success_at", "last_error", "last_error_at", "consecutive_failures", "is_healthy",
+            "last_success_at", "last_error", "last_error_at", "consecutive_failures", "paused_until", "is_healthy",
         ]
 
     def get_secret_keys(self, account) -> list[str]:

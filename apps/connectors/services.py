@@ -50,7 +50,7 @@ def channel_account_rotate_token(*, account: ChannelAccount) -> str:
 
 
 def channel_account_record_success(*, account: ChannelAccount) -> None:
-    ChannelAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now(), consecutive_failures=0)
+    ChannelAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now(), consecutive_failures=0, paused_until=None)
 
 
 def channel_account_record_failure(*, account: ChannelAccount, error: str) -> None:
@@ -59,6 +59,46 @@ def channel_account_record_failure(*, account: ChannelAccount, error: str) -> No
     ChannelAccount.objects.filter(pk=account.pk).update(
         last_error=error[:2000], last_error_at=timezone.now(), consecutive_failures=F("consecutive_failures") + 1
     )
+
+
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_MAX_SECONDS = 3600
+
+
+def backoff_seconds(failures: int) -> int:
+    """Wait after `failures` consecutive failures: 1 min, 2, 4, … capped at an hour."""
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(failures - 1, 0), BACKOFF_MAX_SECONDS)
+
+
+def channel_account_pause(*, account: ChannelAccount, until, error: str) -> None:
+    """The provider said when to come back (429 reset time): record it as a failure with that deadline."""
+    from django.db.models import F
+
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        paused_until=until,
+        last_error=error[:2000],
+        last_error_at=timezone.now(),
+        consecutive_failures=F("consecutive_failures") + 1,
+    )
+
+
+def channel_accounts_due(*, kind: str, now=None) -> list[int]:
+    """Enabled accounts of this kind that are neither paused (rate limit) nor backing off after failures."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    rows = ChannelAccount.objects.filter(kind=kind, enabled=True).order_by("id")
+    due = []
+    # values_list: no secrets decrypted just to decide who is due.
+    for account_id, failures, last_error_at, paused_until in rows.values_list(
+        "id", "consecutive_failures", "last_error_at", "paused_until"
+    ):
+        if paused_until and now < paused_until:
+            continue
+        if failures and last_error_at and now < last_error_at + timedelta(seconds=backoff_seconds(failures)):
+            continue
+        due.append(account_id)
+    return due
 
 
 # --- dead letters --------------------------------------------------------------------------

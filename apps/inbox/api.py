@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.api import TeamRefSerializer, UserRefSerializer
 from apps.accounts.models import Team, User
+from apps.connectors.composer import composer_rules
 from apps.core.keyset import KeysetPagination
 
 from . import selectors
@@ -194,6 +195,16 @@ class ConversationMessagesView(GenericAPIView):
         else:
             message = reply_create(conversation=conversation, author=request.user, text=text, is_public=public)
         return Response(MessageSerializer(message, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationComposerView(APIView):
+    @extend_schema(
+        summary="What the composer allows here: public/private, max length, the reply window",
+        responses={200: dict},
+    )
+    def get(self, request, conversation_id: int):
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        return Response(composer_rules(conversation).as_dict())
 
 
 class MessageRetryView(APIView):

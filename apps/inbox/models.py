@@ -7,6 +7,9 @@ class Conversation(models.Model):
         OPEN = "open", "Open"
         PENDING = "pending", "Pending"
         RESOLVED = "resolved", "Resolved"
+        SNOOZED = "snoozed", "Snoozed"
+        # Abusive or spam: out of every queue, no SLA clock, kept for the record.
+        SPAM = "spam", "Spam / abusive"
 
     class Priority(models.IntegerChoices):
         LOW = 0, "Low"
@@ -24,6 +27,7 @@ class Conversation(models.Model):
     # Channel thread identity: email root Message-ID, tweet conversation_id, Messenger PSID, caller…
     thread_key = models.CharField(max_length=255, null=True, blank=True)
     is_public = models.BooleanField(default=False)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     first_inbound_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)

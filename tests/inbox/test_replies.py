@@ -162,12 +162,29 @@ def test_missing_outbound_url_fails_permanently(make_user, make_account, inbound
 
 
 @pytest.mark.django_db
-def test_channel_without_a_sender_fails_clearly(make_user, make_account, inbound, eager_celery, django_capture_on_commit_callbacks):
+def test_channel_without_outbound_refuses_the_reply_up_front(make_user, make_account, inbound, eager_celery):
+    # given a phone conversation (a call log: nothing can be sent on it)
     (conversation,) = conversations(inbound, make_account(kind="phone"), 1)
-    with django_capture_on_commit_callbacks(execute=True):
-        message_id = _reply(client_for(make_user()), conversation).json()["id"]
+    # when an agent posts a reply, then it is refused with the reason and nothing is stored
+    response = _reply(client_for(make_user()), conversation)
+    assert response.status_code == 400
+    assert "call the customer back" in response.json()["message"]
+    assert not Message.objects.filter(conversation=conversation, direction="out").exists()
+
+
+def test_a_sender_missing_for_the_kind_fails_the_delivery_clearly(make_user, make_account, inbound, eager_celery, django_capture_on_commit_callbacks):
+    # given a kind the composer allows but no sender is registered for (a plugin half installed)
+    from apps.connectors import outbound
+
+    (conversation,) = conversations(inbound, make_account(kind="api"), 1)
+    saved = outbound.SENDERS.pop("api")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            message_id = _reply(client_for(make_user()), conversation).json()["id"]
+    finally:
+        outbound.SENDERS["api"] = saved
     message = Message.objects.get(pk=message_id)
-    assert (message.delivery_status, message.delivery_error) == ("failed", "channel 'phone' cannot send replies")
+    assert (message.delivery_status, message.delivery_error) == ("failed", "channel 'api' cannot send replies")
 
 
 @pytest.mark.django_db

@@ -22,8 +22,10 @@ from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
     channel_account_record_failure,
     channel_account_record_success,
+    channel_accounts_due,
     dead_letter_keep,
 )
+from apps.connectors.services import backoff_seconds  # noqa: F401  (re-exported: tests and callers use it here)
 from apps.inbox.inbound import ParseError
 from apps.inbox.services.ingest import messages_ingest
 
@@ -36,8 +38,6 @@ CHUNK_MAILS = 50
 CHUNK_BYTES = 20 * 1024 * 1024
 MAX_MAIL_BYTES = 40 * 1024 * 1024  # bigger mail is left in the box, its headers kept as a dead letter
 LOCK_SECONDS = 15 * 60  # one poll per account at a time; the lock outlives a hung worker by this much
-BACKOFF_BASE_SECONDS = 60
-BACKOFF_MAX_SECONDS = 3600
 
 
 @dataclass
@@ -57,21 +57,9 @@ class PollResult:
         return f"{text} · error: {self.error}" if self.error else text
 
 
-def backoff_seconds(failures: int) -> int:
-    return min(BACKOFF_BASE_SECONDS * 2 ** max(failures - 1, 0), BACKOFF_MAX_SECONDS)
-
-
 def email_accounts_due(*, now: datetime | None = None) -> list[int]:
     """Enabled email accounts whose last failure is older than their backoff."""
-    now = now or timezone.now()
-    rows = ChannelAccount.objects.filter(kind=ChannelKind.EMAIL, enabled=True).order_by("id")
-    due = []
-    # values_list: no secrets decrypted just to decide who is due.
-    for account_id, failures, last_error_at in rows.values_list("id", "consecutive_failures", "last_error_at"):
-        if failures and last_error_at and now < last_error_at + timedelta(seconds=backoff_seconds(failures)):
-            continue
-        due.append(account_id)
-    return due
+    return channel_accounts_due(kind=ChannelKind.EMAIL, now=now)
 
 
 def email_account_poll(*, account_id: int) -> PollResult | None:

@@ -45,8 +45,8 @@ def conversation_update(*, conversation: Conversation, actor: User | None, **cha
             )
         if not events:
             return locked
-        if locked.status == Conversation.Status.RESOLVED and "status" in fields:
-            # Nobody is waiting on a resolved conversation; a new inbound message restarts the clock.
+        if locked.status in (Conversation.Status.RESOLVED, Conversation.Status.SPAM) and "status" in fields:
+            # Nobody is waiting on a resolved (or spam) conversation; a new inbound message restarts the clock.
             locked.waiting_since = None
             fields.append("waiting_since")
         locked.save(update_fields=fields)

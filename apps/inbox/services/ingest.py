@@ -35,6 +35,7 @@ from apps.connectors.models import ChannelAccount
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity, normalize
 from apps.crm.models import Customer, Identity, MergeSuggestion
+from apps.routing.services import priority_resolver
 
 from ..events import publish_conversations_and_messages
 from ..inbound import InboundMessage
@@ -336,6 +337,7 @@ def _thread(fresh, accounts, sender_customer_ids):
     slots = []
     batch_ids = {}
     new_conversations: list[Conversation] = []
+    priority_of = priority_resolver()
     for m, customer_id in zip(fresh, sender_customer_ids):
         slot = None
         for ref in m.references:
@@ -347,7 +349,7 @@ def _thread(fresh, accounts, sender_customer_ids):
         if slot is None and not m.thread_key:
             slot = open_unkeyed.get((m.account_id, customer_id))
         if slot is None:
-            slot = _new_conversation(m, accounts[m.account_id], customer_id)
+            slot = _new_conversation(m, accounts[m.account_id], customer_id, priority_of)
             new_conversations.append(slot)
             if m.thread_key:
                 by_key[(m.account_id, m.thread_key)] = slot
@@ -436,14 +438,14 @@ def _save_conversations(conversations: list[Conversation]) -> None:
         )
 
 
-def _new_conversation(m: InboundMessage, account: ChannelAccount, customer_id: int) -> Conversation:
+def _new_conversation(m: InboundMessage, account: ChannelAccount, customer_id: int, priority_of) -> Conversation:
     return Conversation(
         customer_id=customer_id,
         channel_account_id=account.id,
         team_id=account.team_id,
         thread_key=m.thread_key or None,
         status=Conversation.Status.OPEN if m.opens_conversation else Conversation.Status.RESOLVED,
-        priority=m.priority if m.priority is not None else Conversation.Priority.NORMAL,
+        priority=m.priority if m.priority is not None else priority_of(channel_kind=account.kind, is_public=m.is_public),
         is_public=m.is_public,
         subject=m.subject[:255],
         last_activity_at=m.sent_at,
@@ -489,6 +491,8 @@ def _apply_messages(conversation: Conversation, messages: list[InboundMessage]) 
             continue
         conversation.first_inbound_at = min(filter(None, [conversation.first_inbound_at, m.sent_at]))
         conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, m.sent_at]))
+        if conversation.status == Conversation.Status.SPAM:
+            continue  # kept for the record; a spam conversation never re-enters the queue
         if m.opens_conversation:
             if conversation.status != Conversation.Status.OPEN:
                 conversation.status = Conversation.Status.OPEN

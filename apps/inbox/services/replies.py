@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.connectors.composer import reply_check
 from apps.connectors.outbound import PermanentSendError, TemporarySendError, sender_for
 from apps.core.errors import ApplicationError
 
@@ -32,7 +33,12 @@ def note_create(*, conversation: Conversation, author, text: str) -> Message:
 
 
 def reply_create(*, conversation: Conversation, author, text: str, is_public: bool | None = None) -> Message:
-    """A reply to the customer on the conversation's channel, delivered after commit."""
+    """A reply to the customer on the conversation's channel, delivered after commit.
+
+    The channel's composer rules (length, public/private, reply window) are enforced here,
+    so the API refuses what the composer would. is_public=None: the channel's default.
+    """
+    is_public = reply_check(conversation=conversation, text=(text or "").strip(), is_public=is_public)
     message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.MESSAGE, is_public=is_public)
     _enqueue_delivery(message.id)
     return message

@@ -1,0 +1,64 @@
+"""What the agent may send on a conversation's channel: visibility choices, length, reply window.
+
+Each channel that has limits registers a `rules(conversation) -> ComposerRules` here (Twitter:
+280 characters, public reply or DM; Messenger: the 24-hour window). The desk's composer shows
+them (GET /api/conversations/<id>/composer/) and reply_create enforces them, so an API client
+gets the same clear refusal as the browser.
+"""
+from dataclasses import asdict, dataclass, field
+from importlib import import_module
+
+from apps.core.errors import ApplicationError
+
+PUBLIC, PRIVATE = "public", "private"
+
+
+@dataclass
+class ComposerRules:
+    # Which of "public" / "private" the agent may pick; empty when the channel has one kind of reply.
+    visibilities: list[str] = field(default_factory=list)
+    default_visibility: str = PRIVATE
+    max_chars: int | None = None
+    can_reply: bool = True
+    # Shown above the composer, e.g. which Messenger window applies or why replying is closed.
+    notice: str = ""
+    # Channel specifics the sender needs (e.g. {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}).
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+RULES: dict[str, str] = {
+    "twitter": "apps.connectors.twitter.composer.rules",
+    "facebook": "apps.connectors.facebook.composer.rules",
+}
+
+
+def composer_rules(conversation) -> ComposerRules:
+    kind = conversation.channel_account.kind
+    if kind in RULES:
+        module_path, name = RULES[kind].rsplit(".", 1)
+        return getattr(import_module(module_path), name)(conversation)
+    if kind in ("phone", "webform"):
+        # No outbound channel of their own: the agent calls back, or answers by email.
+        return ComposerRules(can_reply=False, notice="This channel has no outbound messages: call the customer back or write from an email conversation.")
+    return ComposerRules()
+
+
+def reply_check(*, conversation, text: str, is_public: bool | None) -> bool:
+    """Refuse what the channel cannot send; returns the visibility to use (True = public)."""
+    rules = composer_rules(conversation)
+    if not rules.can_reply:
+        raise ApplicationError(rules.notice or "Replies cannot be sent on this channel", extra={"rules": rules.as_dict()})
+    if rules.max_chars is not None and len(text) > rules.max_chars:
+        raise ApplicationError(
+            f"The reply is {len(text)} characters; this channel allows {rules.max_chars}",
+            extra={"max_chars": rules.max_chars, "length": len(text)},
+        )
+    if is_public is None:
+        return rules.default_visibility == PUBLIC if rules.visibilities else conversation.is_public
+    wanted = PUBLIC if is_public else PRIVATE
+    if rules.visibilities and wanted not in rules.visibilities:
+        raise ApplicationError(f"A {wanted} reply is not possible here", extra={"visibilities": rules.visibilities})
+    return is_public

@@ -1,0 +1,1 @@
+"""Celery tasks of the facebook channel (beat schedule in config/settings.py)."""

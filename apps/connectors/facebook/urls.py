@@ -1,0 +1,3 @@
+"""Webhook / public URLs of the facebook channel (included from config/urls.py)."""
+
+urlpatterns = []

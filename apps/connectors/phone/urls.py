@@ -1,0 +1,3 @@
+"""Webhook / public URLs of the phone channel (included from config/urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""Celery tasks of the twitter channel (beat schedule in config/settings.py)."""
