@@ -80,12 +80,13 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class MessageSerializer(serializers.ModelSerializer):
     author = UserRefSerializer(allow_null=True)
     attachments = AttachmentSerializer(many=True)
+    details = serializers.DictField(read_only=True, help_text="Channel facts the desk shows: call, form, twitter, facebook")
 
     class Meta:
         model = Message
         fields = [
             "id", "direction", "kind", "author", "customer_id", "subject", "text", "html", "is_public", "sent_at",
-            "delivery_status", "delivery_error", "attachments",
+            "delivery_status", "delivery_error", "attachments", "details",
         ]
 
 

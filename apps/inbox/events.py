@@ -39,6 +39,7 @@ def message_data(message: Message) -> dict:
         "sent_at": message.sent_at.isoformat(),
         "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error,
+        "details": message.details,
     }
 
 

@@ -107,6 +107,14 @@ class Message(models.Model):
     def __str__(self):
         return f"{self.direction} {self.kind} #{self.pk}"
 
+    # metadata keys the desk shows (the rest is connector bookkeeping): a call's facts, a form's
+    # fields, the social network's ids and moderation state. Shapes: see README "Message details".
+    DETAIL_KEYS = ("call", "form", "twitter", "facebook")
+
+    @property
+    def details(self) -> dict:
+        return {key: self.metadata[key] for key in self.DETAIL_KEYS if key in (self.metadata or {})}
+
 
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")

@@ -229,7 +229,7 @@ def test_messages_are_oldest_first_with_constant_queries(make_user, make_account
     message = few_body["results"][0]
     assert set(message) == {
         "id", "direction", "kind", "author", "customer_id", "subject", "text", "html", "is_public", "sent_at",
-        "delivery_status", "delivery_error", "attachments",
+        "delivery_status", "delivery_error", "attachments", "details",
     }
     (attachment,) = message["attachments"]
     assert (attachment["filename"], attachment["size"], attachment["content_type"]) == ("a.txt", 4, "text/plain")
