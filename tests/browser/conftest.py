@@ -1,0 +1,101 @@
+"""Shared fixtures for the browser tests: Debian's chromium driven by Playwright (sync API).
+
+- `browser` (session): one headless chromium (/usr/bin/chromium; never `playwright install`).
+- `page`: a fresh context + page per test; when the test fails a full-page screenshot goes to
+  artifacts/browser/<test>.png (CI copies artifacts/ out).
+- `desk_url`: base URL of a real desk serving the test database. On PostgreSQL it is the
+  uvicorn subprocess of tests/live_server.py (`desk_server`: ASGI, websockets, as in
+  production); on the embedded SQLite defaults it is pytest-django's in-process `live_server`
+  (HTTP only, same in-memory DB), so the browser tests run in both modes.
+- `login(page, user, desk_url)`: puts a logged-in session cookie for `user` in the page's context.
+
+Every test in this directory is marked `browser` automatically.
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = os.environ.get("CENTRALITA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "artifacts" / "browser"
+# A bound on waiting on a loaded 2-core machine, not a speed check.
+TIMEOUT_MS = 30_000
+
+# Playwright's sync API keeps an event loop in this thread; Django's ORM would then refuse to
+# run ("async context"). The tests' ORM calls are synchronous and sequential, so this is safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the item so `page` knows whether the test failed.
+    report = yield
+    setattr(item, f"_report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "_report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        except Exception as exc:  # a crashed page must not hide the test's own failure
+            print(f"screenshot failed: {exc}")
+    context.close()
+
+
+@pytest.fixture
+def desk_url(request) -> str:
+    """Base URL (no trailing slash) of a live desk on the test database."""
+    if settings.IS_POSTGRES:
+        return request.getfixturevalue("desk_server")
+    return request.getfixturevalue("live_server").url
+
+
+def login(page, user, desk_url: str) -> None:
+    """Log `page`'s browser context in as `user` (a session stored in the test DB)."""
+    from tests.live_server import session_cookie
+
+    name, value = session_cookie(user).split("=", 1)
+    page.context.add_cookies([{"name": name, "value": value, "url": desk_url}])
