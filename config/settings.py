@@ -156,6 +156,8 @@ CELERY_BEAT_SCHEDULE = {
     "twitter-poll-all": {"task": "apps.connectors.twitter.tasks.twitter_poll_all", "schedule": 60.0},
     # Facebook pushes by webhook; this poll is the fallback that picks up missed events.
     "facebook-poll-all": {"task": "apps.connectors.facebook.tasks.facebook_poll_all", "schedule": 300.0},
+    # Snoozed conversations whose time came back to the queue (open).
+    "conversations-wake-snoozed": {"task": "apps.inbox.tasks.conversations_wake_snoozed", "schedule": 60.0},
 }
 # Task modules outside the apps' own tasks.py (autodiscovery only finds <app>/tasks.py).
 CELERY_IMPORTS = ["apps.connectors.email.tasks", "apps.connectors.twitter.tasks", "apps.connectors.facebook.tasks"]
@@ -191,12 +193,37 @@ SPECTACULAR_SETTINGS = {
 # Comma-separated Fernet keys, newest first (rotation). Derived from SECRET_KEY if unset.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="ES")
+# Phone channel (README "Phone calls: Twilio and Asterisk"). The public origin Twilio calls
+# (https://desk.example.com): webhook signatures are checked against it behind a proxy.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+# Master.csv times are the PBX's local time; UTC when cdr.conf has usegmtime=yes.
+ASTERISK_TIMEZONE = env("ASTERISK_TIMEZONE", default="") or TIME_ZONE
+ASTERISK_EXTENSION_MAX_DIGITS = env.int("ASTERISK_EXTENSION_MAX_DIGITS", default=5)
+# Manual call logs go to this phone account (id); unset: the first enabled phone account.
+PHONE_MANUAL_ACCOUNT_ID = env.int("PHONE_MANUAL_ACCOUNT_ID", default=None)
+# Social channels: addresses written in a message join a customer's identities, except these
+# (the brand's own domains, e.g. "tienda.example", which customers quote to each other).
+OWN_EMAIL_DOMAINS = env.list("OWN_EMAIL_DOMAINS", default=[])
 INBOUND_MAX_PAYLOAD_BYTES = env.int("INBOUND_MAX_PAYLOAD_BYTES", default=1_000_000)
 INBOUND_BATCH_SIZE = env.int("INBOUND_BATCH_SIZE", default=500)
 MESSAGE_MAX_TEXT_CHARS = env.int("MESSAGE_MAX_TEXT_CHARS", default=100_000)
 # Django itself refuses bodies past this (plain 400); below it the inbound views answer 413 and
 # keep the oversize payload as a dead letter, so this sits well above the inbound limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_PAYLOAD_BYTES * 4
+
+# --- the inbox (apps/inbox, apps/sla, apps/accounts presence) ---------------------------
+# First-response target in minutes per priority (3 urgent .. 0 low); "warning" from the ratio on.
+SLA_FIRST_RESPONSE_MINUTES = {3: 15, 2: 60, 1: 240, 0: 1440}
+SLA_WARNING_RATIO = 0.75
+# Live events kept for GET /api/events/?after= (resync after a dropped socket): the newest N.
+EVENT_LOG_SIZE = env.int("EVENT_LOG_SIZE", default=20_000)
+# A socket refreshes its presence entry every HEARTBEAT seconds; entries of a process that died
+# expire after TTL seconds, so a crashed server cannot keep an agent "online" for long.
+PRESENCE_HEARTBEAT_SECONDS = 30
+PRESENCE_TTL_SECONDS = 90
+# Files an agent attaches to a reply or note (multipart files[]).
+REPLY_ATTACHMENTS_MAX_FILES = 10
+REPLY_ATTACHMENT_MAX_BYTES = env.int("REPLY_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

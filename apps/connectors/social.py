@@ -1,19 +1,22 @@
 """Helpers shared by the social connectors (Twitter / X, Facebook)."""
 import re
 
+from django.conf import settings
+
 # Deliberately plain: an address someone typed in a tweet or a message, not RFC 5322 in full.
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])")
 
 
-def emails_in_text(text: str, *, ignore_domains=()) -> list[str]:
+def emails_in_text(text: str, *, ignore_domains=None) -> list[str]:
     """Email addresses written in a message, lower-cased, first occurrence order, at most 3.
 
     A connector adds them as extra SenderIdentity("email", ...) of an inbound message, so a
     customer who writes the same address on two networks (or by mail) becomes one customer.
-    ignore_domains: the brand's own domains — "write to soporte@tienda.example" must not
-    make every customer who quotes it one person.
+    ignore_domains: the brand's own domains (default settings.OWN_EMAIL_DOMAINS) — "write to
+    soporte@tienda.example" must not make every customer who quotes it one person.
     """
-    ignored = {d.lower().lstrip("@") for d in ignore_domains}
+    domains = settings.OWN_EMAIL_DOMAINS if ignore_domains is None else ignore_domains
+    ignored = {d.strip().lower().lstrip("@") for d in domains}
     found: list[str] = []
     for match in _EMAIL.finditer(text or ""):
         address = match.group(0).rstrip(".").lower()
