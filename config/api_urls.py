@@ -3,6 +3,8 @@ from django.urls import path
 
 from apps.accounts.api import MeView
 from apps.connectors import rest as channel_accounts
+from apps.connectors.phone import api as phone_calls
+from apps.connectors.facebook import api as facebook
 from apps.crm import api as crm
 from apps.inbox import api as inbox
 from apps.routing.api import PriorityRuleViewSet
@@ -18,12 +20,14 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/messages/", inbox.ConversationMessagesView.as_view(), name="api-conversation-messages"),
     path("conversations/<int:conversation_id>/composer/", inbox.ConversationComposerView.as_view(), name="api-conversation-composer"),
     path("messages/<int:message_id>/retry/", inbox.MessageRetryView.as_view(), name="api-message-retry"),
+    path("messages/<int:message_id>/hide/", facebook.CommentHideView.as_view(), name="api-message-hide"),
     path("attachments/<int:attachment_id>/", inbox.AttachmentDownloadView.as_view(), name="api-attachment-download"),
     # customers
     path("customers/", crm.CustomerListView.as_view(), name="api-customers"),
     path("customers/<int:customer_id>/", crm.CustomerDetailView.as_view(), name="api-customer"),
     path("customers/<int:customer_id>/timeline/", crm.CustomerTimelineView.as_view(), name="api-customer-timeline"),
     path("customers/<int:customer_id>/merge/", crm.CustomerMergeView.as_view(), name="api-customer-merge"),
+    path("customers/<int:customer_id>/calls/", phone_calls.CustomerCallLogView.as_view(), name="api-customer-calls"),
     path("merge-suggestions/", crm.MergeSuggestionListView.as_view(), name="api-merge-suggestions"),
     path("merge-suggestions/<int:suggestion_id>/dismiss/", crm.MergeSuggestionDismissView.as_view(), name="api-merge-suggestion-dismiss"),
     # routing

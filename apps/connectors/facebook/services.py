@@ -1,0 +1,229 @@
+"""Facebook Page: the polling fallback and comment moderation.
+
+Webhooks are the main path (views.py stages them). The poll picks up what a webhook missed
+(the desk was down, Facebook gave up retrying): recent Messenger conversations and the
+comments on recent posts, fetched with the Graph API since the cursor, parsed by the same
+parse() and stored by messages_ingest. Message ids are the same both ways, so overlap with
+webhooks is dropped as duplicates. The cursor ({"since": epoch seconds}) moves only in the
+transaction that stored what was fetched: a failed poll fetches the same window again.
+"""
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.connectors.services import (
+    channel_account_pause,
+    channel_account_record_failure,
+    channel_account_record_success,
+    channel_accounts_due,
+    dead_letter_keep,
+)
+from apps.core.errors import ApplicationError
+from apps.inbox.events import publish_message_updated
+from apps.inbox.inbound import ParseError
+from apps.inbox.models import ConversationEvent, Message
+from apps.inbox.services.ingest import messages_ingest
+
+from .client import FacebookError, graph_for
+from .parse import parse
+
+logger = logging.getLogger(__name__)
+
+LOCK_SECONDS = 10 * 60
+OVERLAP_SECONDS = 120  # the next poll looks back this far: Graph's clock and ours differ a little
+INITIAL_LOOKBACK_HOURS = 24
+MAX_CONVERSATIONS = 100  # per poll; each one brings its latest messages
+MESSAGES_PER_CONVERSATION = 25
+POSTS_PER_POLL = 25
+COMMENTS_PER_POST = 100
+
+CONVERSATION_FIELDS = (
+    f"id,updated_time,messages.limit({MESSAGES_PER_CONVERSATION})"
+    "{id,message,from,to,created_time,attachments}"
+)
+FEED_FIELDS = (
+    f"id,updated_time,permalink_url,comments.filter(stream).order(reverse_chronological).limit({COMMENTS_PER_POST})"
+    "{id,message,from,created_time,parent{id},permalink_url,attachment,is_hidden}"
+)
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    error: str = ""
+
+    def summary(self) -> str:
+        text = f"fetched {self.fetched} · ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
+        return f"{text} · error: {self.error}" if self.error else text
+
+
+def facebook_accounts_due(*, now: datetime | None = None) -> list[int]:
+    return channel_accounts_due(kind=ChannelKind.FACEBOOK, now=now)
+
+
+def facebook_account_poll(*, account_id: int) -> PollResult | None:
+    """Fetch and store what the Page received since the cursor; None when disabled or already polling."""
+    account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.FACEBOOK, enabled=True).first()
+    if account is None:
+        return None
+    lock = f"centralita:facebook-poll:{account_id}"
+    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+        return None
+    result = PollResult()
+    try:
+        started = timezone.now()
+        payloads = _fetch(account, _since(account))
+        _store(account, payloads, started, result)
+    except FacebookError as exc:
+        result.error = str(exc)
+        account_unhealthy(account, exc)
+        return result
+    except Exception as exc:
+        channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
+        raise
+    finally:
+        cache.delete(lock)
+    channel_account_record_success(account=account)
+    return result
+
+
+def account_unhealthy(account: ChannelAccount, exc: FacebookError) -> None:
+    """Show a Graph API failure in the account's health; the due list then waits before the next poll."""
+    logger.warning("facebook account %s: %s", account.id, exc)
+    if exc.kind == "rate_limit":
+        channel_account_pause(account=account, until=timezone.now() + timedelta(seconds=exc.retry_after or 0), error=str(exc))
+    else:  # expired token, 5xx, network: recorded, retried with the usual backoff
+        channel_account_record_failure(account=account, error=str(exc))
+
+
+def _since(account: ChannelAccount) -> int:
+    since = (account.cursor or {}).get("since")
+    if isinstance(since, (int, float)):
+        return int(since)
+    return int((timezone.now() - timedelta(hours=INITIAL_LOOKBACK_HOURS)).timestamp())
+
+
+def _page_id(account: ChannelAccount) -> str:
+    page_id = str((account.settings or {}).get("page_id") or "").strip()
+    if not page_id:
+        raise FacebookError("this Facebook account has no page_id (settings)", kind="permanent")
+    return page_id
+
+
+def _fetch(account: ChannelAccount, since: int) -> list[tuple[str, bytes]]:
+    """Graph API answers, each wrapped in the envelope parse() reads (the page id says who is "us")."""
+    graph, page_id = graph_for(account), _page_id(account)
+    payloads = []
+
+    def keep(edge: str, items: list):
+        envelope = {"source": "graph", "edge": edge, "page_id": page_id, "response": {"data": items}}
+        payloads.append((f"poll:{edge}", json.dumps(envelope).encode()))
+
+    # Newest conversations first: stop at the first one not updated since the cursor.
+    conversations = []
+    for conversation in graph.all_connections(page_id, "conversations", fields=CONVERSATION_FIELDS, platform="messenger", limit=25):
+        if _epoch(conversation.get("updated_time")) < since or len(conversations) >= MAX_CONVERSATIONS:
+            break
+        conversation["messages"] = {"data": [m for m in (conversation.get("messages") or {}).get("data", [])
+                                             if _epoch(m.get("created_time")) >= since]}
+        conversations.append(conversation)
+    if conversations:
+        keep("conversations", conversations)
+
+    # A comment on an old post counts too, so posts are not filtered by date; their comments are.
+    posts = graph.call("get_connections", page_id, "feed", fields=FEED_FIELDS, limit=POSTS_PER_POLL).get("data", [])
+    recent = []
+    for post in posts:
+        comments = [c for c in (post.get("comments") or {}).get("data", []) if _epoch(c.get("created_time")) >= since]
+        if comments:
+            recent.append({**post, "comments": {"data": comments}})
+    if recent:
+        keep("feed", recent)
+    return payloads
+
+
+def _epoch(value) -> float:
+    if not isinstance(value, str):
+        return 0
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            return 0
+    return parsed.timestamp()
+
+
+def _store(account: ChannelAccount, payloads: list[tuple[str, bytes]], started: datetime, result: PollResult) -> None:
+    """Parse, ingest and move the cursor in one transaction: all of it, or a retry next time."""
+    with transaction.atomic():
+        locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        messages = []
+        for name, raw in payloads:
+            try:
+                parsed = parse(raw, account_id=account.id)
+            except ParseError as exc:
+                dead_letter_keep(kind="facebook", raw=raw, error=f"{name}: {exc}", source="poll", account=account)
+                result.failed += 1
+                continue
+            result.fetched += len(parsed)
+            messages += parsed
+        if messages:
+            stored = messages_ingest(messages=messages)
+            result.ingested, result.duplicates = stored.ingested, stored.duplicates
+        # Everything up to the poll's start is stored: the next poll begins there (with an overlap).
+        locked.cursor = {**(locked.cursor or {}), "since": int(started.timestamp()) - OVERLAP_SECONDS}
+        locked.save(update_fields=["cursor"])
+
+
+# --- moderation ------------------------------------------------------------------------------------
+
+
+def comment_hide(*, message: Message, actor) -> Message:
+    """Hide a customer's comment on the Page (POST /<comment-id> is_hidden=true); audited and published.
+
+    Facebook hides it from everyone but its author and their friends; the desk keeps it,
+    marked hidden. Hiding an already hidden comment asks Facebook again (harmless) and records nothing new.
+    """
+    details = (message.metadata or {}).get("facebook") or {}
+    comment_id = details.get("comment_id")
+    if message.channel_account.kind != ChannelKind.FACEBOOK or not comment_id:
+        raise ApplicationError("Only a Facebook comment can be hidden", extra={"message_id": message.id})
+    if not details.get("can_hide") or message.direction != Message.Direction.IN:
+        raise ApplicationError("This comment cannot be hidden (the Page's own comments are not hidden)",
+                               extra={"message_id": message.id})
+    account = message.channel_account
+    try:
+        graph = graph_for(account)
+        graph.call("request", graph.path(comment_id), post_args={"is_hidden": "true"})
+    except FacebookError as exc:
+        if exc.kind in ("rate_limit", "expired_token"):
+            account_unhealthy(account, exc)
+        status = 503 if exc.kind in ("rate_limit", "temporary") else 502
+        raise ApplicationError(f"Facebook did not hide the comment: {exc}", extra={"kind": exc.kind}, status_code=status) from exc
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().select_related("conversation").get(pk=message.pk)
+        facebook_meta = dict(locked.metadata.get("facebook") or {})
+        if facebook_meta.get("hidden"):
+            return locked
+        facebook_meta.update(hidden=True, hidden_at=timezone.now().isoformat(), hidden_by=actor.id if actor else None)
+        locked.metadata = {**locked.metadata, "facebook": facebook_meta}
+        locked.save(update_fields=["metadata"])
+        # STATUS with the conversation's status unchanged: the audit trail's kind for moderation (no new kind, no migration).
+        status = locked.conversation.status
+        ConversationEvent.objects.create(
+            conversation=locked.conversation, kind=ConversationEvent.Kind.STATUS, actor=actor,
+            data={"from": status, "to": status, "action": "comment_hidden", "message_id": locked.id, "comment_id": comment_id},
+        )
+        publish_message_updated(locked)
+    return locked
