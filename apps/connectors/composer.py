@@ -5,6 +5,7 @@ Each channel that has limits registers a `rules(conversation) -> ComposerRules` 
 them (GET /api/conversations/<id>/composer/) and reply_create enforces them, so an API client
 gets the same clear refusal as the browser.
 """
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import import_module
 
@@ -19,6 +20,8 @@ class ComposerRules:
     visibilities: list[str] = field(default_factory=list)
     default_visibility: str = PRIVATE
     max_chars: int | None = None
+    # When set, every http(s) link counts as this many characters (X counts a link as 23, whatever its length).
+    url_chars: int | None = None
     can_reply: bool = True
     # Shown above the composer, e.g. which Messenger window applies or why replying is closed.
     notice: str = ""
@@ -46,15 +49,26 @@ def composer_rules(conversation) -> ComposerRules:
     return ComposerRules()
 
 
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+def text_length(text: str, *, url_chars: int | None = None) -> int:
+    """Length as the channel counts it: characters, with each link as url_chars when set."""
+    if url_chars is None:
+        return len(text)
+    return len(_URL.sub("", text)) + url_chars * len(_URL.findall(text))
+
+
 def reply_check(*, conversation, text: str, is_public: bool | None) -> bool:
     """Refuse what the channel cannot send; returns the visibility to use (True = public)."""
     rules = composer_rules(conversation)
     if not rules.can_reply:
         raise ApplicationError(rules.notice or "Replies cannot be sent on this channel", extra={"rules": rules.as_dict()})
-    if rules.max_chars is not None and len(text) > rules.max_chars:
+    length = text_length(text, url_chars=rules.url_chars)
+    if rules.max_chars is not None and length > rules.max_chars:
         raise ApplicationError(
-            f"The reply is {len(text)} characters; this channel allows {rules.max_chars}",
-            extra={"max_chars": rules.max_chars, "length": len(text)},
+            f"The reply is {length} characters; this channel allows {rules.max_chars}",
+            extra={"max_chars": rules.max_chars, "length": length},
         )
     if is_public is None:
         return rules.default_visibility == PUBLIC if rules.visibilities else conversation.is_public
