@@ -210,6 +210,10 @@ MESSAGE_MAX_TEXT_CHARS = env.int("MESSAGE_MAX_TEXT_CHARS", default=100_000)
 # Django itself refuses bodies past this (plain 400); below it the inbound views answer 413 and
 # keep the oversize payload as a dead letter, so this sits well above the inbound limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_PAYLOAD_BYTES * 4
+# Public web forms (/f/<slug>/): submissions per client IP (COUNT/WINDOW, units s m h d), and how
+# many proxies in front of the desk append to X-Forwarded-For (0: trust only REMOTE_ADDR).
+WEBFORM_RATE_LIMIT = env("WEBFORM_RATE_LIMIT", default="5/10m")
+WEBFORM_TRUSTED_PROXIES = env.int("WEBFORM_TRUSTED_PROXIES", default=0)
 
 # --- the inbox (apps/inbox, apps/sla, apps/accounts presence) ---------------------------
 # First-response target in minutes per priority (3 urgent .. 0 low); "warning" from the ratio on.

@@ -1,0 +1,150 @@
+"""Web-form submissions: rate limits, staging for the one ingest path, the confirmation email."""
+import hashlib
+import json
+import logging
+import re
+import uuid
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from apps.connectors.services import payload_stage
+
+from .models import WebForm
+from .parse import person_name
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RATE_LIMIT = "5/10m"
+# Confirmations per recipient address: the form must not become a way to mail-bomb someone.
+CONFIRMATION_RATE_LIMIT = "3/1h"
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+
+def rate_parse(rate: str) -> tuple[int, int]:
+    """"5/10m" -> (5, 600): at most 5 in a window of 10 minutes. Units s, m, h, d."""
+    match = _RATE.match(rate or "")
+    if not match:
+        raise ImproperlyConfigured(f"rate {rate!r}: write it as COUNT/WINDOW, e.g. 5/10m, 100/1h, 20/d")
+    count, amount, unit = int(match[1]), int(match[2] or 1), match[3]
+    if count < 1 or amount < 1:
+        raise ImproperlyConfigured(f"rate {rate!r}: count and window must be positive")
+    return count, amount * _UNIT_SECONDS[unit]
+
+
+def _rate_key(scope: str, subject: str) -> str:
+    return f"webform:rate:{scope}:{hashlib.sha256(subject.encode()).hexdigest()[:32]}"
+
+
+def rate_limit_hit(*, scope: str, subject: str, rate: str) -> int:
+    """Count one hit; 0 when allowed, else the seconds until the window ends (for Retry-After).
+
+    A fixed window that starts at the first hit, in the shared cache (Redis in production):
+    add() creates the counter with the window as its expiry, incr() is atomic on Redis.
+    """
+    limit, window = rate_parse(rate)
+    key = _rate_key(scope, subject)
+    cache.add(key, 0, timeout=window)
+    try:
+        hits = cache.incr(key)
+    except ValueError:  # expired between add and incr: a new window begins
+        cache.add(key, 1, timeout=window)
+        hits = 1
+    if hits <= limit:
+        return 0
+    ttl = getattr(cache, "ttl", None)  # django-redis has it; Django's own backends do not
+    remaining = ttl(key) if ttl else None
+    return int(remaining) if remaining and remaining > 0 else window
+
+
+def rate_limit_reset(*, scope: str, subject: str) -> None:
+    cache.delete(_rate_key(scope, subject))
+
+
+def submission_rate_limit() -> str:
+    return getattr(settings, "WEBFORM_RATE_LIMIT", "") or DEFAULT_RATE_LIMIT
+
+
+# --- submissions -----------------------------------------------------------------------------
+
+
+def webform_submit(*, webform: WebForm, values: list[dict], ip: str, user_agent: str) -> str:
+    """Stage the submission for the ingest drain (as a webhook would) and schedule the confirmation.
+
+    `values`: [{"name", "label", "type", "value"}] in form order, already validated.
+    Returns the submission id (the message's external id).
+    """
+    submission_id = uuid.uuid4().hex
+    payload = {
+        "id": submission_id,
+        "form": webform.slug,
+        "title": webform.title,
+        "fields": values,
+        "submitted_at": timezone.now().isoformat(),
+        "ip": ip,
+        "user_agent": user_agent[:500],
+    }
+    raw = json.dumps(payload, ensure_ascii=False).encode()
+    with transaction.atomic():
+        payload_stage(account=webform.channel_account, kind="webform", raw=raw, source="webform")
+        recipient = next((v["value"] for v in values if v["type"] == "email" and v["value"]), "")
+        if webform.confirmation_email_account_id and recipient:
+            if rate_limit_hit(scope="confirm", subject=recipient.lower(), rate=CONFIRMATION_RATE_LIMIT):
+                logger.warning("web form %s: no confirmation to %s (too many in the last hour)", webform.slug, recipient)
+            else:
+                from .tasks import webform_confirmation_send
+
+                webform_confirmation_send.delay_on_commit(webform.id, payload)
+    return submission_id
+
+
+def webform_confirmation_send(*, webform_id: int, submission: dict) -> str | None:
+    """Mail the submitter that the form arrived, with a copy of what they sent; returns the Message-ID.
+
+    Sent from the form's email account, so a reply lands in the support mailbox and from there
+    in the same customer's history (same email identity). Raises the email channel's
+    TemporarySendError / PermanentSendError.
+    """
+    from apps.connectors.email.send import _deliver  # the email channel's SMTP delivery and error mapping
+
+    webform = WebForm.objects.select_related("confirmation_email_account").filter(pk=webform_id).first()
+    account = webform.confirmation_email_account if webform else None
+    recipient = next((f["value"] for f in submission["fields"] if f["type"] == "email" and f["value"]), "")
+    if account is None or not account.enabled or not recipient:
+        return None
+    account_settings, secrets = account.settings or {}, account.secrets or {}
+    address = (account_settings.get("address") or "").strip()
+    if "@" not in address:
+        logger.warning("web form %s: confirmation account %s has no address", webform.slug, account.pk)
+        return None
+    mail = _confirmation_mail(webform, submission, account_settings, address, recipient)
+    _deliver(mail, account, account_settings, secrets, address, recipient)
+    return mail["Message-ID"].strip("<>")
+
+
+def _confirmation_mail(webform, submission, account_settings, address, recipient) -> EmailMessage:
+    from apps.connectors.email.send import SMTP_POLICY
+
+    mail = EmailMessage(policy=SMTP_POLICY)
+    # The same on every attempt: a retry after an unclear failure is one mail in the customer's client.
+    mail["Message-ID"] = f"<webform-{submission['id']}@{address.rpartition('@')[2]}>"
+    mail["Date"] = timezone.now()
+    mail["From"] = Address(account_settings.get("display_name") or "", addr_spec=address)
+    mail["To"] = Address(person_name(submission["fields"]), addr_spec=recipient)
+    mail["Subject"] = f"We have received your message: {webform.title}"
+    # RFC 3834: machine-written; auto-responders must not answer it (no mail loops).
+    mail["Auto-Submitted"] = "auto-generated"
+    lines = [webform.success_message, "", "What you sent:", ""]
+    lines += [f"{f['label']}: {f['value'] or '—'}" for f in submission["fields"]]
+    mail.set_content("\n".join(lines) + "\n", cte="quoted-printable")
+    return mail
+
