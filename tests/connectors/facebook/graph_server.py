@@ -88,7 +88,7 @@ class GraphServer:
         return 400, _error(f"Unsupported {method.lower()} request.", 100, "GraphMethodException"), {}
 
     def _conversations(self, path: str, query: dict) -> dict:
-        limit = int(query.get("limit") or self.page_size)
+        limit = min(int(query.get("limit") or self.page_size), self.page_size)  # Graph caps the page size too
         start = int(query.get("after") or 0)
         page = self.conversations[start:start + limit]
         body = {"data": page, "paging": {"cursors": {"before": str(start), "after": str(start + len(page))}}}
