@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 
 from .account_services import secrets_merge
 from .models import ChannelAccount, InboundPayload
+from .phone.admin import PhoneAdminMixin
 from .services import channel_account_rotate_token
 
 
@@ -37,7 +38,7 @@ class ChannelAccountForm(forms.ModelForm):
 
 
 @admin.register(ChannelAccount)
-class ChannelAccountAdmin(admin.ModelAdmin):
+class ChannelAccountAdmin(PhoneAdminMixin, admin.ModelAdmin):  # + Master.csv upload on phone accounts
     form = ChannelAccountForm
     list_display = ("name", "kind", "team", "enabled", "is_healthy", "last_success_at", "last_error_at")
     list_filter = ("kind", "enabled", "team")

@@ -486,8 +486,9 @@ def _apply_messages(conversation: Conversation, messages: list[InboundMessage]) 
             conversation.last_activity_at = m.sent_at
             conversation.last_message_preview = _preview(m.text)
         if m.direction == Message.Direction.OUT:
-            conversation.first_response_at = conversation.first_response_at or m.sent_at
-            conversation.waiting_since = None
+            if m.opens_conversation:  # False: kept for the record, answers nothing (an unanswered call-back)
+                conversation.first_response_at = conversation.first_response_at or m.sent_at
+                conversation.waiting_since = None
             continue
         conversation.first_inbound_at = min(filter(None, [conversation.first_inbound_at, m.sent_at]))
         conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, m.sent_at]))

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from apps.connectors.models import ChannelAccount
 from apps.connectors.registry import PARSERS, splitter_for
 from apps.connectors.services import payloads_import
+from apps.inbox.inbound import ParseError
 
 
 class Command(BaseCommand):
@@ -24,7 +25,10 @@ class Command(BaseCommand):
         channel_account = self._account(account)
         files = self._files(paths)
         split = splitter_for(kind)
-        payloads = [p for f in files for p in split(str(f), f.read_bytes())]
+        try:
+            payloads = [p for f in files for p in split(str(f), f.read_bytes())]
+        except ParseError as exc:  # a file refused as a whole (e.g. not a Master.csv layout)
+            raise CommandError(str(exc)) from exc
         show_progress = not no_progress and len(payloads) > 1
         bar = tqdm(total=len(payloads), unit="payload", disable=not show_progress, file=sys.stderr)
 
