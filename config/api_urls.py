@@ -4,7 +4,6 @@ from django.urls import path
 from apps.accounts.api import MeView
 from apps.connectors import rest as channel_accounts
 from apps.connectors.phone import api as phone_calls
-from apps.connectors.phone import api as phone_calls
 from apps.connectors.facebook import api as facebook
 from apps.crm import api as crm
 from apps.inbox import api as inbox
@@ -28,7 +27,6 @@ urlpatterns = [
     path("customers/<int:customer_id>/", crm.CustomerDetailView.as_view(), name="api-customer"),
     path("customers/<int:customer_id>/timeline/", crm.CustomerTimelineView.as_view(), name="api-customer-timeline"),
     path("customers/<int:customer_id>/merge/", crm.CustomerMergeView.as_view(), name="api-customer-merge"),
-    path("customers/<int:customer_id>/calls/", phone_calls.CustomerCallLogView.as_view(), name="api-customer-calls"),
     path("customers/<int:customer_id>/calls/", phone_calls.CustomerCallLogView.as_view(), name="api-customer-calls"),
     path("merge-suggestions/", crm.MergeSuggestionListView.as_view(), name="api-merge-suggestions"),
     path("merge-suggestions/<int:suggestion_id>/dismiss/", crm.MergeSuggestionDismissView.as_view(), name="api-merge-suggestion-dismiss"),

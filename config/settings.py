@@ -201,14 +201,6 @@ ASTERISK_TIMEZONE = env("ASTERISK_TIMEZONE", default="") or TIME_ZONE
 ASTERISK_EXTENSION_MAX_DIGITS = env.int("ASTERISK_EXTENSION_MAX_DIGITS", default=5)
 # Manual call logs go to this phone account (id); unset: the first enabled phone account.
 PHONE_MANUAL_ACCOUNT_ID = env.int("PHONE_MANUAL_ACCOUNT_ID", default=None)
-# Phone channel (README "Phone calls: Twilio and Asterisk"). The public origin Twilio calls
-# (https://desk.example.com): webhook signatures are checked against it behind a proxy.
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
-# Master.csv times are the PBX's local time; UTC when cdr.conf has usegmtime=yes.
-ASTERISK_TIMEZONE = env("ASTERISK_TIMEZONE", default="") or TIME_ZONE
-ASTERISK_EXTENSION_MAX_DIGITS = env.int("ASTERISK_EXTENSION_MAX_DIGITS", default=5)
-# Manual call logs go to this phone account (id); unset: the first enabled phone account.
-PHONE_MANUAL_ACCOUNT_ID = env.int("PHONE_MANUAL_ACCOUNT_ID", default=None)
 # Social channels: addresses written in a message join a customer's identities, except these
 # (the brand's own domains, e.g. "tienda.example", which customers quote to each other).
 OWN_EMAIL_DOMAINS = env.list("OWN_EMAIL_DOMAINS", default=[])
