@@ -2,7 +2,9 @@
 import hashlib
 import json
 import logging
+import math
 import re
+import time
 import uuid
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -49,11 +51,13 @@ def rate_limit_hit(*, scope: str, subject: str, rate: str) -> int:
     """Count one hit; 0 when allowed, else the seconds until the window ends (for Retry-After).
 
     A fixed window that starts at the first hit, in the shared cache (Redis in production):
-    add() creates the counter with the window as its expiry, incr() is atomic on Redis.
+    add() creates the counter with the window as its expiry, incr() is atomic on Redis; the
+    window's end is kept beside it for Retry-After.
     """
     limit, window = rate_parse(rate)
     key = _rate_key(scope, subject)
-    cache.add(key, 0, timeout=window)
+    if cache.add(key, 0, timeout=window):
+        cache.set(f"{key}:ends", time.time() + window, timeout=window)
     try:
         hits = cache.incr(key)
     except ValueError:  # expired between add and incr: a new window begins
@@ -61,13 +65,13 @@ def rate_limit_hit(*, scope: str, subject: str, rate: str) -> int:
         hits = 1
     if hits <= limit:
         return 0
-    ttl = getattr(cache, "ttl", None)  # django-redis has it; Django's own backends do not
-    remaining = ttl(key) if ttl else None
-    return int(remaining) if remaining and remaining > 0 else window
+    ends = cache.get(f"{key}:ends")
+    return max(1, math.ceil(ends - time.time())) if ends else window
 
 
 def rate_limit_reset(*, scope: str, subject: str) -> None:
-    cache.delete(_rate_key(scope, subject))
+    key = _rate_key(scope, subject)
+    cache.delete_many([key, f"{key}:ends"])
 
 
 def submission_rate_limit() -> str:
