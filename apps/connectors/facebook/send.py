@@ -36,9 +36,9 @@ def send(*, message, account) -> str:
 
 
 def _messenger_reply(graph, conversation, text: str) -> str:
-    psid = (conversation.thread_key or "").removeprefix("psid:")
-    if not psid or psid == conversation.thread_key:
-        raise PermanentSendError("this conversation has no Messenger recipient (thread key psid:<PSID>)")
+    psid = _psid(conversation)
+    if not psid:
+        raise PermanentSendError("this conversation has no Messenger recipient (no PSID)")
     window = messenger_window(last_inbound_at(conversation))
     if window.messaging_type is None:
         raise PermanentSendError(window.notice)
@@ -46,6 +46,18 @@ def _messenger_reply(graph, conversation, text: str) -> str:
     if window.tag:
         args["tag"] = window.tag
     return "mid:" + _message_id(_send_api(graph, args))
+
+
+def _psid(conversation) -> str:
+    """From the thread key; else (conversations made before it, or imported) the customer's Facebook identity."""
+    key = conversation.thread_key or ""
+    if key.startswith("psid:"):
+        return key.removeprefix("psid:")
+    latest = (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN, sender_identity__kind="facebook")
+        .order_by("-sent_at", "-id").values_list("sender_identity__value", flat=True).first()
+    )
+    return latest or ""
 
 
 def _comment_reply(graph, conversation, text: str) -> str:

@@ -278,3 +278,17 @@ def test_when_facebook_refuses_to_hide_nothing_changes(fb_account, graph, agent)
     comment.refresh_from_db()
     assert comment.metadata["facebook"]["hidden"] is False
     assert not ConversationEvent.objects.filter(kind="status").exists()
+
+
+def test_a_messenger_conversation_without_a_psid_key_replies_to_the_customers_facebook_identity(fb_account, graph, agent, inbound):
+    # given: a conversation stored without the psid: key (older data, an import), the customer known by PSID
+    from apps.inbox.inbound import SenderIdentity
+
+    messages_ingest(messages=[inbound(fb_account, senders=[SenderIdentity("facebook", PSID)],
+                                      sent_at=timezone.now() - timedelta(hours=1), thread_key="6600")])
+    conversation = Conversation.objects.get(channel_account=fb_account, thread_key="6600")
+    # when
+    reply = deliver(reply_create(conversation=conversation, author=agent, text="Hola"))
+    # then
+    [call] = graph.posts("/me/messages")
+    assert (json.loads(call["form"]["recipient"]), reply.delivery_status) == ({"id": PSID}, "sent")
