@@ -1,33 +1,39 @@
-// Centralita desk: fetch state over the REST API, then apply live events from /ws/desk/.
-// The socket is a notification channel: on every (re)connect the page refetches what it shows.
-// Untrusted text goes in with textContent; only a message's `html` (sanitized on the server
-// during ingest) is inserted as HTML.
+// Centralita desk client. The server renders every pane (Django templates, autoescaped); this
+// module swaps in fresh fragments of those same templates when live events arrive, and sends
+// the agent's actions to the REST API. Nothing from JSON is ever put in the DOM as HTML: data
+// goes in with textContent; HTML only comes from our own server-rendered fragments.
+//
+// Never missing a message: the page is rendered with the newest event id it is fresh to; on
+// every (re)connect the socket replays what came after from GET /api/events/?after= and, when
+// that window no longer reaches back (complete=false), refetches the list and the open pane.
 (() => {
   "use strict";
 
-  const me = JSON.parse(document.getElementById("desk-user").textContent);
+  const json = (id) => JSON.parse(document.getElementById(id).textContent);
+  const me = json("desk-user");
+  const people = json("desk-people");
+  const boot = json("desk-boot");
   const $ = (id) => document.getElementById(id);
-  const CHANNEL_LABELS = { email: "Email", phone: "Phone", twitter: "X", facebook: "Facebook", webform: "Form", api: "API" };
-  const PRIORITY_LABELS = { 0: "Low", 1: "Normal", 2: "High", 3: "Urgent" };
+  const FILTER_KEYS = ["view", "status", "channel", "priority", "tag", "sla", "q"];
 
   const state = {
-    status: "open",
-    conversations: new Map(), // id -> conversation as the API shapes it
-    next: null,
-    listGeneration: 0,
-    currentId: null,
-    threadGeneration: 0,
-    messageIds: new Set(),
-    customerId: null,
-    timelineIds: new Set(),
-    timelineNext: null,
-    channels: new Map(), // channel account id -> {id, kind, name}
-    users: new Map([[me.id, { id: me.id, username: me.username }]]),
-    pendingDetails: new Set(),
-    flash: new Set(),
+    currentId: boot.conversation_id || null,
+    lastEventId: boot.last_event_id || 0,
+    seenEvents: new Set(),
+    rowQueue: new Set(),
+    rowsBusy: false,
+    messageQueue: new Set(),
+    messagesBusy: false,
+    watchers: new Map(), // user id -> {name, state} for the open conversation
+    mode: "reply",
+    files: [],
+    typing: false,
+    typingTimer: null,
+    presence: localStorage.getItem("centralita.presence") || "online",
+    notifications: new Map(),
   };
 
-  // --- HTTP -----------------------------------------------------------------------------
+  // --- HTTP ------------------------------------------------------------------------------------
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -36,32 +42,37 @@
 
   class ApiError extends Error {
     constructor(status, body) {
-      super((body && body.message) || `HTTP ${status}`);
+      super((body && (body.message || body.detail)) || `HTTP ${status}`);
       this.status = status;
+      this.body = body;
     }
   }
 
-  async function api(url, { method = "GET", body } = {}) {
+  async function api(url, { method = "GET", body, form } = {}) {
     const headers = { Accept: "application/json" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRFToken"] = csrfToken();
-    }
+    if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+    if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(url, {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: form || (body === undefined ? undefined : JSON.stringify(body)),
     });
+    if (response.status === 204) return null;
     const data = await response.json().catch(() => null);
-    if (response.status === 403 && data && /credentials|authenticat/i.test(data.message || "")) {
-      window.location.assign(`/login/?next=${encodeURIComponent(location.pathname + location.hash)}`);
-    }
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
   }
 
-  // --- formatting ---------------------------------------------------------------------------
+  // Server-rendered HTML fragments of our own templates (autoescaped by Django).
+  async function fragment(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (response.redirected && new URL(response.url).pathname === "/login/") location.assign(response.url);
+    if (!response.ok) throw new ApiError(response.status, null);
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    return template.content;
+  }
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -70,456 +81,802 @@
     return node;
   }
 
-  function relativeTime(iso) {
-    if (!iso) return "";
-    const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
-    if (seconds < 45) return "now";
-    if (seconds < 3600) return `${Math.round(seconds / 60)}m`;
-    if (seconds < 86400) return `${Math.round(seconds / 3600)}h`;
-    if (seconds < 7 * 86400) return `${Math.round(seconds / 86400)}d`;
-    return new Date(iso).toLocaleDateString();
+  function toast(text, { error = false, onClick = null } = {}) {
+    const node = el("div", `toast${error ? " error" : ""}`, text);
+    node.addEventListener("click", () => { node.remove(); if (onClick) onClick(); });
+    $("toasts").append(node);
+    setTimeout(() => node.remove(), error ? 8000 : 5000);
   }
 
-  function fullTime(iso) {
-    return iso ? new Date(iso).toLocaleString() : "";
+  function debounce(fn, ms) {
+    let timer = null;
+    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
   }
 
-  function channelChip(channel) {
-    const kind = channel ? channel.kind : "";
-    const chip = el("span", `channel ${kind}`, CHANNEL_LABELS[kind] || kind || "?");
-    if (channel) chip.title = channel.name;
-    return chip;
+  // --- time: relative times and waiting clocks tick without a reload ----------------------------------
+
+  function ago(iso, { long = false } = {}) {
+    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 60) return long ? "under a minute" : "now";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return `${minutes}m`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, "0")}m`;
+    const days = Math.floor(hours / 24);
+    return days < 30 ? `${days}d ${hours % 24}h` : new Date(iso).toLocaleDateString();
   }
 
-  // --- the conversation list -------------------------------------------------------------------
-
-  function remember(conversation) {
-    state.conversations.set(conversation.id, conversation);
-    state.channels.set(conversation.channel.id, conversation.channel);
-    if (conversation.assignee) state.users.set(conversation.assignee.id, conversation.assignee);
-  }
-
-  function matchesFilter(conversation) {
-    return !state.status || conversation.status === state.status;
-  }
-
-  async function loadList({ more = false } = {}) {
-    const generation = more ? state.listGeneration : ++state.listGeneration;
-    const url = more ? state.next : `/api/conversations/?page_size=50${state.status ? `&status=${state.status}` : ""}`;
-    if (!url) return;
-    try {
-      const data = await api(url);
-      if (generation !== state.listGeneration) return; // the filter changed meanwhile
-      if (!more) state.conversations.clear();
-      data.results.forEach(remember);
-      state.next = data.next;
-      renderList();
-    } catch (error) {
-      showListError(error);
-    }
-  }
-
-  function showListError(error) {
-    $("list-empty").hidden = false;
-    $("list-empty").textContent = `Could not load conversations: ${error.message}`;
-  }
-
-  function sortedConversations() {
-    return [...state.conversations.values()].sort(
-      (a, b) => new Date(b.last_activity_at) - new Date(a.last_activity_at) || b.id - a.id,
-    );
-  }
-
-  function renderList() {
-    const list = $("conversations");
-    const items = sortedConversations().map(conversationItem);
-    list.replaceChildren(...items);
-    state.flash.clear();
-    $("list-empty").hidden = items.length > 0;
-    $("list-empty").textContent = "No conversations here.";
-    $("load-more").hidden = !state.next;
-  }
-
-  function conversationItem(c) {
-    const item = el("li", "conversation");
-    item.dataset.id = c.id;
-    if (c.id === state.currentId) item.classList.add("selected");
-    if (state.flash.has(c.id)) item.classList.add("fresh");
-
-    const top = el("div", "row");
-    top.append(channelChip(c.channel), el("span", "customer-name grow", c.customer.display_name || "Unknown"));
-    const time = el("span", "time", relativeTime(c.last_activity_at));
-    time.title = fullTime(c.last_activity_at);
-    top.append(time);
-    item.append(top);
-
-    if (c.subject) item.append(el("div", "subject", c.subject));
-    item.append(el("div", "preview", c.last_message_preview || ""));
-
-    const tags = el("div", "tags");
-    if (!state.status) tags.append(el("span", `tag status-${c.status}`, c.status));
-    if (c.priority >= 2) tags.append(el("span", `tag p${c.priority}`, PRIORITY_LABELS[c.priority]));
-    if (c.waiting_since) {
-      const waiting = el("span", "tag waiting", `waiting ${relativeTime(c.waiting_since)}`);
-      waiting.title = `Waiting for a reply since ${fullTime(c.waiting_since)}`;
-      tags.append(waiting);
-    }
-    tags.append(el("span", "tag", c.assignee ? `@${c.assignee.username}` : "unassigned"));
-    if (c.team) tags.append(el("span", "tag", c.team.name));
-    item.append(tags);
-    item.addEventListener("click", () => openConversation(c.id));
-    return item;
-  }
-
-  // --- the open conversation --------------------------------------------------------------------
-
-  async function openConversation(id) {
-    const generation = ++state.threadGeneration;
-    state.currentId = id;
-    state.messageIds.clear();
-    history.replaceState(null, "", `#/conversations/${id}`);
-    document.querySelectorAll(".conversation").forEach((node) => {
-      node.classList.toggle("selected", Number(node.dataset.id) === id);
+  function tick(root = document) {
+    root.querySelectorAll("time.ago[datetime]").forEach((node) => { node.textContent = ago(node.getAttribute("datetime")); });
+    root.querySelectorAll(".waiting[data-since]").forEach((node) => {
+      const text = node.querySelector(".wait-text");
+      if (text) text.textContent = ago(node.dataset.since, { long: true });
     });
-    $("thread-empty").hidden = true;
-    $("thread").hidden = false;
-    $("messages").replaceChildren();
-    $("composer-error").hidden = true;
+  }
+
+  // --- filters and the URL ----------------------------------------------------------------------
+
+  function filterQuery() {
+    const params = new URLSearchParams(location.search);
+    const out = new URLSearchParams();
+    FILTER_KEYS.forEach((key) => { if (params.get(key)) out.set(key, params.get(key)); });
+    return out;
+  }
+
+  function pushUrl({ query = filterQuery(), id = state.currentId } = {}) {
+    const qs = query.toString();
+    const path = id ? `/c/${id}/` : "/";
+    history.pushState({ id }, "", qs ? `${path}?${qs}` : path);
+  }
+
+  function setFilter(changes) {
+    const query = filterQuery();
+    Object.entries(changes).forEach(([key, value]) => { if (value) query.set(key, value); else query.delete(key); });
+    if (query.get("view") === "all") query.delete("view");
+    pushUrl({ query });
+    syncFilterControls();
+    loadList();
+    refreshNav();
+  }
+
+  function syncFilterControls() {
+    const query = filterQuery();
+    const form = $("filters");
+    ["status", "channel", "priority", "sla", "tag"].forEach((key) => {
+      const control = form.elements[key];
+      if (control) control.value = query.get(key) || (key === "status" ? "open,pending" : "");
+    });
+    $("search").value = query.get("q") || "";
+    const view = query.get("view") || "all";
+    document.querySelectorAll(".nav-view").forEach((a) => a.classList.toggle("active", a.dataset.view === view));
+    const active = document.querySelector(`.nav-view[data-view="${view}"] .grow`);
+    $("list-title").textContent = (active ? active.textContent : "Inbox") + (query.get("q") ? ` · “${query.get("q")}”` : "");
+  }
+
+  // --- the list ---------------------------------------------------------------------------------------
+
+  let listGeneration = 0;
+
+  async function loadList() {
+    const generation = ++listGeneration;
     try {
-      let conversation = state.conversations.get(id);
-      if (!conversation) {
-        conversation = await api(`/api/conversations/${id}/`);
-        state.channels.set(conversation.channel.id, conversation.channel);
-      }
-      if (generation !== state.threadGeneration) return;
-      renderThreadHeader(conversation);
-      loadCustomer(conversation.customer.id);
-      let url = `/api/conversations/${id}/messages/?page_size=100`;
-      for (let page = 0; url && page < 20; page += 1) {
-        const data = await api(url);
-        if (generation !== state.threadGeneration) return;
-        data.results.forEach((message) => appendMessage(message, conversation));
-        url = data.next;
-      }
-      scrollThreadToEnd();
+      const content = await fragment(`/desk/list/?${filterQuery()}`);
+      if (generation !== listGeneration) return; // the filters changed meanwhile
+      $("list").replaceChildren(content);
+      markSelectedRow();
+      tick($("list"));
+      updateBulkBar();
     } catch (error) {
-      if (generation !== state.threadGeneration) return;
-      $("thread-title").textContent = error.status === 404 ? "Not found (or not yours to see)" : "Could not load";
-      $("thread-meta").textContent = error.message;
+      toast(`Could not load the list: ${error.message}`, { error: true });
     }
   }
 
-  function renderThreadHeader(c) {
-    $("thread-title").textContent = c.subject || c.customer.display_name || `Conversation ${c.id}`;
-    const meta = $("thread-meta");
-    meta.replaceChildren(
-      channelChip(c.channel),
-      document.createTextNode(
-        ` ${c.customer.display_name} · ${c.channel.name} · ${PRIORITY_LABELS[c.priority] || ""} priority · ` +
-          `${c.assignee ? `assigned to ${c.assignee.username}` : "unassigned"}` +
-          `${c.is_public ? " · public" : ""} · #${c.id}`,
-      ),
-    );
-    $("thread-status").value = c.status;
-    $("composer-text").placeholder =
-      c.channel.kind === "twitter" && c.is_public ? "Reply in public on X…" : `Reply by ${CHANNEL_LABELS[c.channel.kind] || "the same channel"}…`;
+  async function loadMore() {
+    const rows = $("rows");
+    const cursor = rows && rows.dataset.next;
+    if (!cursor) return;
+    const query = filterQuery();
+    query.set("cursor", cursor);
+    const content = await fragment(`/desk/list/?${query}`);
+    const more = content.querySelector("#rows");
+    more.querySelectorAll("li.row").forEach((row) => {
+      if (!rows.querySelector(`li.row[data-id="${row.dataset.id}"]`)) rows.append(row);
+    });
+    rows.dataset.next = more.dataset.next || "";
+    $("load-more").hidden = !more.dataset.next;
+    tick(rows);
   }
 
-  function authorName(message, conversation) {
-    if (message.direction === "in") return conversation ? conversation.customer.display_name : "Customer";
-    const author = message.author || state.users.get(message.author_id);
-    if (author) return author.username;
-    if (message.author_id) return `agent #${message.author_id}`;
-    return conversation ? conversation.channel.name : "Sent";
+  const refreshNav = debounce(async () => {
+    try {
+      const content = await fragment(`/desk/counts/?${filterQuery()}`);
+      $("nav-views").replaceWith(content);
+    } catch { /* counts are a nicety */ }
+  }, 800);
+
+  function queueRows(ids) {
+    ids.forEach((id) => state.rowQueue.add(Number(id)));
+    flushRows();
   }
 
-  function messageNode(message, conversation) {
-    const kindClass = message.kind === "message" ? "" : message.kind;
-    const node = el("li", `message ${message.direction} ${kindClass}`.trim());
-    node.dataset.id = message.id;
-    const head = el("div", "message-head");
-    head.append(el("span", "author", authorName(message, conversation)));
-    if (message.kind === "note") head.append(el("span", "", "internal note"));
-    if (message.kind === "call") head.append(el("span", "", "call"));
-    if (message.kind === "form") head.append(el("span", "", "form"));
-    if (message.is_public) head.append(el("span", "", "public"));
-    const time = el("span", "", fullTime(message.sent_at));
-    head.append(time);
-    node.append(head);
-    if (message.subject && !/^re:/i.test(message.subject)) node.append(el("div", "message-subject", message.subject));
-    const body = el("div", "message-body");
-    if (message.html) {
-      body.classList.add("html");
-      body.innerHTML = message.html; // sanitized server-side (nh3) when it was ingested
-    } else {
-      body.textContent = message.text;
+  // One rows request at a time, so an older answer never overwrites a newer one.
+  async function flushRows() {
+    if (state.rowsBusy || !state.rowQueue.size) return;
+    state.rowsBusy = true;
+    const ids = [...state.rowQueue].slice(0, 200);
+    ids.forEach((id) => state.rowQueue.delete(id));
+    try {
+      const query = filterQuery();
+      query.set("ids", ids.join(","));
+      applyRows(await fragment(`/desk/rows/?${query}`), ids);
+    } catch (error) {
+      if (error.status !== 404) ids.forEach((id) => state.rowQueue.add(id));
+    } finally {
+      state.rowsBusy = false;
+      if (state.rowQueue.size) setTimeout(flushRows, 50);
     }
-    node.append(body);
-    if (message.attachments && message.attachments.length) {
-      const files = el("div", "attachments");
-      message.attachments.forEach((a) => {
-        const link = el("a", "", `📎 ${a.filename}`);
-        if (/^(https?:)?\//.test(a.url || "")) link.href = a.url;
-        link.rel = "noopener noreferrer";
-        files.append(link);
+  }
+
+  function rowKey(row) {
+    return [new Date(row.dataset.activity).getTime(), Number(row.dataset.id)];
+  }
+
+  function applyRows(content, ids) {
+    const list = $("rows");
+    if (!list) return;
+    let inserted = 0;
+    ids.forEach((id) => {
+      const fresh = content.querySelector(`li.row[data-id="${id}"]`);
+      const old = list.querySelector(`li.row[data-id="${id}"]`);
+      if (!fresh) { // no longer belongs to this list (filters, visibility, status)
+        if (old) old.remove();
+        return;
+      }
+      if (old) {
+        fresh.querySelector(".pick-box").checked = old.querySelector(".pick-box").checked;
+        if (old.dataset.activity !== fresh.dataset.activity) fresh.classList.add("fresh");
+        old.remove();
+      } else {
+        fresh.classList.add("fresh");
+        inserted += 1;
+      }
+      // Newest activity first, as the server orders it.
+      const [at, pk] = rowKey(fresh);
+      const before = [...list.children].find((row) => {
+        const [rowAt, rowPk] = rowKey(row);
+        return rowAt < at || (rowAt === at && rowPk < pk);
       });
-      node.append(files);
+      if (!before && list.dataset.next && list.children.length) return; // older than the loaded page
+      list.insertBefore(fresh, before || null);
+      tick(fresh);
+    });
+    markSelectedRow();
+    $("list-empty").hidden = list.children.length > 0;
+    if (inserted && $("list").scrollTop > 40) {
+      $("new-pill").textContent = `${inserted} new`;
+      $("new-pill").hidden = false;
     }
-    if (message.direction === "out" && message.kind === "message") node.append(deliveryNode(message));
-    return node;
+    updateBulkBar();
   }
 
-  function deliveryNode(message) {
-    const failed = message.delivery_status === "failed";
-    const text = failed ? `failed: ${message.delivery_error || "not sent"}` : message.delivery_status;
-    const node = el("div", `delivery ${failed ? "failed" : ""}`, text);
-    node.dataset.delivery = "";
-    return node;
+  function markSelectedRow() {
+    document.querySelectorAll("li.row").forEach((row) => {
+      row.classList.toggle("selected", Number(row.dataset.id) === state.currentId);
+    });
   }
 
-  function appendMessage(message, conversation) {
-    if (state.messageIds.has(message.id)) return;
-    state.messageIds.add(message.id);
-    const list = $("messages");
-    // Keep the thread in time order even when an event arrives out of order.
-    const node = messageNode(message, conversation);
-    node.dataset.sentAt = message.sent_at;
-    const after = [...list.children].find((child) => new Date(child.dataset.sentAt) > new Date(message.sent_at));
-    list.insertBefore(node, after || null);
+  // --- bulk actions -------------------------------------------------------------------------------
+
+  function pickedIds() {
+    return [...document.querySelectorAll(".pick-box:checked")].map((box) => Number(box.value));
   }
 
-  function threadNearEnd() {
-    const pane = document.querySelector(".thread-pane");
-    return pane.scrollHeight - pane.scrollTop - pane.clientHeight < 120;
+  function updateBulkBar() {
+    const ids = pickedIds();
+    $("bulk-bar").hidden = ids.length === 0;
+    $("bulk-count").textContent = `${ids.length} selected`;
+    const all = document.querySelectorAll(".pick-box");
+    $("pick-all").checked = ids.length > 0 && ids.length === all.length;
+  }
+
+  async function bulk(changes) {
+    const ids = pickedIds();
+    if (!ids.length) return;
+    try {
+      const result = await api("/api/conversations/bulk/", { method: "POST", body: { ids, changes } });
+      toast(`Updated ${result.updated} conversation${result.updated === 1 ? "" : "s"}`);
+      document.querySelectorAll(".pick-box:checked").forEach((box) => { box.checked = false; });
+      queueRows(ids);
+      refreshNav();
+      if (ids.includes(state.currentId)) refreshHeader();
+    } catch (error) {
+      toast(`Bulk change failed: ${error.message}`, { error: true });
+    }
+    updateBulkBar();
+  }
+
+  // --- the open conversation -----------------------------------------------------------------------------
+
+  let threadGeneration = 0;
+
+  async function openConversation(id, { push = true } = {}) {
+    id = Number(id);
+    const generation = ++threadGeneration;
+    const previous = state.currentId;
+    try {
+      const content = await fragment(`/desk/conversations/${id}/`);
+      if (generation !== threadGeneration) return;
+      if (previous && previous !== id) watch("left", previous);
+      state.currentId = id;
+      state.watchers.clear();
+      state.files = [];
+      const customer = content.querySelector("#customer-pane-content");
+      $("thread-pane").replaceChildren(content.querySelector("#thread"));
+      $("customer-pane").replaceChildren(customer.content);
+      if (push) pushUrl({ id });
+      afterThreadRender();
+      markSelectedRow();
+      watch("viewing");
+      markRead(id);
+    } catch (error) {
+      if (generation !== threadGeneration) return;
+      toast(error.status === 404 ? "That conversation is not visible to you any more." : `Could not open: ${error.message}`, { error: true });
+    }
+  }
+
+  function closeConversation() {
+    if (state.currentId) watch("left", state.currentId);
+    state.currentId = null;
+    const empty = el("div", "empty-state");
+    empty.append(el("p", "", "Pick a conversation, or press j."));
+    $("thread-pane").replaceChildren(empty);
+    $("customer-pane").replaceChildren(el("div", "empty-state small", "The customer's identities and whole history show here."));
+    markSelectedRow();
+  }
+
+  function afterThreadRender() {
+    const text = $("composer-text");
+    if (text && !text.dataset.replyPlaceholder) text.dataset.replyPlaceholder = text.placeholder;
+    tick($("thread-pane"));
+    tick($("customer-pane"));
+    document.querySelectorAll(".msg-html").forEach(sizeFrame);
+    renderCollision();
+    setMode($("composer") && $("composer").dataset.canReply === "1" ? "reply" : "note");
+    updateCounter();
+    scrollThreadToEnd();
   }
 
   function scrollThreadToEnd() {
-    const pane = document.querySelector(".thread-pane");
-    pane.scrollTop = pane.scrollHeight;
+    const scroller = $("thread-scroll");
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
   }
 
-  // --- the customer: identities and cross-channel history ------------------------------------------
+  function nearEnd() {
+    const scroller = $("thread-scroll");
+    return !scroller || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 150;
+  }
 
-  async function loadCustomer(customerId) {
-    state.customerId = customerId;
-    state.timelineIds.clear();
-    $("customer-empty").hidden = true;
-    $("customer").hidden = false;
-    $("timeline").replaceChildren();
+  // A sanitized HTML body sits in a sandboxed iframe (no scripts; same origin only so we can read its height).
+  function sizeFrame(frame) {
+    const doc = frame.contentDocument;
+    if (doc && doc.documentElement) frame.style.height = `${Math.min(doc.documentElement.scrollHeight + 4, 2000)}px`;
+  }
+
+  function markRead(id) {
+    const row = document.querySelector(`li.row[data-id="${id}"]`);
+    if (row) {
+      row.classList.remove("unread");
+      const dot = row.querySelector(".unread-dot");
+      if (dot) dot.remove();
+    }
+    api(`/api/conversations/${id}/read/`, { method: "POST" }).catch(() => {});
+  }
+
+  const refreshHeader = debounce(async () => {
+    const id = state.currentId;
+    const head = $("conv-head");
+    if (!id || !head) return;
+    if (head.contains(document.activeElement) && document.activeElement.matches("input, select")) {
+      refreshHeader(); // the agent is editing a field: try again shortly
+      return;
+    }
     try {
-      const [customer, timeline] = await Promise.all([
-        api(`/api/customers/${customerId}/`),
-        api(`/api/customers/${customerId}/timeline/?page_size=30`),
-      ]);
-      if (state.customerId !== customerId) return;
-      renderCustomer(customer);
-      timeline.results.forEach((item) => addTimelineItem(item, false));
-      state.timelineNext = timeline.next;
-      $("timeline-more").hidden = !timeline.next;
+      const content = await fragment(`/desk/conversations/${id}/header/`);
+      if (id !== state.currentId || !$("conv-head")) return;
+      $("conv-head").replaceWith(content.querySelector("#conv-head"));
+      tick($("conv-head"));
+      renderCollision();
     } catch (error) {
-      $("customer-name").textContent = "Customer";
-      $("identities").replaceChildren(el("li", "muted", `Could not load: ${error.message}`));
+      if (error.status === 404) closeConversation(); // no longer visible (moved to another team)
+    }
+  }, 150);
+
+  function queueMessages(ids) {
+    ids.forEach((id) => state.messageQueue.add(Number(id)));
+    flushMessages();
+  }
+
+  async function flushMessages() {
+    if (state.messagesBusy || !state.messageQueue.size || !state.currentId) return;
+    state.messagesBusy = true;
+    const id = state.currentId;
+    const ids = [...state.messageQueue];
+    state.messageQueue.clear();
+    try {
+      const content = await fragment(`/desk/conversations/${id}/messages/?ids=${ids.join(",")}`);
+      if (id === state.currentId) applyMessages(content);
+    } catch { /* the conversation went away; the next open refetches */ } finally {
+      state.messagesBusy = false;
+      if (state.messageQueue.size) setTimeout(flushMessages, 50);
     }
   }
 
-  async function loadOlderTimeline() {
-    if (!state.timelineNext) return;
-    const customerId = state.customerId;
-    const data = await api(state.timelineNext);
-    if (state.customerId !== customerId) return;
-    data.results.forEach((item) => addTimelineItem(item, false));
-    state.timelineNext = data.next;
-    $("timeline-more").hidden = !data.next;
+  function applyMessages(content) {
+    const list = $("messages");
+    if (!list) return;
+    const stick = nearEnd();
+    content.querySelectorAll("li.msg").forEach((fresh) => {
+      const old = $(`m-${fresh.dataset.id}`);
+      if (old) {
+        old.replaceWith(fresh);
+      } else {
+        fresh.classList.add("fresh");
+        const at = new Date(fresh.dataset.sent).getTime();
+        const after = [...list.children].find((node) => new Date(node.dataset.sent).getTime() > at);
+        list.insertBefore(fresh, after || null);
+      }
+      tick(fresh);
+      fresh.querySelectorAll(".msg-html").forEach((frame) => frame.addEventListener("load", () => sizeFrame(frame)));
+    });
+    if (stick) scrollThreadToEnd();
   }
 
-  function renderCustomer(customer) {
-    $("customer-name").textContent = customer.display_name || `Customer ${customer.id}`;
-    $("identities").replaceChildren(
-      ...customer.identities.map((identity) => {
-        const item = el("li");
-        item.append(el("span", `channel ${identity.kind === "web" ? "webform" : identity.kind}`, identity.kind));
-        item.append(el("span", "", identity.handle || identity.value));
-        if (identity.display_name && identity.display_name !== customer.display_name) {
-          item.append(el("span", "muted small", identity.display_name));
-        }
-        return item;
-      }),
-    );
-    $("suggestions").replaceChildren(
-      ...(customer.open_merge_suggestions || []).map((s) =>
-        el("div", "suggestion", `Possibly the same person as ${s.other.display_name} (#${s.other.id}): ${s.reason}`),
-      ),
-    );
+  const refreshTimeline = debounce(async () => {
+    const customer = $("customer");
+    if (!customer) return;
+    try {
+      const content = await fragment(`/desk/customers/${customer.dataset.customerId}/timeline/?current=${state.currentId || ""}`);
+      $("timeline").replaceChildren(content);
+      tick($("timeline"));
+    } catch { /* merged or gone: the next open refetches */ }
+  }, 400);
+
+  // --- agent actions on the open conversation ---------------------------------------------------------------
+
+  async function patchConversation(changes, id = state.currentId) {
+    if (!id) return;
+    try {
+      await api(`/api/conversations/${id}/`, { method: "PATCH", body: changes });
+      queueRows([id]);
+      refreshNav();
+      if (id === state.currentId) refreshHeader();
+    } catch (error) {
+      toast(error.message, { error: true });
+      if (id === state.currentId) refreshHeader();
+    }
   }
 
-  function addTimelineItem(item, prepend) {
-    if (state.timelineIds.has(item.id)) return;
-    state.timelineIds.add(item.id);
-    const conversationId = item.conversation_id ?? (item.conversation && item.conversation.id) ?? item.conversation;
-    const channel = item.channel || state.channels.get(item.channel_account_id);
-    const node = el("li", item.direction);
-    if (conversationId === state.currentId) node.classList.add("current");
-    const head = el("div", "row small");
-    head.append(channelChip(channel));
-    head.append(el("span", "muted grow", `${item.direction === "in" ? "from customer" : item.kind === "note" ? "note" : "reply"} · #${conversationId}`));
-    const time = el("span", "time", relativeTime(item.sent_at));
-    time.title = fullTime(item.sent_at);
-    head.append(time);
-    node.append(head, el("div", "timeline-text", item.text || item.subject || `(${item.kind})`));
-    node.addEventListener("click", () => openConversation(conversationId));
-    const timeline = $("timeline");
-    timeline.insertBefore(node, prepend ? timeline.firstChild : null);
-  }
-
-  // --- agent actions ------------------------------------------------------------------------
-
-  async function changeStatus(event) {
+  async function claim() {
     const id = state.currentId;
     if (!id) return;
     try {
-      const updated = await api(`/api/conversations/${id}/`, { method: "PATCH", body: { status: event.target.value } });
-      remember(updated);
-      if (!matchesFilter(updated)) state.conversations.delete(updated.id);
-      renderList();
-      renderThreadHeader(updated);
+      await api(`/api/conversations/${id}/claim/`, { method: "POST" });
     } catch (error) {
-      showComposerError(error);
+      if (error.status === 409) {
+        if (!confirm(`${error.message}\n\nTake it over anyway?`)) return;
+        await api(`/api/conversations/${id}/claim/?force=1`, { method: "POST" }).catch((e) => toast(e.message, { error: true }));
+      } else if (error.status === 404 || error.status === 405) {
+        return patchConversation({ assignee: me.id }); // a server without the claim endpoint
+      } else {
+        toast(error.message, { error: true });
+        return;
+      }
     }
+    queueRows([id]);
+    refreshNav();
+    refreshHeader();
   }
 
-  async function send(event) {
+  function snoozeDefault() {
+    const when = new Date();
+    when.setDate(when.getDate() + 1);
+    when.setHours(9, 0, 0, 0);
+    return when;
+  }
+
+  function localInputValue(date) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  }
+
+  function onFieldChange(control) {
+    const field = control.dataset.field;
+    const value = control.value;
+    if (field === "status" && value === "snoozed") {
+      const input = document.querySelector('[data-field="snoozed_until"]');
+      input.closest("label").hidden = false;
+      const until = input.value ? new Date(input.value) : snoozeDefault();
+      input.value = localInputValue(until);
+      return patchConversation({ status: "snoozed", snoozed_until: until.toISOString() });
+    }
+    if (field === "snoozed_until") {
+      if (!value) return;
+      return patchConversation({ status: "snoozed", snoozed_until: new Date(value).toISOString() });
+    }
+    if (field === "assignee" || field === "team") return patchConversation({ [field]: value ? Number(value) : null });
+    if (field === "priority") return patchConversation({ priority: Number(value) });
+    return patchConversation({ [field]: value });
+  }
+
+  function currentTags() {
+    const box = document.querySelector(".tags-edit");
+    return box && box.dataset.tags ? box.dataset.tags.split(",").filter(Boolean) : [];
+  }
+
+  // --- the composer -----------------------------------------------------------------------------------------
+
+  function setMode(mode) {
+    const composer = $("composer");
+    if (!composer) return;
+    if (mode === "reply" && composer.dataset.canReply !== "1") mode = "note";
+    state.mode = mode;
+    composer.classList.toggle("mode-note", mode === "note");
+    composer.querySelectorAll(".tab").forEach((tab) => tab.classList.toggle("active", tab.dataset.mode === mode));
+    $("composer-send").textContent = mode === "note" ? "Add note" : "Send reply";
+    $("composer-text").placeholder = mode === "note"
+      ? "Internal note: only agents see it. @name notifies a colleague."
+      : $("composer-text").dataset.replyPlaceholder || $("composer-text").placeholder;
+    updateCounter();
+  }
+
+  function textLength(text) {
+    const composer = $("composer");
+    const urlChars = Number(composer.dataset.urlChars || 0);
+    if (!urlChars) return text.length;
+    const urls = text.match(/https?:\/\/\S+/gi) || [];
+    return text.replace(/https?:\/\/\S+/gi, "").length + urlChars * urls.length;
+  }
+
+  function updateCounter() {
+    const composer = $("composer");
+    if (!composer) return;
+    const max = state.mode === "reply" ? Number(composer.dataset.max || 0) : 0;
+    const length = textLength($("composer-text").value);
+    const counter = $("composer-counter");
+    counter.textContent = max ? `${length} / ${max}` : `${length}`;
+    counter.classList.toggle("over", Boolean(max) && length > max);
+    $("composer-send").disabled = Boolean(max) && length > max;
+  }
+
+  async function sendComposer(event) {
     event.preventDefault();
-    const id = state.currentId;
+    const composer = $("composer");
+    const id = Number(composer.dataset.conversation);
     const textarea = $("composer-text");
     const text = textarea.value.trim();
-    if (!id || !text) return;
-    const kind = (event.submitter && event.submitter.dataset.kind) || "message";
-    const buttons = event.target.querySelectorAll("button");
-    buttons.forEach((b) => { b.disabled = true; });
+    if (!text) return;
+    const kind = state.mode === "note" ? "note" : "message";
+    const visibility = composer.querySelector('input[name="visibility"]:checked');
+    const isPublic = kind === "message" && visibility ? visibility.value === "public" : null;
+    let request;
+    if (state.files.length) {
+      const form = new FormData();
+      form.append("text", text);
+      form.append("kind", kind);
+      if (isPublic !== null) form.append("public", isPublic ? "true" : "false");
+      state.files.forEach((file) => form.append("files", file));
+      request = { method: "POST", form };
+    } else {
+      request = { method: "POST", body: { text, kind, ...(isPublic === null ? {} : { public: isPublic }) } };
+    }
+    $("composer-send").disabled = true;
     $("composer-error").hidden = true;
     try {
-      const message = await api(`/api/conversations/${id}/messages/`, { method: "POST", body: { text, kind } });
-      if (state.currentId === id) {
-        appendMessage(message, state.conversations.get(id));
-        scrollThreadToEnd();
-      }
+      const message = await api(`/api/conversations/${id}/messages/`, request);
       textarea.value = "";
+      state.files = [];
+      renderFiles();
+      stopTyping();
+      if (id === state.currentId) queueMessages([message.id]);
     } catch (error) {
-      showComposerError(error);
+      $("composer-error").textContent = error.message;
+      $("composer-error").hidden = false;
     } finally {
-      buttons.forEach((b) => { b.disabled = false; });
+      $("composer-send").disabled = false;
+      updateCounter();
     }
   }
 
-  function showComposerError(error) {
-    $("composer-error").textContent = error.message;
-    $("composer-error").hidden = false;
+  function renderFiles() {
+    const list = $("composer-files");
+    if (!list) return;
+    list.replaceChildren(...state.files.map((file, index) => {
+      const item = el("li", "", `${file.name} (${Math.ceil(file.size / 1024)} KB) `);
+      const remove = el("button", "tag-x", "×");
+      remove.type = "button";
+      remove.setAttribute("aria-label", `Remove ${file.name}`);
+      remove.addEventListener("click", () => { state.files.splice(index, 1); renderFiles(); });
+      item.append(remove);
+      return item;
+    }));
   }
 
-  // --- live events ----------------------------------------------------------------------------
-
-  function fetchConversation(id) {
-    if (state.pendingDetails.has(id)) return;
-    state.pendingDetails.add(id);
-    api(`/api/conversations/${id}/`)
-      .then((conversation) => {
-        if (!matchesFilter(conversation)) return;
-        remember(conversation);
-        state.flash.add(conversation.id);
-        renderList();
-        if (conversation.id === state.currentId) renderThreadHeader(conversation);
-      })
-      .catch(() => {}) // 404: no longer visible to this user
-      .finally(() => state.pendingDetails.delete(id));
-  }
-
-  function applyConversation(data) {
-    const known = state.conversations.get(data.id);
-    if (!known) {
-      // New to this page: the event carries ids only, the list wants names; fetch it once.
-      if (matchesFilter(data)) fetchConversation(data.id);
-      return;
+  // Typing indicator for the other agents (collision): "typing" while keys go down, "viewing" after a pause.
+  function noteTyping() {
+    if (!state.typing) {
+      state.typing = true;
+      watch("typing");
     }
-    const assigneeKnown = data.assignee_id == null || state.users.has(data.assignee_id);
-    const teamSame = (known.team ? known.team.id : null) === (data.team_id ?? null);
-    Object.assign(known, {
-      status: data.status,
-      priority: data.priority,
-      subject: data.subject,
-      is_public: data.is_public,
-      last_activity_at: data.last_activity_at,
-      waiting_since: data.waiting_since,
-      last_message_preview: data.last_message_preview,
-      message_count: data.message_count,
-      assignee: data.assignee_id == null ? null : state.users.get(data.assignee_id) || known.assignee,
-    });
-    if (!matchesFilter(known)) {
-      state.conversations.delete(known.id);
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(stopTyping, 4000);
+  }
+
+  function stopTyping() {
+    clearTimeout(state.typingTimer);
+    if (state.typing) {
+      state.typing = false;
+      watch("viewing");
+    }
+  }
+
+  // @mentions (notes only): a small menu of colleagues under the caret's word.
+  const mention = { items: [], active: 0, start: -1 };
+
+  function updateMentionMenu() {
+    const textarea = $("composer-text");
+    const menu = $("mention-menu");
+    const before = textarea.value.slice(0, textarea.selectionStart);
+    const match = state.mode === "note" && before.match(/(^|\s)@([\w.+-]*)$/);
+    if (!match) { menu.hidden = true; return; }
+    const word = match[2].toLowerCase();
+    mention.start = textarea.selectionStart - word.length - 1;
+    mention.items = people.agents
+      .filter((a) => a.id !== me.id && (a.username.toLowerCase().startsWith(word) || a.name.toLowerCase().includes(word)))
+      .slice(0, 8);
+    mention.active = 0;
+    if (!mention.items.length) { menu.hidden = true; return; }
+    menu.replaceChildren(...mention.items.map((agent, index) => {
+      const item = el("li", index === 0 ? "active" : "", `@${agent.username}`);
+      item.setAttribute("role", "option");
+      if (agent.name !== agent.username) item.append(el("span", "muted", agent.name));
+      item.addEventListener("mousedown", (e) => { e.preventDefault(); chooseMention(index); });
+      return item;
+    }));
+    menu.hidden = false;
+  }
+
+  function chooseMention(index) {
+    const textarea = $("composer-text");
+    const agent = mention.items[index];
+    const end = textarea.selectionStart;
+    textarea.value = `${textarea.value.slice(0, mention.start)}@${agent.username} ${textarea.value.slice(end)}`;
+    const caret = mention.start + agent.username.length + 2;
+    textarea.setSelectionRange(caret, caret);
+    $("mention-menu").hidden = true;
+    updateCounter();
+  }
+
+  function mentionKeys(event) {
+    const menu = $("mention-menu");
+    if (menu.hidden) return false;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      mention.active = (mention.active + (event.key === "ArrowDown" ? 1 : -1) + mention.items.length) % mention.items.length;
+      [...menu.children].forEach((item, i) => item.classList.toggle("active", i === mention.active));
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      chooseMention(mention.active);
+    } else if (event.key === "Escape") {
+      menu.hidden = true;
     } else {
-      state.flash.add(known.id);
-      if (!assigneeKnown || !teamSame) fetchConversation(known.id);
+      return false;
     }
-    renderList();
-    if (known.id === state.currentId) renderThreadHeader(known);
+    event.preventDefault();
+    return true;
   }
 
-  function applyMessage(message) {
-    if (message.conversation_id === state.currentId) {
-      const nearEnd = threadNearEnd();
-      appendMessage(message, state.conversations.get(message.conversation_id));
-      if (nearEnd) scrollThreadToEnd();
+  // Canned responses: search, pick, and the server fills the variables ({{customer.name}}, {{agent.name}}...).
+  async function searchCanned() {
+    const list = $("canned-list");
+    try {
+      const items = await api(`/api/canned-responses/?q=${encodeURIComponent($("canned-search").value)}`);
+      const results = Array.isArray(items) ? items : items.results || [];
+      list.replaceChildren(...results.slice(0, 20).map((item) => {
+        const li = el("li", "", item.title || item.shortcut);
+        li.setAttribute("role", "option");
+        li.append(el("span", "muted", item.text));
+        li.addEventListener("mousedown", (e) => { e.preventDefault(); insertCanned(item.id); });
+        return li;
+      }));
+      if (!results.length) list.replaceChildren(el("li", "muted", "No canned responses match."));
+    } catch (error) {
+      list.replaceChildren(el("li", "muted", error.status === 404 ? "Canned responses are not set up." : error.message));
     }
-    if (message.customer_id === state.customerId) addTimelineItem(message, true);
   }
 
-  function applyMessageUpdate(message) {
-    const node = document.querySelector(`.message[data-id="${message.id}"]`);
-    if (!node) return;
-    const old = node.querySelector("[data-delivery]");
-    const fresh = deliveryNode(message);
-    if (old) old.replaceWith(fresh);
-    else node.append(fresh);
+  const searchCannedSoon = debounce(searchCanned, 200);
+
+  async function insertCanned(cannedId) {
+    $("canned-menu").hidden = true;
+    try {
+      const { text } = await api(`/api/canned-responses/${cannedId}/render/`, {
+        method: "POST", body: { conversation_id: state.currentId },
+      });
+      const textarea = $("composer-text");
+      const at = textarea.selectionStart;
+      textarea.value = textarea.value.slice(0, at) + text + textarea.value.slice(textarea.selectionEnd);
+      textarea.focus();
+      textarea.setSelectionRange(at + text.length, at + text.length);
+      updateCounter();
+    } catch (error) {
+      toast(error.message, { error: true });
+    }
   }
 
-  function resync() {
-    loadList();
-    if (state.currentId) openConversation(state.currentId);
+  // --- the customer sidebar ------------------------------------------------------------------------------------
+
+  async function mergeInto(otherId, name) {
+    const customer = $("customer");
+    if (!customer) return;
+    if (!confirm(`Merge ${name || `customer #${otherId}`} into ${$("customer-name").textContent}? Their identities and conversations move here.`)) return;
+    try {
+      await api(`/api/customers/${customer.dataset.customerId}/merge/`, { method: "POST", body: { other_id: Number(otherId) } });
+      toast("Customers merged");
+      if (state.currentId) openConversation(state.currentId, { push: false });
+    } catch (error) {
+      toast(error.message, { error: true });
+    }
+  }
+
+  const searchMerge = debounce(async () => {
+    const q = $("merge-query").value.trim();
+    const results = $("merge-results");
+    const current = Number($("customer").dataset.customerId);
+    if (q.length < 2) { results.replaceChildren(); return; }
+    try {
+      const data = await api(`/api/customers/?q=${encodeURIComponent(q)}&page_size=8`);
+      results.replaceChildren(...data.results.filter((c) => c.id !== current).map((c) => {
+        const item = el("li");
+        const ids = c.identities.map((i) => i.handle || i.value).slice(0, 2).join(", ");
+        item.append(el("span", "", `${c.display_name || "Unknown"} #${c.id}${ids ? ` · ${ids}` : ""}`));
+        const button = el("button", "btn small", "Merge");
+        button.type = "button";
+        button.addEventListener("click", () => mergeInto(c.id, c.display_name));
+        item.append(button);
+        return item;
+      }));
+      if (!results.children.length) results.replaceChildren(el("li", "muted", "No other customer matches."));
+    } catch (error) {
+      results.replaceChildren(el("li", "muted", error.message));
+    }
+  }, 250);
+
+  async function logCall(form) {
+    const error = form.querySelector(".form-error");
+    error.hidden = true;
+    const data = new FormData(form);
+    const body = {
+      direction: data.get("direction"),
+      status: data.get("status"),
+      duration_seconds: Math.max(0, Math.round(Number(data.get("minutes") || 0) * 60)),
+      notes: data.get("notes") || "",
+    };
+    if (data.get("phone")) body.phone = data.get("phone");
+    if (state.currentId) body.conversation_id = state.currentId;
+    try {
+      const message = await api(`/api/customers/${form.dataset.customer}/calls/`, { method: "POST", body });
+      form.reset();
+      form.closest("details").open = false;
+      toast("Call logged");
+      if (message && message.id) queueMessages([message.id]);
+      refreshTimeline();
+    } catch (err) {
+      error.textContent = err.status === 404 ? "Call logging is not available on this server yet." : err.message;
+      error.hidden = false;
+    }
+  }
+
+  // --- live events ---------------------------------------------------------------------------------------------
+
+  function handleEvent(event) {
+    if (event.id != null) {
+      if (state.seenEvents.has(event.id)) return;
+      state.seenEvents.add(event.id);
+      if (state.seenEvents.size > 5000) state.seenEvents.delete(state.seenEvents.values().next().value);
+      state.lastEventId = Math.max(state.lastEventId, event.id);
+    }
+    switch (event.type) {
+      case "conversation.created":
+      case "conversation.updated": {
+        const c = event.conversation;
+        queueRows([c.id]);
+        refreshNav();
+        if (c.id === state.currentId) refreshHeader();
+        break;
+      }
+      case "message.created": {
+        const m = event.message;
+        if (m.conversation_id === state.currentId) queueMessages([m.id]);
+        const customer = $("customer");
+        if (customer && Number(customer.dataset.customerId) === m.customer_id) refreshTimeline();
+        break;
+      }
+      case "message.updated": {
+        const m = event.message;
+        if (m.conversation_id === state.currentId && $(`m-${m.id}`)) queueMessages([m.id]);
+        break;
+      }
+      case "collision":
+        onCollision(event);
+        break;
+      case "presence":
+        onPresence(event);
+        break;
+      case "notification":
+        onNotification(event.notification);
+        break;
+      default:
+        break;
+    }
+  }
+
+  async function resync(after) {
+    let complete = false;
+    try {
+      // A small overlap: ids from two publishers can commit out of order; seen ids are skipped.
+      const data = await api(`/api/events/?after=${Math.max(0, after - 20)}`);
+      complete = Boolean(data.complete);
+      (data.events || []).forEach(handleEvent);
+      if (data.last_id) state.lastEventId = Math.max(state.lastEventId, data.last_id);
+    } catch {
+      complete = false; // no event log on this server: refetch what the page shows
+    }
+    if (!complete) {
+      loadList();
+      refreshNav();
+      if (state.currentId) openConversation(state.currentId, { push: false });
+    }
   }
 
   let socket = null;
   let retryDelay = 1000;
-  let everOpened = false;
+  let held = false; // a deliberate disconnect (Centralita.disconnect): no reconnect until resumed
+  let pingTimer = null;
 
   function connect() {
+    if (held) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws/desk/`);
-    socket.addEventListener("open", () => {
+    const ws = new WebSocket(`${scheme}://${location.host}/ws/desk/`);
+    socket = ws;
+    ws.addEventListener("open", () => {
       retryDelay = 1000;
-      everOpened = true;
       setLive(true);
-      resync(); // anything published while we were away is only in the database
+      resync(state.lastEventId);
+      send({ type: "presence", status: state.presence });
+      if (state.currentId) watch(state.typing ? "typing" : "viewing");
+      if (me.supervisor) loadAgents();
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => send({ type: "ping" }), 25000);
     });
-    socket.addEventListener("message", (event) => {
+    ws.addEventListener("message", (message) => {
       let data;
-      try {
-        data = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (data.type === "conversation.created" || data.type === "conversation.updated") applyConversation(data.conversation);
-      else if (data.type === "message.created") applyMessage(data.message);
-      else if (data.type === "message.updated") applyMessageUpdate(data.message);
+      try { data = JSON.parse(message.data); } catch { return; }
+      if (data && data.type && data.type !== "hello" && data.type !== "pong") handleEvent(data);
     });
-    socket.addEventListener("close", (event) => {
+    ws.addEventListener("close", (event) => {
+      if (socket !== ws) return;
+      clearInterval(pingTimer);
       setLive(false);
       if (event.code === 4401) {
-        window.location.assign("/login/?next=/");
+        location.assign(`/login/?next=${encodeURIComponent(location.pathname + location.search)}`);
         return;
       }
       const delay = retryDelay * (0.75 + Math.random() * 0.5);
-      retryDelay = Math.min(retryDelay * 2, 15000);
+      retryDelay = Math.min(retryDelay * 2, 30000);
       setTimeout(connect, delay);
     });
+  }
+
+  function send(data) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(data));
   }
 
   function setLive(online) {
@@ -529,25 +886,345 @@
     live.textContent = online ? "live" : "reconnecting…";
   }
 
-  // --- wiring ----------------------------------------------------------------------------------
+  // --- collision: who else is here ------------------------------------------------------------------------------
 
-  document.querySelectorAll(".filter").forEach((button) => {
-    button.addEventListener("click", () => {
-      document.querySelectorAll(".filter").forEach((b) => b.classList.toggle("active", b === button));
-      state.status = button.dataset.status;
-      loadList();
+  function watch(watchState, id = state.currentId) {
+    if (id) send({ type: "watch", conversation_id: id, state: watchState });
+  }
+
+  function onCollision(event) {
+    if (!event.user || event.user.id === me.id || event.conversation_id !== state.currentId) return;
+    const isNew = !state.watchers.has(event.user.id);
+    if (event.state === "left") state.watchers.delete(event.user.id);
+    else state.watchers.set(event.user.id, { name: event.user.name || event.user.username, state: event.state });
+    // Tell a newcomer we are here too (once per newcomer, so two desks do not echo forever).
+    if (isNew && event.state !== "left") watch(state.typing ? "typing" : "viewing");
+    renderCollision();
+  }
+
+  function renderCollision() {
+    const bar = $("collision");
+    if (!bar) return;
+    const parts = [...state.watchers.values()].map((w) => {
+      const span = el("span", w.state === "typing" ? "typing" : "", `${w.name} is ${w.state === "typing" ? "typing…" : "viewing"}`);
+      return span;
     });
-  });
-  $("load-more").addEventListener("click", () => loadList({ more: true }));
-  $("timeline-more").addEventListener("click", loadOlderTimeline);
-  $("thread-status").addEventListener("change", changeStatus);
-  $("composer").addEventListener("submit", send);
-  // Relative times age: refresh them once a minute.
-  setInterval(renderList, 60000);
+    bar.replaceChildren();
+    parts.forEach((part, i) => { if (i) bar.append(document.createTextNode(" · ")); bar.append(part); });
+    bar.hidden = parts.length === 0;
+  }
 
-  const linked = location.hash.match(/^#\/conversations\/(\d+)$/);
-  if (linked) openConversation(Number(linked[1]));
-  connect(); // its "open" loads the list, so no event falls between the fetch and the socket
-  // Without a socket (a proxy that drops websockets) the desk still shows its state.
-  setTimeout(() => { if (!everOpened) loadList(); }, 2000);
+  // --- presence and the supervisors' agents panel --------------------------------------------------------------
+
+  function setPresence(status) {
+    state.presence = status;
+    localStorage.setItem("centralita.presence", status);
+    $("presence").value = status;
+    $("presence-dot").className = `presence-dot ${status}`;
+    send({ type: "presence", status });
+  }
+
+  const agents = new Map();
+
+  async function loadAgents() {
+    const list = $("agents-list");
+    if (!list) return;
+    try {
+      const data = await api("/api/agents/");
+      agents.clear();
+      (Array.isArray(data) ? data : data.results || []).forEach((a) => agents.set(a.id, a));
+      renderAgents();
+    } catch (error) {
+      list.replaceChildren(el("li", "muted small", error.status === 404 ? "Agent presence is not available." : error.message));
+    }
+  }
+
+  function renderAgents() {
+    const list = $("agents-list");
+    if (!list) return;
+    const order = { online: 0, away: 1, offline: 2 };
+    const sorted = [...agents.values()].sort((a, b) => (order[a.status] ?? 3) - (order[b.status] ?? 3) || a.name.localeCompare(b.name));
+    list.replaceChildren(...sorted.map((a) => {
+      const item = el("li");
+      item.dataset.agent = a.id;
+      const dot = el("span", `presence-dot ${a.status || "offline"}`);
+      dot.title = a.status || "offline";
+      item.append(dot, el("span", "", a.name || a.username));
+      if (a.open_assigned != null) item.append(el("span", "open-count", `${a.open_assigned} open`));
+      return item;
+    }));
+    if (!sorted.length) list.replaceChildren(el("li", "muted small", "No agents."));
+  }
+
+  function onPresence(event) {
+    if (!event.user || !$("agents-list")) return;
+    const known = agents.get(event.user.id) || { id: event.user.id, name: event.user.name, role: "agent" };
+    agents.set(event.user.id, { ...known, status: event.status });
+    renderAgents();
+  }
+
+  // --- notifications: mentions and new assigned work ------------------------------------------------------------
+
+  function onNotification(notification, { quiet = false } = {}) {
+    if (!notification || state.notifications.has(notification.id)) return;
+    state.notifications.set(notification.id, notification);
+    renderNotifications();
+    if (quiet) return;
+    const title = notification.kind === "mention" ? "You were mentioned" : "New work assigned to you";
+    const open = () => { openConversation(notification.conversation_id); readNotifications([notification.id]); };
+    toast(`${title}: ${notification.text || `conversation #${notification.conversation_id}`}`, { onClick: open });
+    if ("Notification" in window && Notification.permission === "granted") {
+      const desktop = new Notification(title, { body: notification.text || "", tag: `centralita-${notification.id}` });
+      desktop.onclick = () => { window.focus(); open(); desktop.close(); };
+    }
+  }
+
+  function renderNotifications() {
+    const items = [...state.notifications.values()].sort((a, b) => b.id - a.id);
+    const count = $("notif-count");
+    count.textContent = String(items.length);
+    count.hidden = items.length === 0;
+    const list = $("notif-list");
+    if (!items.length) { list.replaceChildren(el("li", "muted", "Nothing new.")); return; }
+    list.replaceChildren(...items.map((n) => {
+      const item = el("li");
+      const link = el("a");
+      link.href = `/c/${n.conversation_id}/`;
+      link.append(el("strong", "", n.kind === "mention" ? "Mention" : "Assigned"), document.createTextNode(` · #${n.conversation_id}`));
+      link.append(el("div", "muted small", n.text || ""));
+      link.addEventListener("click", (e) => {
+        e.preventDefault();
+        $("notif-panel").hidden = true;
+        openConversation(n.conversation_id);
+        readNotifications([n.id]);
+      });
+      item.append(link);
+      return item;
+    }));
+  }
+
+  function readNotifications(ids) {
+    ids.forEach((id) => state.notifications.delete(id));
+    renderNotifications();
+    api("/api/notifications/read/", { method: "POST", body: { ids } }).catch(() => {});
+  }
+
+  async function loadNotifications() {
+    try {
+      const data = await api("/api/notifications/?unread=1");
+      (Array.isArray(data) ? data : data.results || []).forEach((n) => onNotification(n, { quiet: true }));
+    } catch { /* not available on this server */ }
+    $("notif-enable").hidden = !("Notification" in window) || Notification.permission !== "default";
+  }
+
+  // --- keyboard -----------------------------------------------------------------------------------------------------
+
+  function moveSelection(step) {
+    const rows = [...document.querySelectorAll("li.row")];
+    if (!rows.length) return;
+    const index = rows.findIndex((row) => Number(row.dataset.id) === state.currentId);
+    const next = rows[Math.min(rows.length - 1, Math.max(0, index === -1 ? 0 : index + step))];
+    next.scrollIntoView({ block: "nearest" });
+    openConversation(next.dataset.id);
+  }
+
+  function focusComposer(mode) {
+    if (!$("composer")) return;
+    setMode(mode);
+    $("composer-text").focus();
+  }
+
+  function onKey(event) {
+    const target = event.target;
+    const typing = target.matches && target.matches("input, textarea, select, [contenteditable]");
+    if (target.id === "composer-text") {
+      if (mentionKeys(event)) return;
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); $("composer").requestSubmit(); }
+      if (event.key === "Escape") { $("canned-menu").hidden = true; target.blur(); }
+      return;
+    }
+    if (event.key === "Escape") {
+      $("help").hidden = true;
+      $("notif-panel").hidden = true;
+      if (typing) target.blur();
+      return;
+    }
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    const actions = {
+      j: () => moveSelection(1),
+      k: () => moveSelection(-1),
+      r: () => focusComposer("reply"),
+      n: () => focusComposer("note"),
+      c: () => claim(),
+      e: () => state.currentId && patchConversation({ status: "resolved" }),
+      x: () => {
+        const box = document.querySelector(`li.row[data-id="${state.currentId}"] .pick-box`);
+        if (box) { box.checked = !box.checked; updateBulkBar(); }
+      },
+      "/": () => { $("search").focus(); $("search").select(); },
+      "?": () => { $("help").hidden = !$("help").hidden; },
+    };
+    const action = actions[event.key];
+    if (action) { event.preventDefault(); action(); }
+  }
+
+  // --- wiring -------------------------------------------------------------------------------------------------------
+
+  document.addEventListener("keydown", onKey);
+
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+    const row = target.closest(".row-link");
+    if (row && !event.ctrlKey && !event.metaKey && event.button === 0) {
+      event.preventDefault();
+      openConversation(row.closest("li.row").dataset.id);
+      return;
+    }
+    const open = target.closest("[data-open]");
+    if (open && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      openConversation(open.dataset.open);
+      return;
+    }
+    const view = target.closest(".nav-view");
+    if (view) {
+      event.preventDefault();
+      setFilter({ view: view.dataset.view });
+      return;
+    }
+    const tab = target.closest(".tab[data-mode]");
+    if (tab && !tab.disabled) { setMode(tab.dataset.mode); $("composer-text").focus(); return; }
+    const bulkButton = target.closest("[data-bulk]");
+    if (bulkButton) {
+      const changes = { claim: { assignee: me.id }, resolve: { status: "resolved" }, spam: { status: "spam" } }[bulkButton.dataset.bulk];
+      if (bulkButton.dataset.bulk !== "spam" || confirm("Mark the selected conversations as spam?")) bulk(changes);
+      return;
+    }
+    const button = target.closest("[data-action]");
+    if (!button) {
+      if (!target.closest(".notif")) $("notif-panel").hidden = true;
+      if (!target.closest("#canned-menu") && target.id !== "canned-open") { const menu = $("canned-menu"); if (menu) menu.hidden = true; }
+      return;
+    }
+    const action = button.dataset.action;
+    if (action === "claim") claim();
+    else if (action === "resolve") patchConversation({ status: "resolved" });
+    else if (action === "reopen") patchConversation({ status: "open" });
+    else if (action === "spam") { if (confirm("Mark this conversation as spam / abusive? It leaves every queue.")) patchConversation({ status: "spam" }); }
+    else if (action === "untag") patchConversation({ tags: currentTags().filter((t) => t !== button.dataset.tag) });
+    else if (action === "retry") {
+      button.disabled = true;
+      api(`/api/messages/${button.dataset.message}/retry/`, { method: "POST" })
+        .then(() => queueMessages([button.dataset.message]))
+        .catch((error) => { button.disabled = false; toast(error.message, { error: true }); });
+    } else if (action === "hide-comment") {
+      button.disabled = true;
+      api(`/api/messages/${button.dataset.message}/hide/`, { method: "POST" })
+        .then(() => { queueMessages([button.dataset.message]); toast("Comment hidden on Facebook"); })
+        .catch((error) => { button.disabled = false; toast(error.message, { error: true }); });
+    } else if (action === "merge") mergeInto(button.dataset.other, button.dataset.name);
+    else if (action === "dismiss-suggestion") {
+      api(`/api/merge-suggestions/${button.dataset.suggestion}/dismiss/`, { method: "POST" })
+        .then(() => button.closest(".suggestion").remove())
+        .catch((error) => toast(error.message, { error: true }));
+    } else if (action === "timeline-more") {
+      fragment(`/desk/customers/${button.dataset.customer}/timeline/?before=${encodeURIComponent(button.dataset.before)}&current=${state.currentId || ""}`)
+        .then((content) => { const item = button.closest("li"); tick(content); item.replaceWith(content); })
+        .catch((error) => toast(error.message, { error: true }));
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.matches("[data-field]")) onFieldChange(target);
+    else if (target.matches(".pick-box")) updateBulkBar();
+    else if (target.id === "pick-all") {
+      document.querySelectorAll(".pick-box").forEach((box) => { box.checked = target.checked; });
+      updateBulkBar();
+    } else if (target.closest("#filters") && target.name !== "tag") setFilter({ [target.name]: target.value === "open,pending" && target.name === "status" ? "" : target.value });
+    else if (target.id === "bulk-assign" && target.value) { bulk({ assignee: target.value === "none" ? null : Number(target.value) }); target.value = ""; }
+    else if (target.id === "bulk-team" && target.value) { bulk({ team: Number(target.value) }); target.value = ""; }
+    else if (target.id === "bulk-priority" && target.value) { bulk({ priority: Number(target.value) }); target.value = ""; }
+    else if (target.id === "composer-attach") {
+      state.files = [...state.files, ...target.files].slice(0, 10);
+      target.value = "";
+      renderFiles();
+    } else if (target.id === "presence") setPresence(target.value);
+    else if (target.name === "visibility") updateCounter();
+  });
+
+  document.addEventListener("input", (event) => {
+    const target = event.target;
+    if (target.id === "composer-text") { updateCounter(); updateMentionMenu(); noteTyping(); }
+    else if (target.id === "canned-search") searchCannedSoon();
+    else if (target.id === "merge-query") searchMerge();
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (event.key !== "Enter") return;
+    if (target.classList.contains("tag-input")) {
+      event.preventDefault();
+      const tag = target.value.trim().toLowerCase();
+      if (tag) patchConversation({ tags: [...new Set([...currentTags(), tag])] });
+      target.value = "";
+    } else if (target.name === "tag" && target.closest("#filters")) {
+      event.preventDefault();
+      setFilter({ tag: target.value.trim() });
+    }
+  }, true);
+
+  document.addEventListener("submit", (event) => {
+    if (event.target.id === "composer") sendComposer(event);
+    else if (event.target.id === "search-form") { event.preventDefault(); setFilter({ q: $("search").value.trim() }); $("search").blur(); }
+    else if (event.target.id === "filters") { event.preventDefault(); setFilter({ tag: event.target.elements.tag.value.trim() }); }
+    else if (event.target.id === "log-call") { event.preventDefault(); logCall(event.target); }
+  });
+
+  document.addEventListener("focusin", (event) => {
+    if (event.target.id === "canned-search") searchCanned();
+  });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("#canned-open")) {
+      const menu = $("canned-menu");
+      menu.hidden = !menu.hidden;
+      if (!menu.hidden) { $("canned-search").value = ""; $("canned-search").focus(); }
+    }
+  });
+  // Iframe load events do not bubble; capture them to size sandboxed message bodies.
+  document.addEventListener("load", (event) => { if (event.target.matches && event.target.matches(".msg-html")) sizeFrame(event.target); }, true);
+
+  document.addEventListener("click", (event) => { if (event.target.id === "load-more") loadMore(); });
+  $("list").addEventListener("scroll", () => { if ($("list").scrollTop < 40) $("new-pill").hidden = true; });
+  $("new-pill").addEventListener("click", () => { $("list").scrollTop = 0; $("new-pill").hidden = true; });
+  $("help-button").addEventListener("click", () => { $("help").hidden = false; });
+  $("help-close").addEventListener("click", () => { $("help").hidden = true; });
+  $("help").addEventListener("click", (event) => { if (event.target.id === "help") $("help").hidden = true; });
+  $("notif-button").addEventListener("click", () => { $("notif-panel").hidden = !$("notif-panel").hidden; });
+  $("notif-enable").addEventListener("click", () => {
+    Notification.requestPermission().then(() => { $("notif-enable").hidden = Notification.permission !== "default"; });
+  });
+  window.addEventListener("popstate", () => {
+    syncFilterControls();
+    loadList();
+    refreshNav();
+    const match = location.pathname.match(/^\/c\/(\d+)\/$/);
+    if (match) openConversation(match[1], { push: false });
+    else closeConversation();
+  });
+  window.addEventListener("beforeunload", () => watch("left"));
+  setInterval(() => tick(), 30000);
+
+  // A small handle for the browser tests and for debugging from the console.
+  window.Centralita = {
+    state,
+    disconnect() { held = true; if (socket) socket.close(); },
+    reconnect() { held = false; retryDelay = 1000; connect(); },
+  };
+
+  setPresence(state.presence);
+  if (state.currentId) { afterThreadRender(); markRead(state.currentId); }
+  tick();
+  loadNotifications();
+  connect();
 })();
