@@ -1,12 +1,20 @@
 """Polling mentions and DM events with the real tweepy.Client against a loopback X API."""
+import time
+import uuid
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
 import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
 
 from apps.connectors.models import ChannelAccount
 from apps.connectors.twitter import services, tasks
 from apps.crm.models import Identity
 from apps.inbox.models import Conversation, Message
+from config.celery import app as celery_app
 
-from .x_server import OWN_ID
+from .x_server import OWN_ID, REVOKED_TOKEN
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +152,97 @@ def test_the_own_user_id_is_asked_once_when_the_account_lacks_it(world, make_acc
     account.refresh_from_db()
     assert account.settings == {"user_id": OWN_ID, "username": "TiendaSoporte"}
     assert len(world.calls_to("GET", "/2/users/me")) == 1
+
+
+# --- rate limits and provider errors ---------------------------------------------------------
+
+
+@pytest.fixture
+def not_eager():
+    """Tasks sent for real (to the broker: Redis, or kombu's in-process memory transport embedded)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+def run_in_worker(task, *args, queue: str):
+    """Run a task body as a worker would (not eagerly), taken from `queue`; its retries go back there."""
+    task.push_request(id=f"test-{uuid.uuid4()}", retries=0, is_eager=False, called_directly=False, args=list(args), kwargs={},
+                      delivery_info={"exchange": "", "routing_key": queue})
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
+
+
+def take_message(queue: str):
+    with celery_app.connection_for_read() as connection, connection.SimpleQueue(queue) as simple:
+        message = simple.get(timeout=5)
+        message.ack()
+        return message
+
+
+def test_a_rate_limit_pauses_the_account_and_retries_at_the_reset_time_with_nothing_lost(world, x_account, not_eager):
+    # given: mentions go through, then X answers 429 to the DM events, resetting in ten minutes
+    reset = int(time.time()) + 600
+    world.mention("1861000000000000101", LUCIA, "@TiendaSoporte hola")
+    world.dm("1861000000000000520", LUCIA, "un DM que llega tarde")
+    world.rate_limit("/2/dm_events", reset=reset)
+    queue = f"twitter-test-{uuid.uuid4().hex[:8]}"
+    # when: the poll task runs in a worker
+    with pytest.raises(Retry) as retry:
+        run_in_worker(tasks.twitter_account_poll, x_account.id, queue=queue)
+    # then: the account is paused until the reset, its health says why, and beat leaves it alone
+    reset_at = datetime.fromtimestamp(reset, tz=dt_timezone.utc)
+    x_account.refresh_from_db()
+    assert x_account.paused_until == reset_at
+    assert "rate limited by X (429)" in x_account.last_error and x_account.consecutive_failures == 1
+    assert services.twitter_accounts_due() == []
+    # and the retry waits in the broker for the reset time (the worker did not sleep)
+    message = take_message(queue)
+    assert (message.headers["task"], message.headers["retries"]) == ("apps.connectors.twitter.tasks.twitter_account_poll", 1)
+    assert datetime.fromisoformat(message.headers["eta"]) == reset_at == retry.value.when
+    # and what was fetched before the 429 is stored, the DM cursor did not move
+    assert x_account.cursor == {"mentions_since_id": "1861000000000000101"}
+    assert list(Message.objects.values_list("external_id", flat=True)) == ["tweet:1861000000000000101"]
+
+    # when: the reset time comes and the retried task runs
+    ChannelAccount.objects.filter(pk=x_account.pk).update(paused_until=timezone.now() - timedelta(seconds=1))
+    summary = tasks.twitter_account_poll.apply(args=(x_account.id,)).get()
+    # then: the DM is stored, the mention is not fetched again, and the account is healthy
+    assert summary == "pages 1 · ingested 1 · duplicates 0 · failed 0"
+    assert world.calls_to("GET", "/mentions")[-1]["query"]["since_id"] == "1861000000000000101"
+    x_account.refresh_from_db()
+    assert (x_account.paused_until, x_account.consecutive_failures) == (None, 0)
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["dm:1861000000000000520", "tweet:1861000000000000101"]
+
+
+def test_a_server_error_is_recorded_and_backed_off_without_moving_the_cursor(world, x_account):
+    # given: X is down
+    world.mention("1861000000000000101", LUCIA, "@TiendaSoporte hola")
+    world.fail("/mentions", status=503)
+    # when
+    result = services.twitter_account_poll(account_id=x_account.id)
+    # then
+    assert result.error == "X API 503: Service Unavailable"
+    x_account.refresh_from_db()
+    assert (x_account.consecutive_failures, x_account.last_error, x_account.cursor) == (1, "X API 503: Service Unavailable", {})
+    assert not x_account.is_healthy
+    assert services.twitter_accounts_due() == []  # backing off
+    assert services.twitter_accounts_due(now=timezone.now() + timedelta(minutes=2)) == [x_account.id]
+    # and once X is back nothing was lost
+    assert services.twitter_account_poll(account_id=x_account.id).ingested == 1
+
+
+def test_revoked_credentials_say_to_reconnect_the_account(world, x_account):
+    # given: the access token was revoked on X
+    x_account.secrets = {**x_account.secrets, "access_token": REVOKED_TOKEN}
+    x_account.save()
+    # when
+    result = services.twitter_account_poll(account_id=x_account.id)
+    # then
+    x_account.refresh_from_db()
+    assert "X API 401: Unauthorized" in x_account.last_error and "reconnect the account" in x_account.last_error
+    assert result.error == x_account.last_error and x_account.consecutive_failures == 1
+    assert REVOKED_TOKEN not in x_account.last_error
