@@ -8,11 +8,16 @@
   production); on the embedded SQLite defaults it is pytest-django's in-process `live_server`
   (HTTP only, same in-memory DB), so the browser tests run in both modes.
 - `login(page, user, desk_url)`: puts a logged-in session cookie for `user` in the page's context.
+- `off_loop(fn, *args, **kwargs)`: runs a service (ingest, drain, reply…) in a plain thread and
+  returns its result. Playwright's sync API keeps an asyncio loop in the test's thread, where
+  Django's event publishing (async_to_sync) refuses to run: a service called directly would save
+  its rows but its live events would be lost.
 
 Every test in this directory is marked `browser` automatically.
 """
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -86,11 +91,37 @@ def page(browser, request):
 
 
 @pytest.fixture
-def desk_url(request) -> str:
-    """Base URL (no trailing slash) of a live desk on the test database."""
+def desk_url(request, transactional_db) -> str:
+    """Base URL (no trailing slash) of a live desk on the test database.
+
+    transactional_db is asked for here (not only inside desk_server) so that every fixture of
+    the test writes committed rows the server can see.
+    """
     if settings.IS_POSTGRES:
         return request.getfixturevalue("desk_server")
     return request.getfixturevalue("live_server").url
+
+
+def off_loop(fn, *args, **kwargs):
+    """Call fn in a thread of its own (no event loop there); re-raise what it raised."""
+    from django.db import connections
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed back to the test's thread
+            outcome["error"] = exc
+        finally:
+            connections.close_all()  # this thread's connections, or the test DB cannot be dropped
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def login(page, user, desk_url: str) -> None:

@@ -83,6 +83,11 @@ class SubmissionForm(forms.Form):
     def submitted_values(self) -> list[dict]:
         """What the submitter sent, in form order, as the payload records it."""
         return [
-            {"name": spec.name, "label": spec.label, "type": spec.type, "value": str(self.cleaned_data.get(spec.name) or "")}
+            {"name": spec.name, "label": spec.label, "type": spec.type, "value": _newlines(self.cleaned_data.get(spec.name))}
             for spec in self.specs
         ]
+
+
+def _newlines(value) -> str:
+    # Browsers send a textarea's line breaks as CRLF (HTML spec); the desk stores plain \n.
+    return str(value or "").replace("\r\n", "\n").replace("\r", "\n")
