@@ -425,7 +425,7 @@ class DemoBuilder:
         """Older conversations are mostly resolved; answered ones wait for the customer."""
         age = self.now - at
         if story.channel == "phone":
-            missed = story.messages[0].metadata.get("CallStatus") != "completed"
+            missed = story.messages[0].metadata["call"]["needs_callback"]
             story.status = "open" if missed and age < timedelta(days=2) else "resolved"
         elif answered and age > timedelta(hours=36):
             story.status = "resolved" if self.rng.random() < 0.85 else "pending"
@@ -490,7 +490,10 @@ class DemoBuilder:
             thread, text, public = first_id, f"@AuroraHome {short}", True
         story.messages.append(self._message("twitter", p, sender, at, external_id=first_id, thread_key=thread,
                                             text=text, is_public=public,
-                                            metadata={"author_id": p.twitter_id, "conversation_id": thread}))
+                                            metadata={"twitter": {
+                                                "dm_event_id" if dm else "tweet_id": first_id, "conversation_id": thread,
+                                                "author_id": p.twitter_id, "author_handle": p.twitter_handle,
+                                                "url": "" if dm else f"https://x.com/{p.twitter_handle.lstrip('@')}/status/{first_id}"}}))
         if reply:
             reply_id = self._tweet_id(story, "reply")
             text = reply if dm else f"{p.twitter_handle} {reply}"[:280]
@@ -509,7 +512,9 @@ class DemoBuilder:
         p = story.person
         sender = [SenderIdentity("facebook", p.psid, display_name=p.name)]
         story.messages.append(self._message("facebook", p, sender, at, external_id=f"m_{self._id(story, 'first', 96)}",
-                                            thread_key=p.psid, text=short, metadata={"psid": p.psid}))
+                                            thread_key=p.psid, text=short,
+                                            metadata={"facebook": {"mid": f"m_{self._id(story, 'first', 96)}", "psid": p.psid,
+                                                                   "hidden": False, "can_hide": False}}))
         if reply:
             self._out(story, "facebook", reply_at, f"m_{self._id(story, 'reply', 96)}", reply, thread_key=p.psid)
             if followup:
@@ -526,8 +531,10 @@ class DemoBuilder:
         story.messages.append(self._message(
             "phone", p, [SenderIdentity("phone", caller, display_name=p.name, handle=caller)], at,
             external_id=f"CA{self._id(story, 'call', 128)}", kind="call", text=text,
-            metadata={"CallStatus": "completed" if answered else "no-answer", "CallDuration": str(seconds),
-                      "Direction": "inbound", "From": p.phone_e164, "To": "+34910555123"}))
+            metadata={"call": {"from": p.phone_e164, "to": "+34910555123", "direction": "inbound",
+                               "status": "completed" if answered else "no-answer", "started_at": at.isoformat(),
+                               "duration_seconds": seconds, "recording_url": "", "needs_callback": not answered,
+                               "source": "twilio", "notes": "", "logged_by": None}}))
 
     def _webform(self, story, ctx, n, at, subject, body, short, reply, reply_at, followup, followup_at):
         p = story.person
@@ -537,8 +544,12 @@ class DemoBuilder:
         senders = [SenderIdentity("email", p.email, display_name=p.name), SenderIdentity("phone", phone, display_name=p.name)]
         story.messages.append(self._message("webform", p, senders, at, external_id=f"form-{self._id(story, 'first')}", kind="form",
                                             subject=f"{form_l}: {subject}", text=text,
-                                            metadata={"fields": {"name": p.name, "email": p.email, "phone": phone,
-                                                                 "order": ctx["order"]}}))
+                                            metadata={"form": {"slug": "contacto", "title": form_l, "fields": [
+                                                {"name": "name", "label": name_l, "value": p.name},
+                                                {"name": "email", "label": email_l, "value": p.email},
+                                                {"name": "phone", "label": phone_l, "value": phone},
+                                                {"name": "order", "label": order_l, "value": ctx["order"]},
+                                                {"name": "message", "label": message_l, "value": short}]}}))
         if reply:
             self._out(story, "webform", reply_at, f"form-reply-{self._id(story, 'reply')}",
                       reply + SIGN_OFF[p.lang].format(agent=_first_name(story.agent)), references=[story.messages[0].external_id])
