@@ -36,7 +36,7 @@ def form_page(request, slug):
         form = SubmissionForm(specs=specs, embed_slug=webform.slug if embed else None)
         return _page(request, webform, form, embed)
 
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+    if _body_too_large(request):
         return _framed(render(request, "webform/too_large.html", {"webform": webform, "embed": embed}, status=413), webform, embed)
     ip = client_ip(request)
     retry_after = rate_limit_hit(scope="submit", subject=rate_limit_subject(ip), rate=submission_rate_limit())
@@ -71,6 +71,13 @@ def thanks_page(request, slug):
     if webform is None:
         return _framed(render(request, "webform/unavailable.html", {"embed": embed}, status=404), None, embed)
     return _framed(render(request, "webform/thanks.html", {"webform": webform, "embed": embed}), webform, embed)
+
+
+def _body_too_large(request) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
+    except ValueError:  # not a number: Django bounds what it reads anyway (DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return False
 
 
 def _enabled_form(slug: str) -> WebForm | None:

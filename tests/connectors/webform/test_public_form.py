@@ -240,3 +240,19 @@ def test_an_embed_without_allowed_origins_cannot_be_framed_elsewhere(client, web
     page = client.get("/f/contact/?embed=1")
     assert page["X-Frame-Options"] == "DENY"
     assert page["Content-Security-Policy"] == "frame-ancestors 'self'"
+
+
+def test_line_breaks_arrive_as_the_browser_sends_them_and_are_stored_plain(submit, webform, visitor_ip):
+    # browsers send a textarea's line breaks as CRLF
+    submit({**VALID, "message": "First line\r\nSecond line"}, ip=visitor_ip())
+    fields = Message.objects.get(kind="form").details["form"]["fields"]
+    assert fields[-1]["value"] == "First line\nSecond line"
+
+
+def test_a_mistyped_limit_is_reported_by_the_system_check(settings):
+    from apps.connectors.webform.apps import check_settings
+
+    assert check_settings() == []
+    settings.WEBFORM_RATE_LIMIT = "5 per minute"
+    (error,) = check_settings()
+    assert error.id == "webform.E001" and "5/10m" in error.msg
