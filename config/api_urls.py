@@ -1,7 +1,7 @@
 """The REST API under /api/ (the inbound channel endpoint lives in config/urls.py)."""
 from django.urls import path
 
-from apps.accounts.api import MeView
+from apps.accounts.api import AgentListView, MeView
 from apps.connectors import rest as channel_accounts
 from apps.connectors.phone import api as phone_calls
 from apps.connectors.facebook import api as facebook
@@ -14,8 +14,18 @@ priority_rule = PriorityRuleViewSet.as_view({"get": "retrieve", "patch": "partia
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
+    path("agents/", AgentListView.as_view(), name="api-agents"),
     # inbox
     path("conversations/", inbox.ConversationListView.as_view(), name="api-conversations"),
+    path("conversations/bulk/", inbox.ConversationBulkView.as_view(), name="api-conversations-bulk"),
+    path("conversations/<int:conversation_id>/claim/", inbox.ConversationClaimView.as_view(), name="api-conversation-claim"),
+    path("conversations/<int:conversation_id>/read/", inbox.ConversationReadView.as_view(), name="api-conversation-read"),
+    path("events/", inbox.EventsView.as_view(), name="api-events"),
+    path("notifications/", inbox.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read/", inbox.NotificationReadView.as_view(), name="api-notifications-read"),
+    path("canned-responses/", inbox.CannedResponseListView.as_view(), name="api-canned-responses"),
+    path("canned-responses/<int:canned_id>/", inbox.CannedResponseDetailView.as_view(), name="api-canned-response"),
+    path("canned-responses/<int:canned_id>/render/", inbox.CannedResponseRenderView.as_view(), name="api-canned-response-render"),
     path("conversations/<int:conversation_id>/", inbox.ConversationDetailView.as_view(), name="api-conversation"),
     path("conversations/<int:conversation_id>/messages/", inbox.ConversationMessagesView.as_view(), name="api-conversation-messages"),
     path("conversations/<int:conversation_id>/composer/", inbox.ConversationComposerView.as_view(), name="api-conversation-composer"),

@@ -7,7 +7,22 @@ unique and grow in the order commits published them: a reconnecting client can
 tell which events it has seen. Ids are not gap-free (a dead Redis or an event a
 user may not see leaves a gap) and two processes publishing at the same moment
 may deliver a higher id first, so ids order events, they do not replay them.
+
+The event log (resync): each numbered event is also kept, with the groups it went to, in a
+bounded window (settings.EVENT_LOG_SIZE newest events): a Redis sorted set scored by id with
+REDIS_URL, a deque in this process otherwise. `events_after(after=N, groups=...)` answers a
+reconnecting client with what it missed and may see, in id order, or says the window no
+longer reaches back to N (complete=False: refetch the lists). Because two publishers may
+commit ids out of order, a client should not treat an id as "seen" before it resyncs past it;
+the window being thousands of events wide, resync re-reads a few recent ones harmlessly
+(clients apply events idempotently by id).
+
+Ephemeral events (who is viewing or typing, presence) have no id and are not logged:
+`broadcast_ephemeral` sends them straight to the groups.
 """
+import collections
+import json
+import uuid
 import functools
 import logging
 import threading
@@ -41,6 +56,8 @@ def _send(events: list[tuple[list[str], dict]]) -> None:
     try:
         first = _reserve_ids(len(events))
         numbered = [(groups, {**event, "id": first + i}) for i, (groups, event) in enumerate(events)]
+        # Logged before it is sent: a client told of id N can always resync up to N.
+        _log_append(numbered)
         # One event loop for the whole batch, however many events and groups it holds.
         async_to_sync(_send_all)(layer, numbered)
     except Exception:  # the write is committed; a dead Redis must not fail it
@@ -68,3 +85,93 @@ def _reserve_ids(n: int) -> int:
 def _counter(url: str) -> redis.Redis:
     # Short timeouts: this runs in the committing request or task; a stuck Redis must not hold it long.
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
+async def broadcast_ephemeral(layer, groups: list[str], event: dict) -> None:
+    """Send an event that has no id and is not logged (collision, presence). A key lets a socket
+    in several of the groups drop the copies."""
+    key = uuid.uuid4().hex
+    for group in groups:
+        await layer.group_send(group, {"type": HANDLER, "event": event, "key": key})
+
+
+# --- the event log (resync) ------------------------------------------------------------------
+
+RESYNC_MAX_EVENTS = 1000  # more missed than this: the client had better refetch its lists
+_APPEND_CHUNK = 2000  # events per Lua call (Lua's unpack/stack limits)
+_APPEND_LUA = """
+for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if excess > 0 then
+  local cut = redis.call('ZRANGE', KEYS[1], excess - 1, excess - 1, 'WITHSCORES')
+  local floor = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if tonumber(cut[2]) > floor then redis.call('SET', KEYS[2], cut[2]) end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+end
+return excess
+"""
+_local_log: collections.deque = collections.deque()
+_local_floor = 0  # the highest id dropped from the local log
+
+
+def _log_keys() -> tuple[str, str]:
+    # Namespaced like the channel layer (per deployment / per Redis db / per test worker).
+    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+    return f"centralita:{prefix}:event-log", f"centralita:{prefix}:event-log-floor"
+
+
+def _log_append(numbered: list[tuple[list[str], dict]]) -> None:
+    global _local_floor
+    size = settings.EVENT_LOG_SIZE
+    if not settings.REDIS_URL:
+        with _local_lock:
+            for groups, event in numbered:
+                _local_log.append((event["id"], list(groups), event))
+            while len(_local_log) > size:
+                _local_floor = max(_local_floor, _local_log.popleft()[0])
+        return
+    client = _counter(settings.REDIS_URL)
+    script = client.register_script(_APPEND_LUA)
+    for start in range(0, len(numbered), _APPEND_CHUNK):
+        args = [size]
+        for groups, event in numbered[start:start + _APPEND_CHUNK]:
+            args += [event["id"], json.dumps({"g": list(groups), "e": event}, separators=(",", ":"))]
+        script(keys=list(_log_keys()), args=args)
+
+
+def events_after(*, after: int, groups: list[str], limit: int = RESYNC_MAX_EVENTS) -> dict:
+    """{"events": [...], "last_id": N, "complete": bool}: the logged events after `after` that
+    went to one of `groups`, in id order. complete=False when events after `after` may have
+    left the window (or more than `limit` are waiting): the caller refetches its state and goes
+    on from last_id, the newest id logged."""
+    wanted = set(groups)
+    if not settings.REDIS_URL:
+        with _local_lock:
+            rows = [(i, g, e) for i, g, e in _local_log if i > after]
+            floor = _local_floor
+    else:
+        log_key, floor_key = _log_keys()
+        pipe = _counter(settings.REDIS_URL).pipeline(transaction=False)
+        pipe.zrangebyscore(log_key, f"({after}", "+inf")
+        pipe.get(floor_key)
+        members, floor = pipe.execute()
+        floor = int(floor or 0)
+        rows = []
+        for raw in members:
+            item = json.loads(raw)
+            rows.append((item["e"]["id"], item["g"], item["e"]))
+        rows.sort(key=lambda row: row[0])
+    last_id = max([after, *(i for i, _, _ in rows)])
+    visible = [event for _, event_groups, event in rows if wanted.intersection(event_groups)]
+    complete = after >= floor and len(visible) <= limit
+    return {"events": visible if complete else [], "last_id": last_id, "complete": complete}
+
+
+def _log_clear() -> None:
+    """Tests: forget the log (the window starts empty, nothing dropped)."""
+    global _local_floor
+    with _local_lock:
+        _local_log.clear()
+        _local_floor = 0
+    if settings.REDIS_URL:
+        _counter(settings.REDIS_URL).delete(*_log_keys())

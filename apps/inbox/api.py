@@ -3,24 +3,41 @@
 Views stay thin: selectors read (and enforce visibility, answering 404 for what the user
 may not see), services write. Agents may change and answer any conversation they can see.
 """
+from django.db.models import Q
 from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api import TeamRefSerializer, UserRefSerializer
 from apps.accounts.models import Team, User
+from apps.accounts.permissions import IsSupervisorOrAdmin
 from apps.connectors.composer import composer_rules
+from apps.core import realtime
+from apps.core.errors import ApplicationError
 from apps.core.keyset import KeysetPagination
 
 from . import selectors
-from .models import Attachment, Conversation, Message
-from .services.conversations import conversation_update
+from .events import sla_data, snoozed_until_of
+from .models import Attachment, CannedResponse, Conversation, Message, Notification
+from .services.canned import canned_create, canned_delete, canned_render, canned_update
+from .services.conversations import (
+    BULK_MAX,
+    conversation_claim,
+    conversation_mark_read,
+    conversation_update,
+    conversations_bulk_update,
+)
+from .services.notifications import notifications_mark_read
 from .services.replies import message_retry, note_create, reply_create
+from .visibility import groups_for_user
 
 # --- pagination -------------------------------------------------------------------------
 
@@ -47,18 +64,48 @@ class ChannelRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class SlaSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["ok", "warning", "breached", "none"])
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
 class ConversationSerializer(serializers.ModelSerializer):
+    """A row of the inbox. Expects selectors.with_row_extras (tags prefetched, the requesting
+    user's read marker annotated as my_read_at)."""
+
     customer = CustomerRefSerializer()
     channel = ChannelRefSerializer(source="channel_account")
     assignee = UserRefSerializer(allow_null=True)
     team = TeamRefSerializer(allow_null=True)
+    tags = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
+    unread = serializers.SerializerMethodField()
+    snoozed_until = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversation
         fields = [
             "id", "customer", "channel", "status", "priority", "subject", "assignee", "team", "is_public",
             "last_activity_at", "waiting_since", "last_message_preview", "message_count",
+            "tags", "sla", "unread", "snoozed_until", "last_inbound_at",
         ]
+
+    def get_tags(self, conversation) -> list[str]:
+        return sorted(t.name for t in conversation.tags.all())
+
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, conversation) -> dict:
+        return sla_data(conversation)
+
+    def get_unread(self, conversation) -> bool:
+        """A customer message newer than the requesting user's last read."""
+        read_at = getattr(conversation, "my_read_at", None)
+        return conversation.last_inbound_at is not None and (read_at is None or read_at < conversation.last_inbound_at)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_snoozed_until(self, conversation):
+        until = snoozed_until_of(conversation)
+        return serializers.DateTimeField().to_representation(until) if until else None
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -90,13 +137,21 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
 
 
+class ConversationLabelSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+
+
 class TimelineMessageSerializer(MessageSerializer):
-    """A message in the customer's cross-channel history: it also says where it happened."""
+    """A message in the customer's cross-channel history: it also says where it happened
+    (channel) and in which conversation (a label to group the timeline by)."""
 
     channel = ChannelRefSerializer(source="channel_account")
+    conversation = ConversationLabelSerializer()
 
     class Meta(MessageSerializer.Meta):
-        fields = MessageSerializer.Meta.fields + ["conversation_id", "channel"]
+        fields = MessageSerializer.Meta.fields + ["conversation_id", "channel", "conversation"]
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -107,16 +162,22 @@ class ConversationUpdateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True, required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, required=False)
+    snoozed_until = serializers.DateTimeField(allow_null=True, required=False,
+                                              help_text="Snooze until then (status becomes snoozed); null wakes it")
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20,
+                                 help_text="Tag names: replaces the set (unknown names are created)")
 
 
 MESSAGE_CREATE_KINDS = [(Message.Kind.MESSAGE.value, "Reply"), (Message.Kind.NOTE.value, "Internal note")]
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=True)
+    text = serializers.CharField(trim_whitespace=True, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=MESSAGE_CREATE_KINDS, default=Message.Kind.MESSAGE)
     public = serializers.BooleanField(required=False, allow_null=True, default=None,
                                       help_text="Replies only: public (e.g. a tweet) or private; default: the conversation's")
+    files = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                  help_text="multipart/form-data only, as files[] (or files); bounded count and size")
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -135,6 +196,12 @@ class ConversationListView(GenericAPIView):
             OpenApiParameter("assignee", str, description="A user id, `me` or `none`"),
             OpenApiParameter("team", str, description="A team id or `none`"),
             OpenApiParameter("customer", int),
+            OpenApiParameter("view", str, description="mine, unassigned, teams (my teams), all; with a view and no "
+                             "status, open and pending are listed (status=any: every status)"),
+            OpenApiParameter("priority", str, description="0-3, several comma-separated"),
+            OpenApiParameter("tag", str, description="A tag name"),
+            OpenApiParameter("sla", str, description="ok, warning, breached, none"),
+            OpenApiParameter("q", str, description="Full text over messages; customer name, email, phone or handle"),
         ],
         responses=ConversationSerializer(many=True),
     )
@@ -150,8 +217,7 @@ class ConversationListView(GenericAPIView):
 class ConversationDetailView(APIView):
     @extend_schema(summary="A conversation", responses=ConversationSerializer)
     def get(self, request, conversation_id: int):
-        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        return Response(ConversationSerializer(conversation).data)
+        return _conversation_response(request, conversation_id)
 
     @extend_schema(
         summary="Change status, priority, assignee or team (each change is audited)",
@@ -162,13 +228,29 @@ class ConversationDetailView(APIView):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         data = ConversationUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        updated = conversation_update(conversation=conversation, actor=request.user, **data.validated_data)
-        return Response(ConversationSerializer(updated).data)
+        conversation_update(conversation=conversation, actor=request.user, **data.validated_data)
+        return _conversation_response(request, conversation.id)
+
+
+def _message_input(request) -> dict:
+    """JSON as is; multipart: the fields plus every file under files[] or files."""
+    if not request.FILES:
+        return request.data
+    data = {key: request.data.get(key) for key in ("text", "kind", "public") if key in request.data}
+    data["files"] = request.FILES.getlist("files[]") + request.FILES.getlist("files")
+    return data
+
+
+def _conversation_response(request, conversation_id: int, status_code=status.HTTP_200_OK) -> Response:
+    """The conversation as the list shows it to this user, fresh after a write."""
+    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, row_extras=True)
+    return Response(ConversationSerializer(conversation).data, status=status_code)
 
 
 class ConversationMessagesView(GenericAPIView):
     serializer_class = MessageSerializer
     pagination_class = ThreadPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(summary="The conversation's messages, oldest first", responses=MessageSerializer(many=True))
     def get(self, request, conversation_id: int):
@@ -188,13 +270,14 @@ class ConversationMessagesView(GenericAPIView):
     )
     def post(self, request, conversation_id: int):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        data = MessageCreateSerializer(data=request.data)
+        data = MessageCreateSerializer(data=_message_input(request))
         data.is_valid(raise_exception=True)
         text, kind, public = data.validated_data["text"], data.validated_data["kind"], data.validated_data["public"]
+        files = data.validated_data["files"]
         if kind == Message.Kind.NOTE:
-            message = note_create(conversation=conversation, author=request.user, text=text)
+            message = note_create(conversation=conversation, author=request.user, text=text, files=files)
         else:
-            message = reply_create(conversation=conversation, author=request.user, text=text, is_public=public)
+            message = reply_create(conversation=conversation, author=request.user, text=text, is_public=public, files=files)
         return Response(MessageSerializer(message, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -232,3 +315,198 @@ class AttachmentDownloadView(APIView):
             filename=attachment.filename,
             content_type=attachment.content_type or "application/octet-stream",
         )
+
+
+# --- work on conversations: claim, bulk, read --------------------------------------------------
+
+
+class ConversationClaimView(APIView):
+    @extend_schema(
+        summary="Take a conversation (assign it to me)",
+        parameters=[OpenApiParameter("force", int, description="1: take it even if someone else holds it")],
+        request=None,
+        responses={200: ConversationSerializer, 409: OpenApiResponse(description="someone else holds it")},
+    )
+    def post(self, request, conversation_id: int):
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        force = request.query_params.get("force") in ("1", "true")
+        conversation_claim(conversation=conversation, user=request.user, force=force)
+        return _conversation_response(request, conversation_id)
+
+
+class ConversationReadView(APIView):
+    @extend_schema(summary="Mark read for me (unread again at the next customer message)", request=None, responses={204: None})
+    def post(self, request, conversation_id: int):
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        conversation_mark_read(conversation=conversation, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BulkInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=BULK_MAX)
+    changes = ConversationUpdateSerializer()
+
+
+class ConversationBulkView(APIView):
+    @extend_schema(
+        summary="The same change on many conversations (those I may see)",
+        request=BulkInputSerializer,
+        responses={200: inline_serializer("BulkResult", {"updated": serializers.IntegerField()})},
+    )
+    def post(self, request):
+        data = BulkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = conversations_bulk_update(user=request.user, ids=data.validated_data["ids"], changes=data.validated_data["changes"])
+        return Response({"updated": updated})
+
+
+# --- resync ------------------------------------------------------------------------------------
+
+
+class EventsView(APIView):
+    @extend_schema(
+        summary="Live events missed since an event id (resync after a dropped socket)",
+        parameters=[OpenApiParameter("after", int, description="The last event id seen (0: none)")],
+        responses={200: inline_serializer("EventResync", {
+            "events": serializers.ListField(child=serializers.DictField()),
+            "last_id": serializers.IntegerField(),
+            "complete": serializers.BooleanField(),
+        })},
+    )
+    def get(self, request):
+        try:
+            after = int(request.query_params.get("after", "0"))
+        except ValueError:
+            raise ApplicationError("after must be an event id", extra={"after": request.query_params.get("after")}) from None
+        return Response(realtime.events_after(after=after, groups=groups_for_user(request.user)))
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "conversation_id", "text", "created_at", "read_at"]
+
+
+class NewestFirst(KeysetPagination):
+    ordering = ("-created_at", "-id")
+
+
+class NotificationListView(GenericAPIView):
+    serializer_class = NotificationSerializer
+    pagination_class = NewestFirst
+
+    @extend_schema(
+        summary="My notifications, newest first",
+        parameters=[OpenApiParameter("unread", int, description="1: unread only")],
+        responses=NotificationSerializer(many=True),
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+    def get_queryset(self):
+        qs = Notification.objects.filter(user=self.request.user)
+        if self.request.query_params.get("unread") in ("1", "true"):
+            qs = qs.filter(read_at__isnull=True)
+        return qs.order_by("-created_at", "-id")
+
+
+class NotificationReadInput(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), max_length=1000)
+
+
+class NotificationReadView(APIView):
+    @extend_schema(summary="Mark my notifications read", request=NotificationReadInput,
+                   responses={200: inline_serializer("NotificationReadResult", {"updated": serializers.IntegerField()})})
+    def post(self, request):
+        data = NotificationReadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response({"updated": notifications_mark_read(user=request.user, ids=data.validated_data["ids"])})
+
+
+# --- canned responses --------------------------------------------------------------------------
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "shortcut", "title", "text"]
+
+
+class _CannedPermission(IsAuthenticated):
+    """Everyone signed in reads and uses them; supervisors and admins change them."""
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS or getattr(view, "use_only", False):
+            return super().has_permission(request, view)
+        return IsSupervisorOrAdmin().has_permission(request, view)
+
+
+class CannedResponseListView(APIView):
+    permission_classes = [_CannedPermission]
+    MAX = 500
+
+    @extend_schema(
+        summary="Canned responses (search by shortcut or title)",
+        parameters=[OpenApiParameter("q", str)],
+        responses=CannedResponseSerializer(many=True),
+    )
+    def get(self, request):
+        q = (request.query_params.get("q") or "").strip().lstrip("/")
+        qs = CannedResponse.objects.all()
+        if q:
+            # Both columns have a trigram index on PostgreSQL (migration 0006).
+            qs = qs.filter(Q(shortcut__icontains=q) | Q(title__icontains=q))
+        return Response(CannedResponseSerializer(qs.order_by("shortcut")[: self.MAX], many=True).data)
+
+    @extend_schema(summary="Create one (supervisors, admins)", request=CannedResponseSerializer,
+                   responses={201: CannedResponseSerializer})
+    def post(self, request):
+        data = CannedResponseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        canned = canned_create(actor=request.user, **data.validated_data)
+        return Response(CannedResponseSerializer(canned).data, status=status.HTTP_201_CREATED)
+
+
+class CannedResponseDetailView(APIView):
+    permission_classes = [_CannedPermission]
+
+    @extend_schema(summary="One canned response", responses=CannedResponseSerializer)
+    def get(self, request, canned_id: int):
+        return Response(CannedResponseSerializer(get_object_or_404(CannedResponse, pk=canned_id)).data)
+
+    @extend_schema(summary="Change one (supervisors, admins)", request=CannedResponseSerializer, responses=CannedResponseSerializer)
+    def patch(self, request, canned_id: int):
+        canned = get_object_or_404(CannedResponse, pk=canned_id)
+        data = CannedResponseSerializer(canned, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return Response(CannedResponseSerializer(canned_update(canned=canned, **data.validated_data)).data)
+
+    @extend_schema(summary="Delete one (supervisors, admins)", responses={204: None})
+    def delete(self, request, canned_id: int):
+        canned_delete(canned=get_object_or_404(CannedResponse, pk=canned_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CannedRenderInput(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+
+
+class CannedResponseRenderView(APIView):
+    permission_classes = [_CannedPermission]
+    use_only = True  # rendering is using, not managing: every agent may
+
+    @extend_schema(
+        summary="The text with the conversation's variables filled in",
+        request=CannedRenderInput,
+        responses={200: inline_serializer("CannedRendered", {"text": serializers.CharField()})},
+    )
+    def post(self, request, canned_id: int):
+        canned = get_object_or_404(CannedResponse, pk=canned_id)
+        data = CannedRenderInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get(user=request.user, conversation_id=data.validated_data["conversation_id"])
+        return Response({"text": canned_render(canned=canned, conversation=conversation, agent=request.user)})

@@ -6,22 +6,53 @@ their own assignments), and services publish each event to the groups of its con
 Groups are fixed for the life of a connection: after a change to a user's teams or role the
 user sees the new set on the next connection (the desk page reconnects by itself and
 refetches over HTTP). An assignment needs no reconnect: it reaches the assignee's own group.
+
+Client -> server frames: ping; watch (collision: who views or types in a conversation,
+checked against visibility, broadcast to the conversation's groups, never logged); presence
+(online / away, broadcast to supervisors). The socket itself is presence: connect = online,
+the user's last socket closed = offline (apps/accounts/presence.py).
 """
+import asyncio
 import json
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
-from .visibility import groups_for_user
+from apps.accounts import presence
+from apps.core.realtime import broadcast_ephemeral
+
+from .models import Conversation
+from .visibility import ALL_GROUP, conversation_groups, groups_for_user, visible_conversations_q
 
 UNAUTHENTICATED = 4401
 RECENT_IDS = 1000  # a duplicate follows its original in the same publish call; ample margin
+WATCH_STATES = ("viewing", "typing", "idle", "left")
+MAX_WATCHED = 50  # conversations one socket may announce at once (a bound, not a feature)
+
+
+def user_ref(user) -> dict:
+    return {"id": user.id, "name": user.get_full_name() or user.username}
+
+
+@database_sync_to_async
+def _watchable_groups(user, conversation_id: int) -> list[str] | None:
+    """The conversation's groups if the user may see it, else None."""
+    row = (
+        Conversation.objects.filter(visible_conversations_q(user), pk=conversation_id)
+        .values_list("team_id", "assignee_id")
+        .first()
+    )
+    return None if row is None else conversation_groups(team_id=row[0], assignee_id=row[1])
 
 
 class DeskConsumer(AsyncJsonWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.recent_ids: dict[int, None] = {}  # insertion-ordered: the oldest is dropped first
+        self.recent_ids: dict = {}  # insertion-ordered: the oldest is dropped first
+        self.watching: dict[int, list[str]] = {}  # conversation id -> its groups
+        self.heartbeat = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -31,13 +62,29 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=UNAUTHENTICATED)
             return
+        self.user = user
         self.groups_joined = await database_sync_to_async(groups_for_user)(user)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "user_id": user.id, "groups": len(self.groups_joined)})
+        sockets = await sync_to_async(presence.socket_seen, thread_sensitive=False)(user_id=user.id, socket=self.channel_name)
+        if sockets == 1:  # the first socket: the user comes online (whatever they chose last time)
+            await sync_to_async(presence.status_set, thread_sensitive=False)(user_id=user.id, status=presence.ONLINE)
+            await self._presence(presence.ONLINE)
+        self.heartbeat = asyncio.ensure_future(self._beat())
 
     async def disconnect(self, code):
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        user = getattr(self, "user", None)
+        if user is not None:
+            for conversation_id, groups in list(self.watching.items()):
+                await self._collision(conversation_id, groups, "left")
+            self.watching.clear()
+            left = await sync_to_async(presence.socket_gone, thread_sensitive=False)(user_id=user.id, socket=self.channel_name)
+            if left == 0:
+                await self._presence(presence.OFFLINE)
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -47,19 +94,68 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             content = json.loads(text_data or "")
         except ValueError:
             return
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "watch":
+            await self._watch(content)
+        elif kind == "presence":
+            status = content.get("status")
+            if status not in presence.CHOOSABLE:
+                await self._error("presence status must be online or away", status=status)
+                return
+            await sync_to_async(presence.status_set, thread_sensitive=False)(user_id=self.user.id, status=status)
+            await self._presence(status)
+
+    async def _watch(self, content):
+        conversation_id, state = content.get("conversation_id"), content.get("state")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool) or state not in WATCH_STATES:
+            await self._error("watch needs an integer conversation_id and a state", states=list(WATCH_STATES))
+            return
+        if state != "left" and conversation_id not in self.watching and len(self.watching) >= MAX_WATCHED:
+            await self._error("watching too many conversations at once", conversation_id=conversation_id)
+            return
+        groups = await _watchable_groups(self.user, conversation_id)
+        if groups is None:
+            # Same answer for invisible and missing, as the REST API's 404.
+            await self._error("No such conversation", conversation_id=conversation_id)
+            return
+        if state == "left":
+            self.watching.pop(conversation_id, None)
+        else:
+            self.watching[conversation_id] = groups
+        await self._collision(conversation_id, groups, state)
+
+    async def _collision(self, conversation_id: int, groups: list[str], state: str):
+        event = {"type": "collision", "conversation_id": conversation_id, "user": user_ref(self.user), "state": state}
+        await broadcast_ephemeral(self.channel_layer, groups, event)
+
+    async def _presence(self, status: str):
+        event = {"type": "presence", "user": user_ref(self.user), "status": status}
+        await broadcast_ephemeral(self.channel_layer, [ALL_GROUP], event)
+
+    async def _error(self, message: str, **extra):
+        await self.send_json({"type": "error", "message": message, **extra})
+
+    async def _beat(self):
+        while True:
+            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
+            await sync_to_async(presence.socket_seen, thread_sensitive=False)(user_id=self.user.id, socket=self.channel_name)
 
     async def desk_event(self, message):
         # Groups overlap (an agent's team and their own assignments): an event published to
-        # both arrives twice, with one id. Ids from several publishers interleave, so remember
-        # a window of recent ones rather than only the highest.
+        # both arrives twice, with one id (or, ephemeral, one key). Ids from several publishers
+        # interleave, so remember a window of recent ones rather than only the highest.
         event = message["event"]
-        event_id = event.get("id")
-        if event_id is not None:
-            if event_id in self.recent_ids:
+        seen_key = event.get("id") if event.get("id") is not None else message.get("key")
+        if seen_key is not None:
+            if seen_key in self.recent_ids:
                 return
-            self.recent_ids[event_id] = None
+            self.recent_ids[seen_key] = None
             if len(self.recent_ids) > RECENT_IDS:
                 del self.recent_ids[next(iter(self.recent_ids))]
+        if event.get("type") in ("collision", "presence") and event["user"]["id"] == self.user.id:
+            return  # nobody is told about themselves (their other tabs included)
         await self.send_json(event)

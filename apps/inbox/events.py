@@ -1,11 +1,46 @@
 """Event payloads sent to browsers: plain JSON dicts with a `type`."""
+from collections import defaultdict
+
 from apps.core.realtime import publish_on_commit
+from apps.sla.state import sla_state
 
-from .models import Conversation, Message
-from .visibility import conversation_groups
+from .models import Conversation, Message, Notification, Tag
+from .visibility import conversation_groups, user_group
 
 
-def conversation_data(conversation: Conversation) -> dict:
+def sla_data(conversation: Conversation) -> dict:
+    state = sla_state(status=conversation.status, priority=conversation.priority, waiting_since=conversation.waiting_since)
+    return {"state": state["state"], "due_at": state["due_at"].isoformat() if state["due_at"] else None}
+
+
+def snoozed_until_of(conversation: Conversation):
+    # A customer writing back reopens a snoozed conversation; a stale date is not shown then.
+    return conversation.snoozed_until if conversation.status == Conversation.Status.SNOOZED else None
+
+
+def tags_of(conversations: list[Conversation]) -> dict[int, list[str]]:
+    """conversation id -> tag names (one query for the lot, none if prefetched)."""
+    result = {}
+    missing = []
+    for c in conversations:
+        cache = getattr(c, "_prefetched_objects_cache", {})
+        if "tags" in cache:
+            result[c.id] = sorted(t.name for t in cache["tags"])
+        else:
+            missing.append(c.id)
+    if missing:
+        found = defaultdict(list)
+        rows = Tag.conversations.through.objects.filter(conversation_id__in=missing).values_list("conversation_id", "tag__name")
+        for conversation_id, name in rows:
+            found[conversation_id].append(name)
+        result.update({i: sorted(found[i]) for i in missing})
+    return result
+
+
+def conversation_data(conversation: Conversation, *, tags: list[str] | None = None) -> dict:
+    if tags is None:
+        tags = tags_of([conversation])[conversation.id]
+    until = snoozed_until_of(conversation)
     return {
         "id": conversation.id,
         "customer_id": conversation.customer_id,
@@ -20,6 +55,10 @@ def conversation_data(conversation: Conversation) -> dict:
         "waiting_since": conversation.waiting_since.isoformat() if conversation.waiting_since else None,
         "last_message_preview": conversation.last_message_preview,
         "message_count": conversation.message_count,
+        "last_inbound_at": conversation.last_inbound_at.isoformat() if conversation.last_inbound_at else None,
+        "snoozed_until": until.isoformat() if until else None,
+        "sla": sla_data(conversation),
+        "tags": tags,
     }
 
 
@@ -51,10 +90,14 @@ def publish_conversations_and_messages(
     *, conversations: list[Conversation], messages: list[Message], created_ids: set[int] = frozenset()
 ) -> None:
     by_id = {c.id: c for c in conversations}
+    tags = tags_of([c for c in conversations if c.id not in created_ids])  # a new one has none
     events = [
         (
             _groups(c),
-            {"type": "conversation.created" if c.id in created_ids else "conversation.updated", "conversation": conversation_data(c)},
+            {
+                "type": "conversation.created" if c.id in created_ids else "conversation.updated",
+                "conversation": conversation_data(c, tags=tags.get(c.id, [])),
+            },
         )
         for c in conversations
     ]
@@ -73,4 +116,22 @@ def publish_conversation_updated(conversation: Conversation) -> None:
 def publish_message_updated(message: Message) -> None:
     publish_on_commit(
         [(_groups(message.conversation), {"type": "message.updated", "message": message_data(message)})]
+    )
+
+
+def notification_data(notification: Notification) -> dict:
+    return {
+        "id": notification.id,
+        "kind": notification.kind,
+        "conversation_id": notification.conversation_id,
+        "text": notification.text,
+        "created_at": notification.created_at.isoformat(),
+        "read_at": notification.read_at.isoformat() if notification.read_at else None,
+    }
+
+
+def publish_notifications(notifications: list[Notification]) -> None:
+    """Each to its user's own group only."""
+    publish_on_commit(
+        [([user_group(n.user_id)], {"type": "notification", "notification": notification_data(n)}) for n in notifications]
     )

@@ -48,6 +48,11 @@ class Conversation(models.Model):
             models.Index(fields=["team", "status", "-last_activity_at"], name="conv_team_activity"),
             models.Index(fields=["customer", "-last_activity_at"], name="conv_customer_activity"),
             models.Index(fields=["channel_account", "customer", "status"], name="conv_account_customer"),
+            # The inbox's page order (keyset on both columns) and the snooze wake-up sweep.
+            models.Index(fields=["-last_activity_at", "-id"], name="conv_activity_id"),
+            models.Index(fields=["snoozed_until"], condition=models.Q(status="snoozed"), name="conv_snoozed_until"),
+            # SLA filters: the customers waiting longest, per priority.
+            models.Index(fields=["priority", "waiting_since"], condition=models.Q(waiting_since__isnull=False), name="conv_waiting"),
         ]
 
     def __str__(self):
@@ -139,6 +144,8 @@ class ConversationEvent(models.Model):
         CUSTOMER_MERGED = "customer_merged"
         REPLIED = "replied"
         NOTE = "note"
+        TAGS = "tags"
+        SNOOZED = "snoozed"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -168,3 +175,73 @@ class DeadLetter(models.Model):
     @property
     def raw_text(self) -> str:
         return bytes(self.raw).decode("utf-8", errors="replace")
+
+
+# --- the agents' side of the inbox: tags, read markers, notifications, canned responses ------
+
+
+class Tag(models.Model):
+    """A label on conversations ("billing", "vip"). Set by name: unknown names are created."""
+
+    name = models.CharField(max_length=50, unique=True)
+    conversations = models.ManyToManyField(Conversation, related_name="tags", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ConversationRead(models.Model):
+    """Where a user last read a conversation: it is unread for them while a newer inbound
+    message (conversation.last_inbound_at) exists. One row per (user, conversation) read."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    last_read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "conversation"], name="conversation_read_unique")]
+
+
+class Notification(models.Model):
+    """Something a user should look at: a @mention in a note, a conversation given to them."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mentioned in a note"
+        ASSIGNED = "assigned", "Assigned to you"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_time"),
+            models.Index(fields=["user", "-created_at"], condition=models.Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+
+class CannedResponse(models.Model):
+    """A saved reply with variables: {{customer.name}}, {{customer.first_name}}, {{agent.name}},
+    {{conversation.id}}. Supervisors and admins manage them; every agent uses them."""
+
+    shortcut = models.SlugField(max_length=50, unique=True, help_text="Typed after / in the composer")
+    title = models.CharField(max_length=120)
+    text = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+
+    def __str__(self):
+        return f"/{self.shortcut} {self.title}"

@@ -3,22 +3,31 @@
 Querysets come back with what their serializers need joined or prefetched, so a
 page costs the same number of queries at 3 rows as at 300.
 """
+import re
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
 
 from apps.core.errors import ApplicationError
+from apps.sla.state import STATES as SLA_STATES
+from apps.sla.state import sla_filter_q
 
-from .models import Attachment, Conversation, Message
+from .models import Attachment, Conversation, ConversationRead, Message, Tag
 from .visibility import visible_conversations_q
 
 LIST_RELATED = ("customer", "channel_account", "assignee", "team")
+VIEWS = ("mine", "unassigned", "teams", "all")
+# A view without ?status= lists the working queue; snoozed ones come back by themselves.
+VIEW_DEFAULT_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
+SEARCH_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
 class ConversationFilters:
-    """Parsed ?status=&channel=&channel_account=&assignee=&team=&customer= of the list."""
+    """Parsed query of the list: ?view=&status=&channel=&channel_account=&assignee=&team=
+    &customer=&priority=&tag=&sla=&q= (see README "The inbox API")."""
 
     statuses: tuple[str, ...] = ()
     channel_kind: str | None = None
@@ -26,13 +35,30 @@ class ConversationFilters:
     assignee: int | str | None = None  # a user id, "me" or "none"
     team: int | str | None = None  # a team id or "none"
     customer_id: int | None = None
+    view: str | None = None
+    priorities: tuple[int, ...] = ()
+    tag: str | None = None
+    sla: str | None = None
+    q: str = ""
 
     @classmethod
     def from_query(cls, params) -> "ConversationFilters":
-        statuses = tuple(s for s in (params.get("status") or "").split(",") if s)
-        unknown = set(statuses) - set(Conversation.Status.values)
-        if unknown:
-            raise ApplicationError("Unknown status", extra={"status": sorted(unknown), "allowed": Conversation.Status.values})
+        view = params.get("view") or None
+        if view is not None and view not in VIEWS:
+            raise ApplicationError("Unknown view", extra={"view": view, "allowed": list(VIEWS)})
+        raw_status = params.get("status") or ""
+        if raw_status == "any":
+            statuses = ()
+        else:
+            statuses = tuple(s for s in raw_status.split(",") if s)
+            unknown = set(statuses) - set(Conversation.Status.values)
+            if unknown:
+                raise ApplicationError("Unknown status", extra={"status": sorted(unknown), "allowed": Conversation.Status.values})
+            if not statuses and view is not None:
+                statuses = VIEW_DEFAULT_STATUSES
+        sla = params.get("sla") or None
+        if sla is not None and sla not in SLA_STATES:
+            raise ApplicationError("Unknown SLA state", extra={"sla": sla, "allowed": list(SLA_STATES)})
         return cls(
             statuses=statuses,
             channel_kind=params.get("channel") or None,
@@ -40,7 +66,22 @@ class ConversationFilters:
             assignee=_int_or_word(params, "assignee", ("me", "none")),
             team=_int_or_word(params, "team", ("none",)),
             customer_id=_int_param(params, "customer"),
+            view=view,
+            priorities=_priorities(params.get("priority") or ""),
+            tag=(params.get("tag") or "").strip().lower() or None,
+            sla=sla,
+            q=(params.get("q") or "").strip()[:SEARCH_MAX_CHARS],
         )
+
+
+def _priorities(raw: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(p) for p in raw.split(",") if p)
+    except ValueError:
+        raise ApplicationError("priority must be integers 0-3", extra={"priority": raw}) from None
+    if set(values) - set(Conversation.Priority.values):
+        raise ApplicationError("Unknown priority", extra={"priority": raw, "allowed": Conversation.Priority.values})
+    return values
 
 
 def _int_param(params, name: str) -> int | None:
@@ -65,8 +106,18 @@ def conversations_visible(*, user) -> QuerySet[Conversation]:
 
 
 def conversation_list(*, user, filters: ConversationFilters = ConversationFilters()) -> QuerySet[Conversation]:
-    """The inbox: visible conversations, newest activity first (the paginator orders by -last_activity_at, -id)."""
+    """The inbox: visible conversations, newest activity first (the paginator orders by -last_activity_at, -id).
+
+    Two queries a page whatever its size: the rows (customer, channel, assignee and team
+    joined; the user's read marker as a subquery) and their tags.
+    """
     qs = conversations_visible(user=user).select_related(*LIST_RELATED)
+    if filters.view == "mine":
+        qs = qs.filter(assignee_id=user.id)
+    elif filters.view == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.view == "teams":
+        qs = qs.filter(team_id__in=list(user.teams.values_list("id", flat=True)))
     if filters.statuses:
         qs = qs.filter(status__in=filters.statuses)
     if filters.channel_kind:
@@ -85,12 +136,80 @@ def conversation_list(*, user, filters: ConversationFilters = ConversationFilter
         qs = qs.filter(team_id=filters.team)
     if filters.customer_id is not None:
         qs = qs.filter(customer_id=filters.customer_id)
-    return qs.order_by("-last_activity_at", "-id")
+    if filters.priorities:
+        qs = qs.filter(priority__in=filters.priorities)
+    if filters.tag:
+        qs = qs.filter(tags__name=filters.tag)
+    if filters.sla:
+        qs = qs.filter(sla_filter_q(filters.sla))
+    if filters.q:
+        qs = qs.filter(search_q(filters.q))
+    return with_row_extras(qs, user=user).order_by("-last_activity_at", "-id")
 
 
-def conversation_get(*, user, conversation_id: int) -> Conversation:
-    """A visible conversation or 404: an agent cannot tell an invisible one from a missing one."""
-    conversation = conversations_visible(user=user).select_related(*LIST_RELATED).filter(pk=conversation_id).first()
+def with_row_extras(qs: QuerySet[Conversation], *, user) -> QuerySet[Conversation]:
+    """What a row shows beyond its columns: tags (prefetched) and the user's read marker."""
+    read_at = ConversationRead.objects.filter(user_id=user.id, conversation_id=OuterRef("pk")).values("last_read_at")[:1]
+    return qs.annotate(my_read_at=Subquery(read_at)).prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+# --- search ------------------------------------------------------------------------------
+
+
+class _SimpleTsVector(Func):
+    # The exact expression of the inbox_message_text_fts index (migration 0006).
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+
+
+class _SimpleTsQuery(Func):
+    function = "to_tsquery"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+
+
+def _tsquery(q: str) -> str | None:
+    """Every word, as a prefix (people search while typing): 'pedid lleg' -> 'pedid:* & lleg:*'."""
+    words = re.findall(r"\w+", q.lower())[:8]
+    return " & ".join(f"{w}:*" for w in words) or None
+
+
+def messages_matching(q: str) -> QuerySet[Message]:
+    """Messages whose text matches q: full text on PostgreSQL (GIN), LIKE on SQLite."""
+    if connection.vendor != "postgresql":  # embedded: every word somewhere in the text
+        words = re.findall(r"\w+", q)[:8] or [q]
+        qs = Message.objects.all()
+        for word in words:
+            qs = qs.filter(text__icontains=word)
+        return qs
+    tsquery = _tsquery(q)
+    if tsquery is None:
+        return Message.objects.none()
+    match = Func(_SimpleTsVector(F("text")), _SimpleTsQuery(Value(tsquery)), arg_joiner=" @@ ", template="%(expressions)s",
+                 output_field=BooleanField())
+    return Message.objects.filter(match)
+
+
+def search_q(q: str) -> Q:
+    """Conversations with a message matching q, or of a customer matching q (name or identity)."""
+    from apps.crm.models import Customer, Identity
+    from apps.crm.selectors import _identity_match
+
+    by_message = Q(pk__in=messages_matching(q).values("conversation_id"))
+    # Names: icontains compares UPPER(display_name), which the crm trigram GIN index covers.
+    names = Customer.objects.filter(display_name__icontains=q).values("id")
+    identities = Identity.objects.filter(_identity_match(q)).values("customer_id")
+    return by_message | Q(customer_id__in=names) | Q(customer_id__in=identities)
+
+
+def conversation_get(*, user, conversation_id: int, row_extras: bool = False) -> Conversation:
+    """A visible conversation or 404: an agent cannot tell an invisible one from a missing one.
+    row_extras: with tags and the user's read marker, as the list serves it."""
+    qs = conversations_visible(user=user).select_related(*LIST_RELATED)
+    if row_extras:
+        qs = with_row_extras(qs, user=user)
+    conversation = qs.filter(pk=conversation_id).first()
     if conversation is None:
         raise Http404("No such conversation")
     return conversation
@@ -129,4 +248,5 @@ def customer_timeline(*, user, customer_id: int) -> QuerySet[Message]:
     qs = Message.objects.filter(customer_id=customer_id)
     if not user.sees_everything:
         qs = qs.filter(visible_conversations_q(user, prefix="conversation__"))
-    return _with_message_details(qs).order_by("-sent_at", "-id")
+    # The conversation rides along: the timeline labels (groups) messages by conversation.
+    return _with_message_details(qs).select_related("conversation").order_by("-sent_at", "-id")

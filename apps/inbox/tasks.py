@@ -2,7 +2,7 @@ from celery import shared_task
 
 from apps.connectors.outbound import TemporarySendError
 
-from .services import replies
+from .services import conversations, replies
 
 DELIVERY_MAX_RETRIES = 6  # ~16 minutes of backoff at the default base
 
@@ -27,3 +27,9 @@ def message_deliver(self, message_id: int):
 def replies_requeue_stale():
     """Beat: replies whose delivery task was lost are queued again."""
     return replies.replies_requeue_stale()
+
+
+@shared_task(ignore_result=True)
+def conversations_wake_snoozed():
+    """Beat, every minute: snoozed conversations whose time has come are open again."""
+    return conversations.conversations_wake_snoozed()

@@ -53,9 +53,15 @@ async def _drain(communicator, quiet=QUIET) -> list[dict]:
 
 def _seen(frames) -> list[tuple[str, int]]:
     """(type, conversation id) of each event frame."""
-    return [
-        (f["type"], f["conversation"]["id"] if "conversation" in f else f["message"]["conversation_id"]) for f in frames
-    ]
+    return [(f["type"], _conversation_id(f)) for f in frames]
+
+
+def _conversation_id(frame) -> int:
+    if "conversation" in frame:
+        return frame["conversation"]["id"]
+    if "message" in frame:
+        return frame["message"]["conversation_id"]
+    return frame.get("conversation_id") or frame[frame["type"]]["conversation_id"]
 
 
 def _conversation_of(external_id: str) -> int:
@@ -183,7 +189,10 @@ def test_events_follow_visibility(make_user, team, make_account, inbound):
     # then
     x, y, none = ids["x"], ids["y"], ids["none"]
     created = lambda c: [("conversation.created", c), ("message.created", c)]  # noqa: E731
-    assert _seen(heard[agent_x]) == [*created(x), *created(none), ("conversation.updated", y), ("conversation.updated", x)]
+    # (and, given conversations by someone else, a notification each)
+    assert _seen(heard[agent_x]) == [
+        *created(x), *created(none), ("conversation.updated", y), ("notification", y), ("conversation.updated", x), ("notification", x)
+    ]
     assert _seen(heard[agent_y]) == [*created(none), *created(y), ("conversation.updated", y)]
     assert _seen(heard[supervisor]) == [
         *created(x), *created(none), *created(y), ("conversation.updated", y), ("conversation.updated", x)

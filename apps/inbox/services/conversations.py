@@ -1,13 +1,19 @@
-"""Agent changes to a conversation: status, priority, assignee, team — each one audited."""
+"""Agent changes to a conversation: status (snooze included), priority, assignee, team, tags —
+each one audited — plus claim, bulk changes, read markers and the snooze wake-up."""
+import re
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import Team, User
 from apps.core.errors import ApplicationError
 from apps.core.realtime import publish_on_commit
 
 from ..events import conversation_data
-from ..models import Conversation, ConversationEvent
-from ..visibility import conversation_groups
+from ..models import Conversation, ConversationEvent, ConversationRead, Tag
+from ..visibility import conversation_groups, visible_conversations_q
+from .notifications import notify_assigned
 
 # changeable field -> the event kind recorded when it changes
 _AUDITED = {
@@ -15,21 +21,29 @@ _AUDITED = {
     "priority": ConversationEvent.Kind.PRIORITY,
     "assignee": ConversationEvent.Kind.ASSIGNED,
     "team": ConversationEvent.Kind.TEAM,
+    "snoozed_until": ConversationEvent.Kind.SNOOZED,
 }
+CHANGEABLE = (*_AUDITED, "tags")
+MAX_TAGS = 20
+TAG_NAME = re.compile(r"^[\w][\w .:/&+-]{0,49}$")
+BULK_MAX = 200
 
 
 def conversation_update(*, conversation: Conversation, actor: User | None, **changes) -> Conversation:
     """Apply changes under a row lock; one ConversationEvent per field that really changed.
 
-    `changes` may hold status, priority, assignee (User or None) and team (Team or None).
-    Returns the locked, updated row (fresh from the database, not the caller's copy).
+    `changes` may hold status, priority, assignee (User or None), team (Team or None),
+    snoozed_until (a future datetime: snoozes; status "snoozed" needs one) and tags (names:
+    replaces the set). Returns the locked, updated row (fresh from the database).
     """
-    unknown = set(changes) - set(_AUDITED)
+    unknown = set(changes) - set(CHANGEABLE)
     if unknown:
         raise ApplicationError("These fields cannot be changed", extra={"fields": sorted(unknown)})
     _validate(changes)
+    tags = _tag_names(changes.pop("tags")) if "tags" in changes else None
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _snooze_rules(locked, changes)
         before_groups = conversation_groups(team_id=locked.team_id, assignee_id=locked.assignee_id)
         events, fields = [], []
         for name, value in changes.items():
@@ -40,22 +54,98 @@ def conversation_update(*, conversation: Conversation, actor: User | None, **cha
                 continue
             setattr(locked, attname, new)
             fields.append(attname)
-            events.append(
-                ConversationEvent(conversation=locked, kind=_AUDITED[name], actor=actor, data={"from": old, "to": new})
-            )
+            if name == "snoozed_until" and new is None:
+                continue  # leaving snooze is recorded by the status change
+            events.append(ConversationEvent(conversation=locked, kind=_AUDITED[name], actor=actor, data=_audit(old, new)))
+        tag_names = None
+        if tags is not None:
+            tag_names, tag_event = _set_tags(locked, tags, actor)
+            if tag_event:
+                events.append(tag_event)
         if not events:
             return locked
         if locked.status in (Conversation.Status.RESOLVED, Conversation.Status.SPAM) and "status" in fields:
             # Nobody is waiting on a resolved (or spam) conversation; a new inbound message restarts the clock.
             locked.waiting_since = None
             fields.append("waiting_since")
-        locked.save(update_fields=fields)
+        if fields:
+            locked.save(update_fields=fields)
         ConversationEvent.objects.bulk_create(events)
         # The old audience hears about it too, so a conversation moved to another team
         # leaves their lists at once.
         groups = sorted(set(before_groups) | set(conversation_groups(team_id=locked.team_id, assignee_id=locked.assignee_id)))
-        publish_on_commit([(groups, {"type": "conversation.updated", "conversation": conversation_data(locked)})])
+        publish_on_commit([(groups, {"type": "conversation.updated", "conversation": conversation_data(locked, tags=tag_names)})])
+        if "assignee_id" in fields and locked.assignee_id is not None:
+            notify_assigned(conversation=locked, assignee_id=locked.assignee_id, actor=actor)  # heard after the update
     return locked
+
+
+def conversation_claim(*, conversation: Conversation, user: User, force: bool = False) -> Conversation:
+    """Assign to `user`. Someone else holding it: 409, unless force (a supervisor taking over, a
+    colleague gone home)."""
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().select_related("assignee").get(pk=conversation.pk)
+        if locked.assignee_id not in (None, user.id) and not force:
+            holder = locked.assignee
+            raise ApplicationError(
+                "Someone else holds this conversation",
+                extra={"assignee": {"id": holder.id, "username": holder.username}},
+                status_code=409,
+            )
+        return conversation_update(conversation=locked, actor=user, assignee=user)
+
+
+def conversations_bulk_update(*, user: User, ids: list[int], changes: dict) -> int:
+    """Apply the same changes to many conversations, those the user may see only (others are
+    skipped silently, as a 404 would not tell them apart). One transaction, rows locked in id
+    order. Returns how many were visible (changed or already so)."""
+    if len(ids) > BULK_MAX:
+        raise ApplicationError(f"At most {BULK_MAX} conversations at once", extra={"max": BULK_MAX})
+    if not changes:
+        raise ApplicationError("Nothing to change")
+    visible = list(
+        Conversation.objects.filter(visible_conversations_q(user), pk__in=set(ids)).order_by("id").values_list("id", flat=True)
+    )
+    with transaction.atomic():
+        for conversation_id in visible:
+            conversation_update(conversation=Conversation(pk=conversation_id), actor=user, **changes)
+    return len(visible)
+
+
+def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
+    """Unread (for this user) until the next inbound message. One upsert."""
+    ConversationRead.objects.bulk_create(
+        [ConversationRead(user=user, conversation_id=conversation.pk, last_read_at=timezone.now())],
+        update_conflicts=True, unique_fields=["user", "conversation"], update_fields=["last_read_at"],
+    )
+
+
+WAKE_BATCH = 500
+
+
+def conversations_wake_snoozed(*, now: datetime | None = None) -> int:
+    """Snoozed conversations whose time has come go back to the queue (open). Beat, every minute."""
+    now = now or timezone.now()
+    due = list(
+        Conversation.objects.filter(status=Conversation.Status.SNOOZED, snoozed_until__lte=now)
+        .order_by("snoozed_until").values_list("id", flat=True)[:WAKE_BATCH]
+    )
+    woken = 0
+    for conversation_id in due:
+        # Each on its own transaction; re-checked under the lock, as an agent may have just changed it.
+        with transaction.atomic():
+            still = (
+                Conversation.objects.select_for_update()
+                .filter(pk=conversation_id, status=Conversation.Status.SNOOZED, snoozed_until__lte=now)
+                .first()
+            )
+            if still is not None:
+                conversation_update(conversation=still, actor=None, status=Conversation.Status.OPEN)
+                woken += 1
+    return woken
+
+
+# --- rules -------------------------------------------------------------------------------
 
 
 def _validate(changes: dict) -> None:
@@ -66,3 +156,56 @@ def _validate(changes: dict) -> None:
     assignee = changes.get("assignee")
     if assignee is not None and not assignee.is_active:
         raise ApplicationError("Cannot assign to an inactive user", extra={"assignee": assignee.pk})
+    until = changes.get("snoozed_until")
+    if until is not None and until <= timezone.now():
+        raise ApplicationError("snoozed_until must be in the future", extra={"snoozed_until": until.isoformat()})
+    if until is not None and changes.get("status", Conversation.Status.SNOOZED) != Conversation.Status.SNOOZED:
+        raise ApplicationError("snoozed_until goes with status snoozed", extra={"status": changes["status"]})
+
+
+def _snooze_rules(locked: Conversation, changes: dict) -> None:
+    """A date alone snoozes; snoozing needs a date; leaving snooze forgets the date."""
+    status = changes.get("status")
+    if changes.get("snoozed_until") is not None:
+        changes["status"] = Conversation.Status.SNOOZED
+    elif status == Conversation.Status.SNOOZED and "snoozed_until" not in changes:
+        if locked.status != Conversation.Status.SNOOZED:
+            raise ApplicationError("Snoozing needs snoozed_until (when it comes back)")
+    elif status is not None and status != Conversation.Status.SNOOZED:
+        changes["snoozed_until"] = None
+    elif "snoozed_until" in changes and changes["snoozed_until"] is None and locked.status == Conversation.Status.SNOOZED:
+        changes["status"] = Conversation.Status.OPEN  # un-snooze
+    # status first, then the date: the audit reads in that order
+    if "snoozed_until" in changes:
+        changes["snoozed_until"] = changes.pop("snoozed_until")
+
+
+def _audit(old, new) -> dict:
+    if isinstance(old, datetime) or isinstance(new, datetime):
+        return {"from": old.isoformat() if old else None, "to": new.isoformat() if new else None}
+    return {"from": old, "to": new}
+
+
+def _tag_names(raw) -> list[str]:
+    if not isinstance(raw, (list, tuple)):
+        raise ApplicationError("tags must be a list of names")
+    names = []
+    for name in raw:
+        name = str(name).strip().lower()
+        if not TAG_NAME.match(name):
+            raise ApplicationError("Bad tag name (letters, digits, spaces and .:/&+- ; at most 50)", extra={"tag": name})
+        if name not in names:
+            names.append(name)
+    if len(names) > MAX_TAGS:
+        raise ApplicationError(f"At most {MAX_TAGS} tags", extra={"max": MAX_TAGS})
+    return sorted(names)
+
+
+def _set_tags(locked: Conversation, names: list[str], actor) -> tuple[list[str], ConversationEvent | None]:
+    old = sorted(locked.tags.values_list("name", flat=True))
+    if old == names:
+        return old, None
+    Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+    locked.tags.set(Tag.objects.filter(name__in=names))
+    return names, ConversationEvent(conversation=locked, kind=ConversationEvent.Kind.TAGS, actor=actor,
+                                    data={"from": old, "to": names})

@@ -18,7 +18,7 @@ from apps.connectors.outbound import PermanentSendError, TemporarySendError, sen
 from apps.core.errors import ApplicationError
 
 from ..events import publish_conversations_and_messages, publish_message_updated
-from ..models import Conversation, ConversationEvent, Message
+from ..models import Attachment, Conversation, ConversationEvent, Message
 
 logger = logging.getLogger(__name__)
 
@@ -27,26 +27,52 @@ RETRY_BASE_SECONDS = 15
 RETRY_MAX_SECONDS = 3600
 
 
-def note_create(*, conversation: Conversation, author, text: str) -> Message:
-    """An internal note: visible to agents only, never leaves the desk."""
-    return _post(conversation=conversation, author=author, text=text, kind=Message.Kind.NOTE, is_public=False)
+def note_create(*, conversation: Conversation, author, text: str, files=()) -> Message:
+    """An internal note: visible to agents only, never leaves the desk. @username notifies."""
+    from .notifications import notify_mentions
+
+    with transaction.atomic():
+        message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.NOTE, is_public=False, files=files)
+        notify_mentions(message=message, author=author)
+    return message
 
 
-def reply_create(*, conversation: Conversation, author, text: str, is_public: bool | None = None) -> Message:
+def reply_create(*, conversation: Conversation, author, text: str, is_public: bool | None = None, files=()) -> Message:
     """A reply to the customer on the conversation's channel, delivered after commit.
 
     The channel's composer rules (length, public/private, reply window) are enforced here,
     so the API refuses what the composer would. is_public=None: the channel's default.
+    `files`: uploaded files (Django UploadedFile) stored as the reply's attachments.
     """
     is_public = reply_check(conversation=conversation, text=(text or "").strip(), is_public=is_public)
-    message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.MESSAGE, is_public=is_public)
+    message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.MESSAGE, is_public=is_public, files=files)
     _enqueue_delivery(message.id)
     return message
 
 
-def _post(*, conversation, author, text: str, kind: str, is_public: bool | None) -> Message:
+def _check_files(files) -> None:
+    if len(files) > settings.REPLY_ATTACHMENTS_MAX_FILES:
+        raise ApplicationError("Too many files", extra={"max_files": settings.REPLY_ATTACHMENTS_MAX_FILES})
+    for f in files:
+        if f.size > settings.REPLY_ATTACHMENT_MAX_BYTES:
+            raise ApplicationError(
+                "A file is too large", extra={"filename": f.name, "max_bytes": settings.REPLY_ATTACHMENT_MAX_BYTES}
+            )
+
+
+def _save_files(message: Message, files) -> None:
+    for f in files:
+        attachment = Attachment(
+            message=message, filename=(f.name or "attachment")[:255],
+            content_type=(getattr(f, "content_type", "") or "application/octet-stream")[:127], size=f.size,
+        )
+        attachment.file.save(attachment.filename, f, save=True)
+
+
+def _post(*, conversation, author, text: str, kind: str, is_public: bool | None, files=()) -> Message:
     text = (text or "").strip()
-    if not text:
+    _check_files(files)
+    if not text and not files:
         raise ApplicationError("The message is empty")
     if len(text) > settings.MESSAGE_MAX_TEXT_CHARS:
         raise ApplicationError("The message is too long", extra={"max_chars": settings.MESSAGE_MAX_TEXT_CHARS})
@@ -67,6 +93,7 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None)
             sent_at=now,
             delivery_status=Message.Delivery.SENT if is_note else Message.Delivery.QUEUED,
         )
+        _save_files(message, files)
         locked.message_count += 1
         locked.last_activity_at = max(now, locked.last_activity_at)
         fields = ["message_count", "last_activity_at"]
@@ -74,7 +101,7 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None)
             # The customer is answered: the wait ends and the first response is stamped once.
             locked.first_response_at = locked.first_response_at or now
             locked.waiting_since = None
-            locked.last_message_preview = re.sub(r"\s+", " ", text)[:PREVIEW_CHARS]
+            locked.last_message_preview = re.sub(r"\s+", " ", text)[:PREVIEW_CHARS] or ", ".join(f.name for f in files)[:PREVIEW_CHARS]
             fields += ["first_response_at", "waiting_since", "last_message_preview"]
         locked.save(update_fields=fields)
         ConversationEvent.objects.create(

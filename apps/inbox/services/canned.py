@@ -1,0 +1,52 @@
+"""Canned responses: saved replies with variables, managed by supervisors and admins.
+
+Variables are substituted by a small fixed table, not by the template engine: a canned text
+is data written by staff, and must not reach attributes or tags beyond these.
+"""
+import re
+
+from django.db import IntegrityError, transaction
+
+from apps.core.errors import ApplicationError
+
+from ..models import CannedResponse, Conversation
+
+VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
+
+
+def canned_render(*, canned: CannedResponse, conversation: Conversation, agent) -> str:
+    """The text with {{customer.name}}, {{customer.first_name}}, {{agent.name}} and
+    {{conversation.id}} filled in; an unknown variable is left as written (the agent sees it)."""
+    customer_name = (conversation.customer.display_name or "").strip()
+    values = {
+        "customer.name": customer_name,
+        "customer.first_name": customer_name.split()[0] if customer_name else "",
+        "agent.name": agent.get_full_name() or agent.username,
+        "agent.first_name": agent.first_name or agent.username,
+        "conversation.id": str(conversation.id),
+        "conversation.subject": conversation.subject,
+    }
+    return VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)), canned.text)
+
+
+def canned_create(*, actor, shortcut: str, title: str, text: str) -> CannedResponse:
+    try:
+        with transaction.atomic():
+            return CannedResponse.objects.create(shortcut=shortcut, title=title, text=text, created_by=actor)
+    except IntegrityError:
+        raise ApplicationError("This shortcut is taken", extra={"shortcut": shortcut}, status_code=409) from None
+
+
+def canned_update(*, canned: CannedResponse, **changes) -> CannedResponse:
+    for name, value in changes.items():
+        setattr(canned, name, value)
+    try:
+        with transaction.atomic():
+            canned.save()
+    except IntegrityError:
+        raise ApplicationError("This shortcut is taken", extra={"shortcut": canned.shortcut}, status_code=409) from None
+    return canned
+
+
+def canned_delete(*, canned: CannedResponse) -> None:
+    canned.delete()

@@ -1,0 +1,83 @@
+"""Notifications: a @mention in a note, a conversation assigned to someone by someone else.
+
+Rows are made in the caller's transaction and published after commit to the user's own
+group (live event "notification"); GET /api/notifications/ lists them, and marking them
+read is per user.
+"""
+import re
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import User
+
+from ..events import publish_notifications
+from ..models import Conversation, Message, Notification
+from ..visibility import visible_conversations_q
+
+MENTION = re.compile(r"(?<![\w@.])@([\w.+-]{1,150})")
+MAX_MENTIONS = 20
+TEXT_CHARS = 300
+
+
+def mentioned_usernames(text: str) -> list[str]:
+    names = []
+    for name in MENTION.findall(text or ""):
+        name = name.rstrip(".")  # "thanks @laura." ends a sentence
+        if name and name not in names:
+            names.append(name)
+    return names[:MAX_MENTIONS]
+
+
+def notify_mentions(*, message: Message, author) -> list[Notification]:
+    """Notify each active user @named in a note who may see its conversation (not the author)."""
+    names = mentioned_usernames(message.text)
+    if not names:
+        return []
+    users = User.objects.filter(username__in=names, is_active=True).exclude(pk=getattr(author, "pk", None))
+    conversation = message.conversation
+    recipients = [u for u in users if _can_see(u, conversation)]
+    who = _name(author)
+    return _create(
+        [
+            Notification(user=u, kind=Notification.Kind.MENTION, conversation=conversation, message=message, actor=author,
+                         text=f"{who} mentioned you: {message.text}"[:TEXT_CHARS])
+            for u in recipients
+        ]
+    )
+
+
+def notify_assigned(*, conversation: Conversation, assignee_id: int, actor) -> list[Notification]:
+    """Tell the new assignee, unless they took it themselves."""
+    if actor is not None and actor.pk == assignee_id:
+        return []
+    by = f" by {_name(actor)}" if actor is not None else " by routing"
+    subject = conversation.subject or conversation.last_message_preview
+    text = f"Conversation #{conversation.id} assigned to you{by}" + (f": {subject}" if subject else "")
+    return _create(
+        [Notification(user_id=assignee_id, kind=Notification.Kind.ASSIGNED, conversation=conversation, actor=actor,
+                      text=text[:TEXT_CHARS])]
+    )
+
+
+def notifications_mark_read(*, user, ids: list[int]) -> int:
+    """Mark the user's own notifications read (others' ids are ignored); returns how many changed."""
+    return Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def _create(notifications: list[Notification]) -> list[Notification]:
+    if not notifications:
+        return []
+    Notification.objects.bulk_create(notifications)
+    publish_notifications(notifications)
+    return notifications
+
+
+def _can_see(user, conversation: Conversation) -> bool:
+    if user.sees_everything:
+        return True
+    return Conversation.objects.filter(Q(pk=conversation.pk) & visible_conversations_q(user)).exists()
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.username) if user is not None else "someone"
