@@ -1,0 +1,82 @@
+"""/hooks/twitter/<account>/: the Account Activity CRC check and signed event bodies."""
+import pytest
+from django.test import Client
+
+from apps.connectors.models import InboundPayload
+from apps.connectors.tasks import inbound_drain
+from apps.inbox.models import Conversation, DeadLetter, Message
+
+from .conftest import fixture_bytes, sign
+
+pytestmark = pytest.mark.django_db
+
+CRC_TOKEN = "9b4507b3-9040-4669-9ca3-6b94edb50553"
+
+
+def post(account, raw: bytes, **headers):
+    return Client().post(f"/hooks/twitter/{account.id}/", raw, content_type="application/json", headers=headers)
+
+
+def test_the_crc_challenge_is_answered_with_the_documented_vector(x_account):
+    # when
+    response = Client().get(f"/hooks/twitter/{x_account.id}/", {"crc_token": CRC_TOKEN})
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"response_token": "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8="}
+
+
+def test_a_crc_request_without_a_token_or_for_an_unknown_account_is_refused(x_account):
+    assert Client().get(f"/hooks/twitter/{x_account.id}/").status_code == 400
+    assert Client().get(f"/hooks/twitter/{x_account.id + 1000}/", {"crc_token": CRC_TOKEN}).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["webhook_tweet_create.json", "webhook_dm.json"])
+def test_a_signed_event_is_staged_and_reaches_the_desk(x_account, name):
+    # given
+    raw = fixture_bytes(name)
+    # when: X posts it
+    response = post(x_account, raw, x_twitter_webhooks_signature=sign(raw))
+    # then: it is kept for the worker, which drains it into the desk
+    assert response.status_code == 200
+    assert bytes(InboundPayload.objects.get(channel_account=x_account, kind="twitter").raw) == raw
+    assert inbound_drain() == "ingested 1 · duplicates 0 · failed 0"
+    message = Message.objects.select_related("customer", "conversation").get()
+    assert message.customer.display_name == "Jorge Ruiz"
+    assert message.is_public is (name == "webhook_tweet_create.json")
+    assert message.conversation.thread_key == {
+        "webhook_tweet_create.json": "tweet:1861000000000000601",
+        "webhook_dm.json": "dm:1400000000000000001-1500000000000000555",
+    }[name]
+    assert InboundPayload.objects.count() == 0  # drained
+
+
+@pytest.mark.parametrize("signature", [None, "", "sha256=", "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8=", "forged"])
+def test_a_forged_or_unsigned_event_is_refused_and_nothing_is_stored(x_account, signature):
+    # given
+    raw = fixture_bytes("webhook_dm.json")
+    headers = {} if signature is None else {"x_twitter_webhooks_signature": signature}
+    # when
+    response = post(x_account, raw, **headers)
+    # then
+    assert response.status_code == 403
+    assert (InboundPayload.objects.count(), DeadLetter.objects.count(), Message.objects.count()) == (0, 0, 0)
+
+
+def test_a_body_signed_with_another_secret_is_refused(x_account):
+    raw = fixture_bytes("webhook_tweet_create.json")
+    assert post(x_account, raw, x_twitter_webhooks_signature=sign(raw, "another-consumer-secret")).status_code == 403
+    assert InboundPayload.objects.count() == 0
+
+
+def test_an_event_for_another_connected_user_goes_to_that_account(x_account, make_account):
+    # given: a second account of the same X app (one webhook URL per app serves every subscribed user)
+    from .conftest import SECRETS
+
+    other = make_account(kind="twitter", name="@TiendaVentas", settings={"user_id": "1400000000000000002"}, secrets=dict(SECRETS))
+    raw = fixture_bytes("webhook_dm.json").replace(b"1400000000000000001", b"1400000000000000002")
+    # when: X posts it to the first account's URL
+    response = post(x_account, raw, x_twitter_webhooks_signature=sign(raw))
+    inbound_drain()
+    # then
+    assert response.status_code == 200
+    assert Conversation.objects.get().channel_account_id == other.id
