@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from .models import MAX_FIELDS, WebForm, WebFormField
 
@@ -43,8 +43,8 @@ def embed_snippet(request, webform: WebForm) -> dict:
     page = request.build_absolute_uri(reverse("webform:form", args=[webform.slug]))
     script = request.build_absolute_uri(static("webform/embed.js"))
     snippet = (
-        f'<iframe src="{page}?embed=1" title="{webform.title}" data-centralita-form loading="lazy"\n'
+        f'<iframe src="{escape(page)}?embed=1" title="{escape(webform.title)}" data-centralita-form loading="lazy"\n'
         f'        style="width:100%;border:0" height="700"></iframe>\n'
-        f'<script src="{script}" async></script>'
+        f'<script src="{escape(script)}" async></script>'
     )
     return {"webform_public_url": page, "webform_embed_snippet": snippet, "webform_embed_origins": webform.origins}

@@ -81,7 +81,8 @@ def _body_too_large(request) -> bool:
 
 
 def _enabled_form(slug: str) -> WebForm | None:
-    return WebForm.objects.select_related("channel_account").filter(slug=slug, enabled=True).first()
+    # A disabled channel account closes its forms too.
+    return WebForm.objects.select_related("channel_account").filter(slug=slug, enabled=True, channel_account__enabled=True).first()
 
 
 def _page(request, webform, form, embed, status=200):

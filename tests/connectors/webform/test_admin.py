@@ -56,10 +56,11 @@ def test_the_change_page_shows_the_snippet_to_paste(admin_client, webform, setti
     settings.ALLOWED_HOSTS = ["desk.tienda.example"]
     # given the form may be embedded on the shop's site
     webform.allowed_origins = "https://www.tienda.example"
+    webform.title = 'Contact "us"'
     webform.save()
     # when the admin opens it
     html = admin_client.get(f"/admin/webform/webform/{webform.id}/change/", HTTP_HOST="desk.tienda.example").content.decode()
     # then the snippet names the absolute embed URL and the resize script
-    assert "&lt;iframe src=&quot;http://desk.tienda.example/f/contact/?embed=1&quot;" in html
+    assert "&lt;iframe src=&quot;http://desk.tienda.example/f/contact/?embed=1&quot; title=&quot;Contact &amp;quot;us&amp;quot;&quot;" in html
     assert "&lt;script src=&quot;http://desk.tienda.example/static/webform/embed.js&quot; async&gt;" in html
     assert "Browsers show the embed only on: https://www.tienda.example." in html

@@ -192,6 +192,12 @@ def test_a_disabled_or_unknown_form_is_not_found(client, submit, webform, visito
     assert client.get("/f/contact/thanks/").status_code == 404
     assert client.get("/f/nope/").status_code == 404
     assert "This form is not available" in client.get("/f/nope/").content.decode()
+    # a disabled channel account closes its forms too
+    webform.enabled = True
+    webform.save()
+    webform.channel_account.enabled = False
+    webform.channel_account.save()
+    assert client.get("/f/contact/").status_code == 404
     assert nothing_stored()
 
 
