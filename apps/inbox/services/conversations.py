@@ -84,7 +84,7 @@ def conversation_claim(*, conversation: Conversation, user: User, force: bool = 
     """Assign to `user`. Someone else holding it: 409, unless force (a supervisor taking over, a
     colleague gone home)."""
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().select_related("assignee").get(pk=conversation.pk)
+        locked = Conversation.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=conversation.pk)
         if locked.assignee_id not in (None, user.id) and not force:
             holder = locked.assignee
             raise ApplicationError(
