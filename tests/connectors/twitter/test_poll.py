@@ -19,6 +19,7 @@ from .x_server import OWN_ID, REVOKED_TOKEN
 pytestmark = pytest.mark.django_db
 
 LUCIA, MARTA = "1500000000000000777", "1500000000000000999"
+QUERY_BUDGET = 26  # measured: 26 on PostgreSQL (25 on SQLite) for 4 and for 40 mentions alike
 
 
 @pytest.fixture
@@ -246,3 +247,17 @@ def test_revoked_credentials_say_to_reconnect_the_account(world, x_account):
     assert "X API 401: Unauthorized" in x_account.last_error and "reconnect the account" in x_account.last_error
     assert result.error == x_account.last_error and x_account.consecutive_failures == 1
     assert REVOKED_TOKEN not in x_account.last_error
+
+
+@pytest.mark.parametrize("authors", [2, 20])
+def test_a_poll_costs_the_same_queries_for_few_or_many_mentions(world, x_account, authors, django_assert_max_num_queries):
+    # given: two mentions per author, each author a new customer
+    for n in range(authors):
+        author = f"15000000000001{n:05d}"
+        world.user(author, f"Cliente {n}", f"cliente{n}")
+        for k in range(2):
+            world.mention(f"18610000000{n:05d}{k:03d}", author, f"@TiendaSoporte queja {n}.{k}", conversation_id=f"18610000000{n:05d}000")
+    # when / then: set-based ingest, so the count does not grow with the page
+    with django_assert_max_num_queries(QUERY_BUDGET):
+        result = services.twitter_account_poll(account_id=x_account.id)
+    assert result.ingested == 2 * authors
