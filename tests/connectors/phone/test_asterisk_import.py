@@ -134,3 +134,18 @@ def test_agents_cannot_reach_the_upload_page(client, make_user, phone_account):
     client.force_login(make_user(role=Role.AGENT))
     response = client.get(reverse("admin:connectors_channelaccount_asterisk_upload", args=[phone_account.id]))
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_manage_py_ingest_twilio_replays_callbacks_through_the_same_path(phone_account):
+    # given a file of three callbacks (one intermediate) of a missed call and its call-back
+    out, err = StringIO(), StringIO()
+    for _ in range(2):
+        call_command("ingest", "twilio", str(FIXTURES / "twilio_callbacks.json"), "--account", str(phone_account.id),
+                     "--no-progress", stdout=out, stderr=err)
+    # then two calls, once; the conversation was answered by the call-back
+    assert out.getvalue().splitlines() == ["ingested 2 · duplicates 0 · failed 0", "ingested 0 · duplicates 2 · failed 0"]
+    conversation = Conversation.objects.get()
+    assert (conversation.message_count, conversation.waiting_since) == (2, None)
+    assert conversation.customer.display_name == "MARTA RUIZ"
+    call_back = Message.objects.get(external_id="twilio:CA0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d")
+    assert call_back.details["call"]["recording_url"].endswith("/Recordings/RE11aa22bb33cc44dd55ee66ff77889900")

@@ -167,3 +167,18 @@ def test_a_header_line_is_skipped_and_a_bad_row_later_fails_alone():
     assert [name for name, _ in rows] == ["m.csv:2", "m.csv:3", "m.csv:4"]
     with pytest.raises(ParseError, match="line 1: .*3 columns"):
         parse_asterisk(rows[-1][1], account_id=1)
+
+
+def test_internal_calls_are_not_even_payloads():
+    # given the fixture's 7th row: extension 100 calls extension 101
+    raw = (FIXTURES / "Master.csv").read_bytes()
+    internal = raw.splitlines()[6]
+    # then the splitter leaves it out (imports count only customer calls) and parse ignores it
+    assert [name for name, _ in split_asterisk("Master.csv", raw)] == [f"Master.csv:{i}" for i in range(1, 7)]
+    assert parse_asterisk(internal, account_id=1) == []
+
+
+def test_the_whole_file_as_one_payload_parses_too():
+    # a dead letter replayed or a file ingested without its splitter
+    calls = parse_asterisk((FIXTURES / "Master.csv").read_bytes(), account_id=1)
+    assert len(calls) == 6

@@ -152,3 +152,16 @@ def test_an_answered_call_joins_the_open_conversation_and_alone_opens_no_work(cl
     # then the answered call joined the open conversation of the missed one
     open_one = Conversation.objects.get(status="open")
     assert open_one.messages.count() == 2 and Conversation.objects.count() == 2
+
+
+def test_a_callback_signed_with_hmac_sha256_and_its_settings_header_is_accepted(client, phone_account):
+    # given Twilio's newer signing: X-Twilio-Webhooks-Signature-Settings names the algorithm
+    fields = callback("CA800", "busy")
+    path = f"/hooks/phone/{phone_account.id}/twilio/status/"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature("http://testserver" + path, fields, algorithm="HMAC_SHA256")
+    settings_header = "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
+    # then accepted with the header, refused without it (the SHA-1 check does not match)
+    assert client.post(path, fields, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 403
+    assert client.post(path, fields, HTTP_X_TWILIO_SIGNATURE=signature,
+                       HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS=settings_header).status_code == 204
+    assert InboundPayload.objects.count() == 1
