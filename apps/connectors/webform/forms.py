@@ -69,9 +69,9 @@ class SubmissionForm(forms.Form):
         for spec in specs:
             self.fields[spec.name] = _field_for(spec)
         self.fields[HONEYPOT] = honeypot
-        if embed_slug is not None:
-            self.fields[EMBED_TOKEN] = forms.CharField(required=False, widget=forms.HiddenInput)
-            self.initial[EMBED_TOKEN] = embed_token(embed_slug)
+        # Inside an embed: a token minted for every rendering (also when the form comes back with
+        # errors), so "send again" works even when the token it was posted with had expired.
+        self.embed_token = embed_token(embed_slug) if embed_slug is not None else ""
 
     @property
     def visible_fields_in_order(self):

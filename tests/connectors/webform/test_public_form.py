@@ -1,5 +1,6 @@
 """The public page /f/<slug>/ through Django's test client, down to the conversation in the desk."""
 import logging
+import re
 
 import pytest
 from django.test import Client
@@ -210,10 +211,9 @@ def test_the_page_needs_its_csrf_token(submit, webform, visitor_ip):
     assert "Please check your answers and send again" in response.content.decode()
     assert "I was charged twice for order 1234." in response.content.decode()
     assert nothing_stored()
-    # when the page is loaded first (cookie + token), the same browser can send it
-    page = browser.get("/f/contact/")
-    token = page.context["csrf_token"]
-    assert submit({**VALID, "csrfmiddlewaretoken": str(token)}, ip=visitor_ip(), http_client=browser).status_code == 302
+    # when the visitor sends the page that came back (it set the cookie and holds the token), it goes through
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
+    assert submit({**VALID, "csrfmiddlewaretoken": token}, ip=visitor_ip(), http_client=browser).status_code == 302
     assert Message.objects.filter(kind="form").count() == 1
 
 
@@ -229,7 +229,7 @@ def test_the_embed_may_be_framed_by_the_allowed_origins_and_posts_without_cookie
     assert page["Content-Security-Policy"] == "frame-ancestors 'self' https://www.tienda.example https://shop.example:8443"
     html = page.content.decode()
     assert 'action="?embed=1"' in html and "csrfmiddlewaretoken" not in html
-    token = page.context["form"]["embed_token"].value()
+    token = embed_token_in(html)
     # and a browser that sends no cookies from inside a third-party iframe can submit it
     no_cookies = Client(enforce_csrf_checks=True)
     response = submit({**VALID, "embed_token": token}, ip=visitor_ip(), query="?embed=1", http_client=no_cookies)
@@ -237,9 +237,17 @@ def test_the_embed_may_be_framed_by_the_allowed_origins_and_posts_without_cookie
     thanks = no_cookies.get(response["Location"])
     assert thanks["Content-Security-Policy"].startswith("frame-ancestors 'self' https://www.tienda.example")
     assert Message.objects.filter(kind="form").count() == 1
-    # but not with a forged token
+    # but not with a forged (or expired) token
     forged = submit({**VALID, "embed_token": token[:-2] + "xx"}, ip=visitor_ip(), query="?embed=1", http_client=no_cookies)
     assert forged.status_code == 403 and Message.objects.filter(kind="form").count() == 1
+    # and the form that comes back carries a fresh token, so sending again works
+    again = submit({**VALID, "embed_token": embed_token_in(forged.content.decode())}, ip=visitor_ip(), query="?embed=1",
+                   http_client=no_cookies)
+    assert again.status_code == 302 and Message.objects.filter(kind="form").count() == 2
+
+
+def embed_token_in(html: str) -> str:
+    return re.search(r'<input type="hidden" name="embed_token" value="([^"]+)">', html)[1]
 
 
 def test_an_embed_without_allowed_origins_cannot_be_framed_elsewhere(client, webform):
@@ -262,3 +270,20 @@ def test_a_mistyped_limit_is_reported_by_the_system_check(settings):
     settings.WEBFORM_RATE_LIMIT = "5 per minute"
     (error,) = check_settings()
     assert error.id == "webform.E001" and "5/10m" in error.msg
+
+
+def test_an_embed_token_is_for_one_form_and_a_day():
+    import time
+
+    from django.core import signing
+
+    from apps.connectors.webform.forms import EMBED_TOKEN_MAX_AGE, EMBED_TOKEN_SALT, embed_token, embed_token_valid
+
+    class SignedYesterday(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - EMBED_TOKEN_MAX_AGE - 60)
+
+    assert embed_token_valid(embed_token("contact"), "contact")
+    assert not embed_token_valid(embed_token("other-form"), "contact")
+    assert not embed_token_valid(SignedYesterday(salt=EMBED_TOKEN_SALT).sign_object("contact", compress=True), "contact")
+    assert not embed_token_valid("", "contact")
