@@ -89,6 +89,16 @@ def phone_or_raw(value: str) -> str:
         return (value or "").strip()
 
 
+# Caller ID withheld: the words PBXs write, and the numbers Twilio uses for anonymous,
+# unknown, restricted and blocked callers.
+WITHHELD = {"anonymous", "restricted", "unknown", "unavailable", "private", "withheld",
+            "+266696687", "+86282452253", "+7378742833", "+2562533"}
+
+
+def is_withheld(number: str) -> bool:
+    return (number or "").strip().lower() in WITHHELD
+
+
 def call_message(
     *,
     account_id: int,
@@ -114,6 +124,11 @@ def call_message(
     answered = status == "completed"
     from_number, to_number = phone_or_raw(from_number), phone_or_raw(to_number)
     customer_number = from_number if direction == "inbound" else to_number
+    # A withheld number is no identity (it would make every anonymous caller one customer)
+    # and cannot be called back.
+    anonymous = is_withheld(customer_number)
+    if anonymous:
+        customer_number = ""
     call = {
         "from": from_number,
         "to": to_number,
@@ -122,7 +137,7 @@ def call_message(
         "started_at": started_at.isoformat(),
         "duration_seconds": int(duration_seconds) if answered else 0,
         "recording_url": recording_url or "",
-        "needs_callback": direction == "inbound" and not answered,
+        "needs_callback": direction == "inbound" and not answered and not anonymous,
         "source": source,
         "notes": notes or "",
         "logged_by": logged_by,
@@ -141,7 +156,7 @@ def call_message(
         direction="in" if direction == "inbound" else "out",
         # Only a missed inbound call asks for work; an answered outbound call answers (direction
         # out); the rest is history that must neither restart a clock nor count as an answer.
-        opens_conversation=(direction == "inbound" and not answered) or (direction == "outbound" and answered),
+        opens_conversation=(direction == "inbound" and not answered and not anonymous) or (direction == "outbound" and answered),
         metadata={"call": call, **({source: extra} if extra else {})},
     )
 

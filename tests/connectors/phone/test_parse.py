@@ -182,3 +182,19 @@ def test_the_whole_file_as_one_payload_parses_too():
     # a dead letter replayed or a file ingested without its splitter
     calls = parse_asterisk((FIXTURES / "Master.csv").read_bytes(), account_id=1)
     assert len(calls) == 6
+
+
+@pytest.mark.parametrize("caller", ["+266696687", "anonymous", "Restricted"])
+def test_a_withheld_number_is_no_identity_and_asks_for_no_call_back(caller):
+    # when an anonymous caller hangs up before we answer
+    [m] = parse_twilio(as_raw(callback("CA9", "no-answer", customer=caller)), account_id=1)
+    # then kept, but with no identity to merge every anonymous caller into, and no call-back to owe
+    assert (m.senders, m.opens_conversation, m.metadata["call"]["needs_callback"]) == ([], False, False)
+    assert m.text == "Missed inbound call (no-answer)"
+
+
+def test_an_anonymous_asterisk_caller_is_inbound_without_identity():
+    row = ('"","","100","from-pstn","""Anonymous"" <anonymous>","SIP/t-1","SIP/100-2","Dial","SIP/100","2026-11-20 10:00:00",'
+           '"","2026-11-20 10:00:11",11,0,"NO ANSWER","DOCUMENTATION"')
+    [m] = parse_asterisk(row.encode(), account_id=1)
+    assert (m.metadata["call"]["direction"], m.senders, m.metadata["call"]["needs_callback"]) == ("inbound", [], False)
