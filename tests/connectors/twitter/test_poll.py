@@ -47,6 +47,8 @@ def test_beat_polls_mentions_and_dms_into_their_conversations(world, x_account, 
     ]
     dm = Conversation.objects.get(thread_key=f"dm:{OWN_ID}-{LUCIA}")
     assert (dm.customer_id, dm.is_public, dm.messages.get().is_public) == (thread.customer_id, False, False)
+    # and the public complaint starts at a higher priority than the private question (default rule)
+    assert (thread.is_public, thread.priority) == (True, 2) and dm.priority < thread.priority
     assert Conversation.objects.get(thread_key="tweet:1861000000000000301").customer.display_name == "Marta Gil"
     identity = Identity.objects.get(kind="twitter", value=LUCIA)
     assert (identity.customer_id, identity.handle, identity.display_name) == (thread.customer_id, "@lucia_romero", "Lucía Romero")
