@@ -9,8 +9,8 @@ A twitter ChannelAccount holds
               the Account Activity webhook (CRC and x-twitter-webhooks-signature).
     cursor:   mentions_since_id, dm_newest_id (written by services.twitter_account_poll)
 
-Bodies come back as the exact bytes X sent (return_type=requests.Response), so the poller
-parses, and keeps as dead letters, the very payload `manage.py ingest twitter` replays.
+Reads return the bytes X sent (return_type=requests.Response): the poller stores X's own body
+(plus "for_user_id"), so a dead letter is what `manage.py ingest twitter` can replay.
 tweepy never sleeps on a rate limit here (wait_on_rate_limit=False): TooManyRequests reaches
 the caller, which pauses the account until the reset time.
 """
