@@ -149,3 +149,12 @@ def test_manage_py_ingest_twilio_replays_callbacks_through_the_same_path(phone_a
     assert conversation.customer.display_name == "MARTA RUIZ"
     call_back = Message.objects.get(external_id="twilio:CA0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d")
     assert call_back.details["call"]["recording_url"].endswith("/Recordings/RE11aa22bb33cc44dd55ee66ff77889900")
+
+
+def test_a_phone_accounts_admin_page_links_to_the_upload(client, admin_user, phone_account, make_account):
+    client.force_login(admin_user)
+    upload_url = reverse("admin:connectors_channelaccount_asterisk_upload", args=[phone_account.id])
+    page = client.get(reverse("admin:connectors_channelaccount_change", args=[phone_account.id]))
+    assert page.status_code == 200 and upload_url.encode() in page.content
+    email = make_account(kind=ChannelKind.EMAIL)
+    assert b"asterisk-upload" not in client.get(reverse("admin:connectors_channelaccount_change", args=[email.id])).content

@@ -165,3 +165,14 @@ def test_a_callback_signed_with_hmac_sha256_and_its_settings_header_is_accepted(
     assert client.post(path, fields, HTTP_X_TWILIO_SIGNATURE=signature,
                        HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS=settings_header).status_code == 204
     assert InboundPayload.objects.count() == 1
+
+
+def test_an_oversize_body_is_refused_unread_and_not_kept(client, phone_account, settings):
+    settings.INBOUND_MAX_PAYLOAD_BYTES = 2000
+    response = post_signed(client, phone_account, callback("CA900", "busy", Padding="x" * 3000))
+    assert response.status_code == 413
+    assert not InboundPayload.objects.exists() and not DeadLetter.objects.exists()
+
+
+def test_a_get_is_not_a_callback(client, phone_account):
+    assert client.get(f"/hooks/phone/{phone_account.id}/twilio/status/").status_code == 405
