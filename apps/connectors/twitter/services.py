@@ -16,6 +16,7 @@ backoff (channel_accounts_due). All show in the account's health.
 """
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -138,34 +139,50 @@ def _max_pages(account) -> int:
 def _poll_mentions(account, api: XApi, own_id: str, result: PollResult) -> None:
     since_id = (account.cursor or {}).get("mentions_since_id")
     pages, newest, token = [], None, None
-    for _ in range(_max_pages(account)):
-        raw, body = api.mentions(user_id=own_id, since_id=since_id, pagination_token=token)
-        meta = body.get("meta") or {}
-        newest = newest or meta.get("newest_id")  # the first page holds the newest of all
-        if body.get("data"):
-            pages.append(_stamped(raw, body, own_id))
-        token = meta.get("next_token")
-        if not token:
-            break
+    with _kept_on_failure(account, pages, result):
+        for _ in range(_max_pages(account)):
+            raw, body = api.mentions(user_id=own_id, since_id=since_id, pagination_token=token)
+            meta = body.get("meta") or {}
+            newest = newest or meta.get("newest_id")  # the first page holds the newest of all
+            if body.get("data"):
+                pages.append(_stamped(raw, body, own_id))
+            token = meta.get("next_token")
+            if not token:
+                break
     _store(account, pages, {"mentions_since_id": str(newest)} if newest else {}, result)
 
 
 def _poll_dms(account, api: XApi, own_id: str, result: PollResult) -> None:
     seen = int((account.cursor or {}).get("dm_newest_id") or 0)
     pages, newest, token = [], seen, None
-    for _ in range(_max_pages(account)):
-        raw, body = api.dm_events(pagination_token=token)
-        events = [e for e in body.get("data") or [] if isinstance(e, dict)]
-        ids = [int(e["id"]) for e in events if str(e.get("id", "")).isdigit()]
-        fresh = [e for e in events if not str(e.get("id", "")).isdigit() or int(e["id"]) > seen]
-        newest = max([newest, *ids])
-        if fresh:
-            # Only the events newer than the cursor: the ones at and past it are stored already.
-            pages.append(_stamped(raw, body, own_id) if len(fresh) == len(events) else _stamped(b"", {**body, "data": fresh}, own_id))
-        token = (body.get("meta") or {}).get("next_token")
-        if not token or any(i <= seen for i in ids):
-            break
+    with _kept_on_failure(account, pages, result):
+        for _ in range(_max_pages(account)):
+            raw, body = api.dm_events(pagination_token=token)
+            events = [e for e in body.get("data") or [] if isinstance(e, dict)]
+            ids = [int(e["id"]) for e in events if str(e.get("id", "")).isdigit()]
+            fresh = [e for e in events if not str(e.get("id", "")).isdigit() or int(e["id"]) > seen]
+            newest = max([newest, *ids])
+            if fresh:
+                # Only the events newer than the cursor: the ones at and past it are stored already.
+                whole = len(fresh) == len(events)
+                pages.append(_stamped(raw, body, own_id) if whole else _stamped(b"", {**body, "data": fresh}, own_id))
+            token = (body.get("meta") or {}).get("next_token")
+            if not token or any(i <= seen for i in ids):
+                break
     _store(account, pages, {"dm_newest_id": str(newest)} if newest > seen else {}, result)
+
+
+@contextmanager
+def _kept_on_failure(account, pages: list[bytes], result: PollResult):
+    """X failed part-way through the pages (429, 5xx): store what was read, but leave the cursor —
+    it moves only after a complete pass, so the pages not reached are never skipped (the next
+    poll reads the stored ones again and drops them as duplicates)."""
+    try:
+        yield
+    except (tweepy.HTTPException, requests.RequestException):
+        if pages:
+            _store(account, pages, {}, result)
+        raise
 
 
 def _stamped(raw: bytes, body: dict, own_id: str) -> bytes:

@@ -263,3 +263,25 @@ def test_a_poll_costs_the_same_queries_for_few_or_many_mentions(world, x_account
     with django_assert_max_num_queries(QUERY_BUDGET):
         result = services.twitter_account_poll(account_id=x_account.id)
     assert result.ingested == 2 * authors
+
+
+def test_a_rate_limit_part_way_through_the_pages_keeps_what_was_read_and_skips_nothing(world, x_account):
+    # given: five mentions, two a page, and X refusing the second page
+    world.page_size = 2
+    for n in range(1, 6):
+        world.mention(f"186100000000000010{n}", LUCIA, f"@TiendaSoporte mensaje {n}")
+    world.rate_limit("/mentions", reset=int(time.time()) + 900, after=1)
+    # when
+    first = services.twitter_account_poll(account_id=x_account.id)
+    # then: the first page is stored, the cursor waits for a complete pass
+    assert (first.ingested, first.error.startswith("rate limited by X (429)")) == (2, True)
+    x_account.refresh_from_db()
+    assert x_account.cursor == {}
+    # when: after the reset, the account is polled again
+    ChannelAccount.objects.filter(pk=x_account.pk).update(paused_until=None)
+    second = services.twitter_account_poll(account_id=x_account.id)
+    # then: the rest arrives; the page already stored is dropped as duplicates; the cursor is the newest
+    assert (second.ingested, second.duplicates) == (3, 2)
+    x_account.refresh_from_db()
+    assert x_account.cursor["mentions_since_id"] == "1861000000000000105"
+    assert Message.objects.count() == 5

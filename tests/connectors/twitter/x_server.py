@@ -61,7 +61,7 @@ class XServer:
         self.dm_events: list[dict] = []
         self.posted_texts: set[str] = set()
         self.calls: list[dict] = []
-        self.failures: list[tuple[str, int, dict, dict]] = []
+        self.failures: list[list] = []  # [path_part, status, problem, headers, calls to let through first]
         self.page_size = 100
         self._ids = itertools.count(1861000000000009001)
 
@@ -91,15 +91,16 @@ class XServer:
         self.dm_events.append(event)
         return event
 
-    def fail(self, path_part: str, *, status: int, detail: str = "", headers: dict | None = None, times: int = 1) -> None:
-        """The next `times` calls whose path contains path_part answer this problem JSON."""
+    def fail(self, path_part: str, *, status: int, detail: str = "", headers: dict | None = None, times: int = 1,
+             after: int = 0) -> None:
+        """`times` calls whose path contains path_part, once `after` such calls went through, answer this problem JSON."""
         title = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests", 503: "Service Unavailable"}.get(status, "Error")
         body = {"title": title, "detail": detail or title, "type": "about:blank", "status": status}
-        self.failures += [(path_part, status, body, headers or {})] * times
+        self.failures += [[path_part, status, body, headers or {}, after]] * times
 
-    def rate_limit(self, path_part: str, *, reset: int, times: int = 1) -> None:
+    def rate_limit(self, path_part: str, *, reset: int, times: int = 1, after: int = 0) -> None:
         headers = {"x-rate-limit-limit": "180", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
-        self.fail(path_part, status=429, headers=headers, times=times)
+        self.fail(path_part, status=429, headers=headers, times=times, after=after)
 
     def calls_to(self, method: str, path_part: str) -> list[dict]:
         return [c for c in self.calls if c["method"] == method and path_part in c["path"]]
@@ -111,8 +112,11 @@ class XServer:
             self.calls.append({"method": method, "path": path, "query": query, "json": body, "authorization": authorization})
             if not authorization or REVOKED_TOKEN in authorization:
                 return 401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, {}
-            for i, (part, status, problem, headers) in enumerate(self.failures):
+            for i, (part, status, problem, headers, after) in enumerate(self.failures):
                 if part in path:
+                    if after:
+                        self.failures[i] = [part, status, problem, headers, after - 1]
+                        break
                     del self.failures[i]
                     return status, problem, headers
             parts = path.strip("/").split("/")
