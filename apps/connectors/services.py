@@ -2,6 +2,7 @@
 import logging
 import secrets as token_generator
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -99,6 +100,19 @@ def channel_accounts_due(*, kind: str, now=None) -> list[int]:
             continue
         due.append(account_id)
     return due
+
+
+@contextmanager
+def channel_account_poll_lock(*, account: ChannelAccount, seconds: int):
+    """One poll per account at a time, across workers: yields False when another poll holds it.
+    The lock expires after `seconds`, so a worker that died holding it blocks no one for long."""
+    key = f"centralita:poll:{account.kind}:{account.pk}"
+    held = cache.add(key, 1, timeout=seconds)
+    try:
+        yield held
+    finally:
+        if held:
+            cache.delete(key)
 
 
 # --- dead letters --------------------------------------------------------------------------

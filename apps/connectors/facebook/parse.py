@@ -183,7 +183,7 @@ def _feed_change(change, page_id: str, account_id: int, where: str) -> InboundMe
         from_id=_id(sender.get("id") or value.get("sender_id")),
         name=str(sender.get("name") or value.get("sender_name") or ""),
         text=value.get("message") if isinstance(value.get("message"), str) else "",
-        sent_at=_time(value.get("created_time"), where),
+        sent_at=graph_time(value.get("created_time"), where),
         photo=value.get("photo") if isinstance(value.get("photo"), str) else "",
         permalink="",
         where=where,
@@ -253,7 +253,7 @@ def _graph_conversation(conversation, page_id: str, account_id: int, index: int)
         text = m.get("message") if isinstance(m.get("message"), str) else ""
         messages.append(_messenger_message(
             account_id, psid=_id(person.get("id")), mid=_id(m.get("id")), name=str(person.get("name") or ""),
-            text=text or extras, sent_at=_time(m.get("created_time"), at), echo=echo, attachments=attachments,
+            text=text or extras, sent_at=graph_time(m.get("created_time"), at), echo=echo, attachments=attachments,
             references=[], where=at,
         ))
     return messages
@@ -292,7 +292,7 @@ def _graph_post(post, page_id: str, account_id: int, index: int) -> list[Inbound
             account_id, page_id=page_id, comment_id=_id(c.get("id")), post_id=post_id, parent_id=_id(parent.get("id")),
             from_id=_id(sender.get("id")), name=str(sender.get("name") or ""),
             text=c.get("message") if isinstance(c.get("message"), str) else "",
-            sent_at=_time(c.get("created_time"), at), photo=photo if isinstance(photo, str) else "",
+            sent_at=graph_time(c.get("created_time"), at), photo=photo if isinstance(photo, str) else "",
             permalink=str(c.get("permalink_url") or ""), where=at, hidden=bool(c.get("is_hidden")),
         ))
     return messages
@@ -342,14 +342,14 @@ def _epoch(value, where: str) -> datetime:
     return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
 
 
-def _time(value, where: str) -> datetime:
+def graph_time(value, where: str = "") -> datetime:
     """Comment times: epoch seconds in webhooks, ISO 8601 ("2026-11-20T10:00:00+0000") from the Graph API."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=timezone.utc)
     if isinstance(value, str) and value:
         text = value.strip()
         if text.isdigit():
-            return _time(int(text), where)
+            return graph_time(int(text), where)
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from apps.connectors.services import (
     channel_account_pause,
     channel_account_record_failure,
     channel_account_record_success,
+    channel_account_poll_lock,
     channel_accounts_due,
     dead_letter_keep,
 )
@@ -31,7 +31,7 @@ from apps.inbox.models import ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest
 
 from .client import FacebookError, graph_for
-from .parse import parse
+from .parse import graph_time, parse
 
 logger = logging.getLogger(__name__)
 
@@ -75,23 +75,20 @@ def facebook_account_poll(*, account_id: int) -> PollResult | None:
     account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.FACEBOOK, enabled=True).first()
     if account is None:
         return None
-    lock = f"centralita:facebook-poll:{account_id}"
-    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-        return None
-    result = PollResult()
-    try:
+    with channel_account_poll_lock(account=account, seconds=LOCK_SECONDS) as held:
+        if not held:
+            return None
+        result = PollResult()
         started = timezone.now()
-        payloads = _fetch(account, _since(account))
-        _store(account, payloads, started, result)
-    except FacebookError as exc:
-        result.error = str(exc)
-        account_unhealthy(account, exc)
-        return result
-    except Exception as exc:
-        channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
-        raise
-    finally:
-        cache.delete(lock)
+        try:
+            _store(account, _fetch(account, _since(account)), started, result)
+        except FacebookError as exc:
+            result.error = str(exc)
+            account_unhealthy(account, exc)
+            return result
+        except Exception as exc:
+            channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
+            raise
     channel_account_record_success(account=account)
     return result
 
@@ -152,16 +149,11 @@ def _fetch(account: ChannelAccount, since: int) -> list[tuple[str, bytes]]:
 
 
 def _epoch(value) -> float:
-    if not isinstance(value, str):
-        return 0
+    """A Graph API time as epoch seconds; 0 (older than any cursor) when missing or unreadable."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
-        except ValueError:
-            return 0
-    return parsed.timestamp()
+        return graph_time(value).timestamp()
+    except ParseError:
+        return 0
 
 
 def _store(account: ChannelAccount, payloads: list[tuple[str, bytes]], started: datetime, result: PollResult) -> None:

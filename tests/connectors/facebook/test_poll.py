@@ -189,3 +189,15 @@ def test_an_unreachable_graph_api_is_a_temporary_failure(fb_account, graph, monk
     # then
     assert "unreachable" in result.error
     assert ChannelAccount.objects.get(pk=fb_account.pk).consecutive_failures == 1
+
+
+def test_one_poll_per_account_at_a_time(fb_account, missed):
+    from apps.connectors.services import channel_account_poll_lock
+
+    # given: another worker is polling this account
+    with channel_account_poll_lock(account=fb_account, seconds=60) as held:
+        # when
+        skipped = services.facebook_account_poll(account_id=fb_account.id)
+    # then: skipped without a call; once released, the next poll runs
+    assert (held, skipped, missed.calls) == (True, None, [])
+    assert services.facebook_account_poll(account_id=fb_account.id).ingested == 7
