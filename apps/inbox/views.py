@@ -282,7 +282,7 @@ def desk(request, conversation_id: int | None = None):
         "selected_id": conversation_id,
     }
     if conversation_id is not None:
-        conversation = selectors.conversation_get(user=user, conversation_id=conversation_id)
+        conversation = selectors.conversation_get(user=user, conversation_id=conversation_id, row_extras=True)
         context.update(_thread_context(request, conversation))
         context.update(_customer_context(request, conversation.customer_id, current_id=conversation.id))
     return render(request, "desk/desk.html", context)
@@ -319,7 +319,7 @@ def desk_counts(request):
 @require_GET
 def desk_conversation(request, conversation_id: int):
     """The middle and right panes for one conversation (the client swaps both in)."""
-    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, row_extras=True)
     context = _thread_context(request, conversation)
     context.update(_customer_context(request, conversation.customer_id, current_id=conversation.id))
     return render(request, "desk/_conversation.html", context)
@@ -329,7 +329,7 @@ def desk_conversation(request, conversation_id: int):
 @require_GET
 def desk_messages(request, conversation_id: int):
     """Messages ?ids= of a visible conversation, for live inserts and delivery-status updates."""
-    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, row_extras=True)
     ids = _ids(request)
     messages = list(selectors.message_list(conversation=conversation).filter(pk__in=ids)[: len(ids)])
     rows = MessageSerializer(messages, many=True, context={"request": request}).data
@@ -343,7 +343,7 @@ def desk_messages(request, conversation_id: int):
 @require_GET
 def desk_header(request, conversation_id: int):
     """The conversation's header (status, assignee, tags...) after a change made elsewhere."""
-    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id, row_extras=True)
     return render(request, "desk/_header.html", _header_context(request, conversation))
 
 

@@ -1,0 +1,105 @@
+"""The desk in a real browser (Debian chromium via Playwright): what an agent sees and does.
+
+The desk is served by a real server on the test database (uvicorn on PostgreSQL/Redis, the
+embedded live server on SQLite; see tests/browser/conftest.py). Data goes in through the real
+ingest service. Screenshots of the inbox and of conversations go to artifacts/desk/ (CI keeps them).
+"""
+from playwright.sync_api import expect
+
+from apps.accounts.models import Role
+from apps.inbox.models import Conversation
+from apps.inbox.services.ingest import messages_ingest
+from apps.inbox.services.replies import note_create, reply_create
+from tests.browser.conftest import login
+from tests.browser.desk_fixtures import desk_team, seed_desk, shoot  # noqa: F401  (fixtures)
+
+def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_team, make_account, eager_celery):
+    # given a morning's inbox for Ana's team: email, a missed call, a public tweet, a Facebook comment, a form
+    team, ana, luis = desk_team
+    convs = seed_desk(make_account, team)
+    email = convs["email"]
+    note_create(conversation=email, author=luis, text="@ana she already sent the shoes back once, check the RMA")
+    login(page, ana, desk_url)
+
+    # when Ana opens the desk
+    page.goto(f"{desk_url}/")
+    # then the list shows every conversation, newest activity first, with channel, customer and waiting time
+    rows = page.locator("li.row")
+    expect(rows).to_have_count(6)
+    expect(rows.nth(0)).to_contain_text("Devolución del pedido 4471")  # Luis's note is its latest activity
+    expect(rows.nth(1)).to_contain_text("Jordi Puig")
+    expect(rows.nth(1).locator(".ch-webform")).to_be_visible()
+    expect(page.locator("li.row", has_text="Marcos Ruiz").locator(".waiting")).to_be_visible()
+    expect(page.locator('[data-count="all"]')).to_have_text("6")
+    shoot(page, "inbox")
+
+    # when she opens Lucía's email conversation
+    page.locator("li.row", has_text="Devolución del pedido 4471").click()
+    # then the thread, the note (distinct) and the customer's whole history are there
+    thread = page.locator("#messages")
+    expect(thread.locator(".msg.kind-note")).to_contain_text("she already sent the shoes back once")
+    frame = page.frame_locator("iframe.msg-html").first
+    expect(frame.locator("b")).to_have_text("zapatillas")
+    expect(page.locator("#customer-name")).to_have_text("Lucía Fernández")
+    expect(page.locator(".identities a[href='tel:+34612345678']")).to_be_visible()
+    expect(page.locator(".identities a[href='mailto:lucia.fernandez@example.es']")).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("Call in · no-answer")  # the missed call, another channel
+    assert page.url.endswith(f"/c/{email.id}/")
+
+    shoot(page, "conversation-email")
+
+    # when a reply on the CRM channel (no outbound URL) fails
+    message = reply_create(conversation=convs["api"], author=ana, text="Te enviamos la etiqueta de devolución hoy.")
+    page.goto(f"{desk_url}/c/{convs['api'].id}/")
+    # then the failure shows with its reason and a Retry button
+    failed = page.locator(f"#m-{message.id}")
+    expect(failed.locator(".delivery.d-failed")).to_contain_text("no outbound_url")
+    expect(failed.get_by_role("button", name="Retry")).to_be_visible()
+
+    # when she opens the missed call: a call card with call-back links, and no reply box for the phone channel
+    page.locator("li.row", has_text="Missed call").click()
+    card = page.locator(".call-card")
+    expect(card).to_contain_text("Needs call-back")
+    expect(card.locator("a[href='tel:+34612345678']")).to_be_visible()
+    expect(page.locator(".tab[data-mode='reply']")).to_be_disabled()
+
+    # the web form: a table of fields
+    page.locator("li.row", has_text="Jordi Puig").click()
+    expect(page.locator(".form-table")).to_contain_text("Puig i Fills SL")
+
+    # the Facebook comment: public mark and a Hide comment button; the tweet: public, a link to X
+    page.locator("li.row", has_text="Irene Soto").click()
+    fb = page.locator(".msg").first
+    expect(fb.locator(".mark-public")).to_be_visible()
+    expect(fb.get_by_role("button", name="Hide comment")).to_be_visible()
+    page.locator("li.row", has_text="Marcos Ruiz").click()
+    expect(page.locator(".msg").first.get_by_role("link", name="View on X · @marcosruiz")).to_be_visible()
+    shoot(page, "conversation-twitter")
+
+    # and the shortcuts help opens with ?
+    page.locator("body").press("?")
+    expect(page.get_by_role("dialog")).to_contain_text("Next / previous conversation")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+
+
+def test_an_invisible_conversation_is_not_served(page, desk_url, make_user, make_account, team, inbound):
+    # given a conversation of another team
+    other = make_account(team=team)
+    (conv,) = [c for c in _ingest_one(inbound, other)]
+    outsider = make_user(role=Role.AGENT, teams=[])
+    outsider.teams.set([type(team).objects.create(name="Elsewhere")])
+    login(page, outsider, desk_url)
+    # when an agent outside that team opens its link
+    response = page.goto(f"{desk_url}/c/{conv.id}/")
+    # then it is a 404, and the list does not show it
+    assert response.status == 404
+    page.goto(f"{desk_url}/")
+    expect(page.locator(f'li.row[data-id="{conv.id}"]')).to_have_count(0)
+
+
+def _ingest_one(inbound, account):
+    ids = messages_ingest(messages=[inbound(account, email="someone@example.com")]).message_ids
+    return list(Conversation.objects.filter(messages__id__in=ids))
+
+
