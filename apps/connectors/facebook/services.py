@@ -38,8 +38,10 @@ logger = logging.getLogger(__name__)
 LOCK_SECONDS = 10 * 60
 OVERLAP_SECONDS = 120  # the next poll looks back this far: Graph's clock and ours differ a little
 INITIAL_LOOKBACK_HOURS = 24
-MAX_CONVERSATIONS = 100  # per poll; each one brings its latest messages
-MESSAGES_PER_CONVERSATION = 25
+# Bounds of one poll (a fallback behind webhooks, which Facebook itself retries for hours): the
+# conversations updated since the cursor, newest first, each with its latest messages.
+MAX_CONVERSATIONS = 1000
+MESSAGES_PER_CONVERSATION = 50
 POSTS_PER_POLL = 25
 COMMENTS_PER_POST = 100
 
@@ -128,7 +130,11 @@ def _fetch(account: ChannelAccount, since: int) -> list[tuple[str, bytes]]:
     # Newest conversations first: stop at the first one not updated since the cursor.
     conversations = []
     for conversation in graph.all_connections(page_id, "conversations", fields=CONVERSATION_FIELDS, platform="messenger", limit=25):
-        if _epoch(conversation.get("updated_time")) < since or len(conversations) >= MAX_CONVERSATIONS:
+        if _epoch(conversation.get("updated_time")) < since:
+            break
+        if len(conversations) >= MAX_CONVERSATIONS:
+            logger.warning("facebook account %s: over %d conversations since the cursor; older ones are left to webhooks",
+                           account.id, MAX_CONVERSATIONS)
             break
         conversation["messages"] = {"data": [m for m in (conversation.get("messages") or {}).get("data", [])
                                              if _epoch(m.get("created_time")) >= since]}
