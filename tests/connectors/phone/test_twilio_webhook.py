@@ -1,9 +1,10 @@
 """Twilio Voice status callbacks through the real Django stack: signature, staging, drain, threading."""
 import pytest
+from django.core.cache import cache
 from twilio.request_validator import RequestValidator
 
 from apps.connectors.models import InboundPayload
-from apps.connectors.services import inbound_drain
+from apps.connectors.services import DRAIN_NUDGE_KEY, inbound_drain
 from apps.inbox.models import Conversation, DeadLetter, Message
 
 from .conftest import AUTH_TOKEN, callback, post_signed
@@ -176,3 +177,14 @@ def test_an_oversize_body_is_refused_unread_and_not_kept(client, phone_account, 
 
 def test_a_get_is_not_a_callback(client, phone_account):
     assert client.get(f"/hooks/phone/{phone_account.id}/twilio/status/").status_code == 405
+
+
+def test_the_commit_of_a_staged_callback_nudges_the_drain_task(client, phone_account, eager_celery, django_capture_on_commit_callbacks):
+    # given no drain nudged in the last 2 s (the nudge is throttled; an earlier test may have set it)
+    cache.delete(DRAIN_NUDGE_KEY)
+    # when Twilio posts and the request's transaction commits (tasks run in-process here)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_signed(client, phone_account, callback("CA950", "canceled")).status_code == 204
+    # then the drain task already turned it into a call
+    assert not InboundPayload.objects.exists()
+    assert Message.objects.get().details["call"]["status"] == "canceled"
