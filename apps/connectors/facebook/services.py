@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from apps.connectors.models import ChannelAccount, ChannelKind
@@ -27,7 +28,8 @@ from apps.connectors.services import (
 from apps.core.errors import ApplicationError
 from apps.inbox.events import publish_message_updated
 from apps.inbox.inbound import ParseError
-from apps.inbox.models import ConversationEvent, Message
+from apps.crm.models import Customer, Identity
+from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest
 
 from .client import FacebookError, graph_for
@@ -44,6 +46,9 @@ MAX_CONVERSATIONS = 1000
 MESSAGES_PER_CONVERSATION = 50
 POSTS_PER_POLL = 25
 COMMENTS_PER_POST = 100
+PROFILE_LOOKUPS_PER_POLL = 20
+PROFILES_MISSING_KEPT = 500
+PERMISSION_CODES = {10, *range(200, 300)}  # the app or Page lacks the permission
 
 CONVERSATION_FIELDS = (
     f"id,updated_time,messages.limit({MESSAGES_PER_CONVERSATION})"
@@ -61,10 +66,12 @@ class PollResult:
     ingested: int = 0
     duplicates: int = 0
     failed: int = 0
+    named: int = 0
     error: str = ""
 
     def summary(self) -> str:
-        text = f"fetched {self.fetched} · ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
+        text = (f"fetched {self.fetched} · ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
+                f" · named {self.named}")
         return f"{text} · error: {self.error}" if self.error else text
 
 
@@ -84,6 +91,7 @@ def facebook_account_poll(*, account_id: int) -> PollResult | None:
         started = timezone.now()
         try:
             _store(account, _fetch(account, _since(account)), started, result)
+            _names_fill(account, result)
         except FacebookError as exc:
             result.error = str(exc)
             account_unhealthy(account, exc)
@@ -182,6 +190,56 @@ def _store(account: ChannelAccount, payloads: list[tuple[str, bytes]], started: 
         # Everything up to the poll's start is stored: the next poll begins there (with an overlap).
         locked.cursor = {**(locked.cursor or {}), "since": int(started.timestamp()) - OVERLAP_SECONDS}
         locked.save(update_fields=["cursor"])
+
+
+# --- names -----------------------------------------------------------------------------------------
+
+
+def _names_fill(account: ChannelAccount, result: PollResult) -> None:
+    """Messenger webhooks carry only the PSID, so a customer first seen that way is named by it.
+    Ask the User Profile API (GET /<PSID>?fields=first_name,last_name) for a few such customers per
+    poll. A profile Facebook will not give is not asked again; without the permission at all, no
+    lookups for a day. Both are noted in the cursor."""
+    cursor = ChannelAccount.objects.get(pk=account.pk).cursor or {}
+    if cursor.get("profiles_paused_until", 0) > timezone.now().timestamp():
+        return
+    missing = list(cursor.get("profiles_missing") or [])
+    unnamed = list(
+        Conversation.objects.filter(channel_account=account, thread_key__startswith="psid:")
+        .filter(customer__display_name=Substr("thread_key", len("psid:") + 1))
+        .exclude(thread_key__in=[f"psid:{p}" for p in missing])
+        .order_by("id").values_list("thread_key", "customer_id")[:PROFILE_LOOKUPS_PER_POLL]
+    )
+    if not unnamed:
+        return
+    graph, changes = graph_for(account), {}
+    try:
+        for thread_key, customer_id in unnamed:
+            psid = thread_key.removeprefix("psid:")
+            try:
+                profile = graph.call("get_object", psid, fields="first_name,last_name,name")
+            except FacebookError as exc:
+                if exc.kind != "permanent":
+                    raise  # rate limit, 5xx: the poll's own handling
+                if exc.code in PERMISSION_CODES:
+                    changes = {"profiles_paused_until": int(timezone.now().timestamp()) + 24 * 3600, "profiles_error": str(exc)[:300]}
+                    logger.info("facebook account %s: no profile lookups for a day: %s", account.id, exc)
+                    return
+                missing = (missing + [psid])[-PROFILES_MISSING_KEPT:]
+                changes["profiles_missing"] = missing
+                continue
+            name = " ".join(p for p in (profile.get("first_name"), profile.get("last_name")) if p) or profile.get("name") or ""
+            if name:
+                # Only a name nobody set: the PSID fallback, never one an agent typed or a merge chose.
+                Customer.objects.filter(pk=customer_id, display_name=psid).update(display_name=name[:200])
+                Identity.objects.filter(kind="facebook", value=psid, display_name="").update(display_name=name[:200])
+                result.named += 1
+    finally:
+        if changes:
+            with transaction.atomic():
+                locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+                locked.cursor = {**(locked.cursor or {}), **changes}
+                locked.save(update_fields=["cursor"])
 
 
 # --- moderation ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Served as `application/json` (facebook-sdk refuses anything else), errors as
   POST /<version>/me/messages            Send API (recipient {"id"} or {"comment_id"})
   POST /<version>/<comment>/comments     comment reply
   POST /<version>/<comment>              is_hidden=true
+  GET  /<version>/<PSID>                 User Profile API (first_name, last_name) for `profiles`
 Every call is recorded (method, path, query, form); `fail()` queues an error for the next calls.
 """
 import itertools
@@ -40,6 +41,7 @@ class GraphServer:
         self.calls: list[dict] = []
         self.failures: list[tuple[str, int, dict, dict]] = []
         self.hidden: set[str] = set()
+        self.profiles: dict[str, dict] = {}  # PSID -> User Profile API answer
         self.page_size = 25
         self._ids = itertools.count(1)
 
@@ -76,6 +78,8 @@ class GraphServer:
             return 200, self._conversations(path, query), {}
         if method == "GET" and len(rest) == 2 and rest[1] == "feed":
             return 200, {"data": self.feed}, {}
+        if method == "GET" and len(rest) == 1 and rest[0] in self.profiles:
+            return 200, {**self.profiles[rest[0]], "id": rest[0]}, {}
         if method == "POST" and rest == ["me", "messages"]:
             return self._send(form)
         if method == "POST" and len(rest) == 2 and rest[1] == "comments":

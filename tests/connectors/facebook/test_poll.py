@@ -64,7 +64,7 @@ def test_poll_fetches_every_page_and_stores_what_was_missed(fb_account, missed):
     # when
     result = services.facebook_account_poll(account_id=fb_account.id)
     # then
-    assert result.summary() == "fetched 7 · ingested 7 · duplicates 0 · failed 0"
+    assert result.summary() == "fetched 7 · ingested 7 · duplicates 0 · failed 0 · named 0"
     assert len(missed.gets("/conversations")) == 2  # paging.next followed by the SDK
     assert missed.gets("/conversations")[0]["query"]["access_token"] == "EAAB-page-token-test"
     assert missed.gets("/conversations")[0]["path"] == f"/v19.0/{PAGE_ID}/conversations"  # the version set after construction
@@ -201,3 +201,39 @@ def test_one_poll_per_account_at_a_time(fb_account, missed):
     # then: skipped without a call; once released, the next poll runs
     assert (held, skipped, missed.calls) == (True, None, [])
     assert services.facebook_account_poll(account_id=fb_account.id).ingested == 7
+
+
+def test_customers_known_only_by_psid_get_their_names(fb_account, graph, client):
+    # given: three people wrote by webhook (which carries no name); one profile cannot be read
+    at_ms = int(timezone.now().timestamp() * 1000)
+    raw = webhook_body(*[messenger_event(psid, f"m_n{i}", "Hola", at_ms=at_ms) for i, psid in enumerate(PSIDS)])
+    client.post(f"/hooks/facebook/{fb_account.id}/", data=raw, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=sign(raw))
+    inbound_drain()
+    graph.profiles = {PSIDS[0]: {"first_name": "Lucía", "last_name": "Fernández"}, PSIDS[2]: {"first_name": "Olivia"}}
+    # when
+    first = services.facebook_account_poll(account_id=fb_account.id)
+    second = services.facebook_account_poll(account_id=fb_account.id)
+    # then: named from their profiles; the unreadable one is not asked again
+    customer = Conversation.objects.get(thread_key=f"psid:{PSIDS[0]}").customer
+    assert customer.display_name == "Lucía Fernández"
+    assert customer.identities.get(kind="facebook").display_name == "Lucía Fernández"
+    assert [Conversation.objects.get(thread_key=f"psid:{p}").customer.display_name for p in PSIDS[1:]] == [PSIDS[1], "Olivia"]
+    assert (first.named, first.error, second.named) == (2, "", 0)
+    assert len(graph.gets(f"/{PSIDS[1]}")) == 1
+    assert ChannelAccount.objects.get(pk=fb_account.pk).cursor["profiles_missing"] == [PSIDS[1]]
+
+
+def test_without_the_profile_permission_no_lookups_for_a_day(fb_account, graph, client):
+    # given
+    raw = webhook_body(messenger_event(PSIDS[0], "m_n0", "Hola", at_ms=int(timezone.now().timestamp() * 1000)))
+    client.post(f"/hooks/facebook/{fb_account.id}/", data=raw, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=sign(raw))
+    inbound_drain()
+    graph.fail(f"/{PSIDS[0]}", status=403, code=10, message="(#10) Requires business_asset_user_profile_access")
+    # when
+    services.facebook_account_poll(account_id=fb_account.id)
+    services.facebook_account_poll(account_id=fb_account.id)
+    # then: asked once; the poll itself is healthy
+    account = ChannelAccount.objects.get(pk=fb_account.pk)
+    assert len(graph.gets(f"/{PSIDS[0]}")) == 1
+    assert account.cursor["profiles_paused_until"] > timezone.now().timestamp() and "since" in account.cursor
+    assert (account.consecutive_failures, account.last_error) == (0, "")
