@@ -194,15 +194,14 @@ def _comment(account_id, *, page_id, comment_id, post_id, parent_id, from_id, na
              hidden=False):
     if not comment_id or not post_id:
         raise ParseError(where + "a comment needs comment_id and post_id")
-    if not from_id:
-        raise ParseError(where + f"comment {comment_id} has no author id")
     top = parent_id if parent_id and parent_id != post_id else comment_id
     out = bool(page_id) and from_id == page_id
     attachments = [InboundAttachment(filename="photo", content_type="image/*", url=photo)] if photo else []
     return InboundMessage(
         account_id=account_id,
         external_id=f"comment:{comment_id}"[:255],
-        senders=_senders("facebook", from_id, name, text if not out else ""),
+        # Facebook leaves the author out when the Page may not read it: kept, flagged unknown_sender by ingest.
+        senders=_senders("facebook", from_id, name, text if not out else "") if from_id else [],
         sent_at=sent_at,
         text=text or ("" if attachments else "[empty comment]"),
         thread_key=f"post:{post_id}:{top}"[:255],

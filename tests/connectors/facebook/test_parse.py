@@ -128,3 +128,13 @@ def test_split_one_body_a_list_or_json_lines():
     assert [n for n, _ in split("b.json", json.dumps([one, one]).encode())] == ["b.json[0]", "b.json[1]"]
     lines = (json.dumps(one) + "\n" + json.dumps(one) + "\n").encode()
     assert [json.loads(raw) for _, raw in split("c.ndjson", lines)] == [one, one]
+
+
+def test_a_comment_without_its_author_is_kept_with_an_unknown_sender():
+    body = {"object": "page", "entry": [{"id": PAGE_ID, "changes": [{"field": "feed", "value": {
+        "item": "comment", "verb": "add", "post_id": f"{PAGE_ID}_1", "comment_id": "1_7", "parent_id": f"{PAGE_ID}_1",
+        "message": "Nadie responde", "created_time": 1795431600}}]}]}
+    # when
+    [message] = parse(json.dumps(body).encode(), account_id=7)
+    # then: ingest marks it unknown_sender; it is not a dead letter
+    assert (message.senders, message.direction, message.metadata["facebook"]["from_id"]) == ([], "in", "")
