@@ -80,3 +80,16 @@ def test_an_event_for_another_connected_user_goes_to_that_account(x_account, mak
     # then
     assert response.status_code == 200
     assert Conversation.objects.get().channel_account_id == other.id
+
+
+def test_an_oversized_signed_body_is_kept_truncated_as_a_dead_letter(x_account, settings):
+    # given
+    settings.INBOUND_MAX_PAYLOAD_BYTES = 1000
+    raw = b'{"for_user_id": "1", "tweet_create_events": [], "pad": "' + b"x" * 2000 + b'"}'
+    # when
+    response = post(x_account, raw, x_twitter_webhooks_signature=sign(raw))
+    # then
+    assert response.status_code == 413
+    dead = DeadLetter.objects.get()
+    assert (dead.kind, dead.source, len(bytes(dead.raw))) == ("twitter", "webhook", 1000)
+    assert InboundPayload.objects.count() == 0
