@@ -7,7 +7,7 @@ ingest service. Screenshots of the inbox and of conversations go to artifacts/de
 from playwright.sync_api import expect
 
 from apps.accounts.models import Role
-from apps.inbox.models import Conversation
+from apps.inbox.models import CannedResponse, Conversation
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.replies import note_create, reply_create
 from tests.browser.conftest import login
@@ -103,3 +103,80 @@ def _ingest_one(inbound, account):
     return list(Conversation.objects.filter(messages__id__in=ids))
 
 
+
+
+def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, desk_url, desk_team, make_account):
+    # given Ana's team inbox and a canned answer with variables
+    team, ana, luis = desk_team
+    convs = seed_desk(make_account, team)
+    CannedResponse.objects.create(shortcut="devolucion", title="Devolución en curso",
+                                  text="Hola {{customer.first_name}}, soy {{agent.name}}: tu devolución está en curso.")
+    login(page, ana, desk_url)
+    page.goto(f"{desk_url}/")
+    rows = page.locator("li.row")
+    expect(rows).to_have_count(6)
+
+    # when she presses j, the newest conversation opens; j again, the next one
+    page.locator("body").press("j")
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", rows.nth(0).get_attribute("data-id"))
+    page.locator("body").press("j")
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", rows.nth(1).get_attribute("data-id"))
+
+    # when she opens Lucía's email, and writes a note mentioning Luis with the autocomplete
+    page.locator("li.row", has_text="Devolución del pedido 4471").click()
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["email"].id))
+    page.locator("body").press("n")
+    composer = page.locator("#composer-text")
+    expect(composer).to_be_focused()
+    composer.press_sequentially("@lu")
+    expect(page.locator("#mention-menu")).to_contain_text("@luis")
+    composer.press("Enter")
+    composer.press_sequentially("¿puedes revisar el RMA?")
+    expect(composer).to_have_value("@luis ¿puedes revisar el RMA?")
+    composer.press("Control+Enter")
+    # then the note is in the thread, styled as a note, and the box is empty again
+    expect(page.locator("#messages .msg.kind-note")).to_contain_text("@luis ¿puedes revisar el RMA?")
+    expect(composer).to_have_value("")
+
+    # when she leaves the box (Esc), switches to a reply (r) and picks a canned response, then its variables are filled in
+    composer.press("Escape")
+    page.keyboard.press("r")
+    expect(composer).to_be_focused()
+    page.get_by_role("button", name="Canned").click()
+    page.locator("#canned-search").fill("devol")
+    page.locator("#canned-list li", has_text="Devolución en curso").click()
+    expect(composer).to_have_value("Hola Lucía, soy Ana García: tu devolución está en curso.")
+
+    # when she logs the call-back from the customer sidebar
+    page.locator(".log-call summary").click()
+    form = page.locator("#log-call")
+    form.get_by_label("Minutes").fill("3")
+    form.get_by_label("Notes").fill("Llamé para confirmar la recogida")
+    form.get_by_role("button", name="Save call").click()
+    # then the call is filed in this conversation, as a call card
+    card = page.locator("#messages .call-card", has_text="Llamé para confirmar la recogida")
+    expect(card).to_contain_text("Outbound call")
+    expect(card).to_contain_text("3:00")
+
+    # when she selects the tweet and the Facebook comment and resolves both at once
+    page.locator("li.row", has_text="Marcos Ruiz").locator(".pick-box").check()
+    page.locator("li.row", has_text="Irene Soto").locator(".pick-box").check()
+    expect(page.locator("#bulk-count")).to_have_text("2 selected")
+    page.locator("#bulk-bar").get_by_role("button", name="Resolve").click()
+    # then they leave the open-work list
+    expect(rows).to_have_count(4)
+    assert set(Conversation.objects.filter(status="resolved").values_list("id", flat=True)) == {convs["twitter"].id, convs["facebook"].id}
+
+    # when she filters by channel, then only that channel's work is listed
+    page.get_by_label("Channel").select_option("phone")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Missed call")
+    assert "channel=phone" in page.url
+    # and a search from the keyboard finds the message text
+    page.get_by_label("Channel").select_option("")
+    page.locator("body").press("/")
+    expect(page.locator("#search")).to_be_focused()
+    page.keyboard.type("zapatillas")
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Devolución del pedido 4471")
