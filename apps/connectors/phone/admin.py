@@ -10,9 +10,12 @@ from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.core.errors import ApplicationError
 from apps.inbox.inbound import ParseError
 
-from .services import asterisk_file_import
+from .services import asterisk_file_import, asterisk_file_stage
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # imported in the request: a Master.csv of ~200k calls
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a Master.csv of ~200k calls
+# Up to this size the rows are imported in the request (a few seconds) and the counts shown;
+# a larger file is staged row by row for the worker's drain, like webhook payloads.
+SYNC_IMPORT_BYTES = 1024 * 1024
 SHOWN_FAILURES = 20
 
 
@@ -54,16 +57,23 @@ class PhoneAdminMixin:
         if not self.has_change_permission(request, account):
             raise PermissionDenied
         form = AsteriskUploadForm(request.POST or None, request.FILES or None)
-        counts = error = None
+        counts = error = staged = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                counts = asterisk_file_import(account=account, name=upload.name, raw=upload.read())
+                if upload.size > SYNC_IMPORT_BYTES:
+                    staged = asterisk_file_stage(account=account, name=upload.name, raw=upload.read())
+                else:
+                    counts = asterisk_file_import(account=account, name=upload.name, raw=upload.read())
             except (ParseError, ApplicationError) as exc:
                 error = str(exc)
             else:
-                level = messages.WARNING if counts.failed else messages.SUCCESS
-                self.message_user(request, f"{upload.name}: {counts.summary()}", level)
+                if staged is not None:
+                    self.message_user(request, f"{upload.name}: {staged} rows staged; the worker imports them "
+                                      "(rows already imported are skipped, failures become dead letters)", messages.SUCCESS)
+                else:
+                    level = messages.WARNING if counts.failed else messages.SUCCESS
+                    self.message_user(request, f"{upload.name}: {counts.summary()}", level)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -71,6 +81,7 @@ class PhoneAdminMixin:
             "account": account,
             "form": form,
             "counts": counts,
+            "staged": staged,
             "failures": counts.failures[:SHOWN_FAILURES] if counts else [],
             "error": error,
             "change_url": reverse("admin:connectors_channelaccount_change", args=[account.pk]),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.connectors.models import ChannelAccount, ChannelKind, InboundPayload
 from apps.connectors.services import ImportCounts, payloads_import
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity
@@ -122,7 +122,27 @@ def _account_for(customer: Customer) -> ChannelAccount:
 
 def asterisk_file_import(*, account: ChannelAccount, name: str, raw: bytes) -> ImportCounts:
     """An uploaded Master.csv: refused as a whole when it is another layout (ParseError), else imported row by row."""
+    return payloads_import(kind="asterisk", account=account, payloads=_asterisk_rows(account, name, raw))
+
+
+def asterisk_file_stage(*, account: ChannelAccount, name: str, raw: bytes) -> int:
+    """A large Master.csv: its rows are staged for the worker's drain (as webhooks stage), not imported in the request.
+
+    Returns the number of rows staged; failures end up as dead letters, duplicates are dropped by ingest.
+    """
+    from apps.connectors.tasks import inbound_drain
+
+    rows = _asterisk_rows(account, name, raw)
+    with transaction.atomic():
+        InboundPayload.objects.bulk_create(
+            [InboundPayload(channel_account=account, kind="asterisk", raw=row, source="import") for _, row in rows],
+            batch_size=2000,
+        )
+        transaction.on_commit(inbound_drain.delay)
+    return len(rows)
+
+
+def _asterisk_rows(account: ChannelAccount, name: str, raw: bytes) -> list[tuple[str, bytes]]:
     if account.kind != ChannelKind.PHONE:
         raise ApplicationError("Master.csv files are imported into a phone channel account")
-    rows = list(split_asterisk(name, raw))  # the layout check runs on the first row, before anything is stored
-    return payloads_import(kind="asterisk", account=account, payloads=rows)
+    return list(split_asterisk(name, raw))  # the layout check runs on the first row, before anything is stored

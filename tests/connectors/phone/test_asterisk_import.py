@@ -158,3 +158,21 @@ def test_a_phone_accounts_admin_page_links_to_the_upload(client, admin_user, pho
     assert page.status_code == 200 and upload_url.encode() in page.content
     email = make_account(kind=ChannelKind.EMAIL)
     assert b"asterisk-upload" not in client.get(reverse("admin:connectors_channelaccount_change", args=[email.id])).content
+
+
+def test_a_large_upload_is_staged_for_the_worker_and_still_imports_once(client, admin_user, phone_account, monkeypatch):
+    from apps.connectors.models import InboundPayload
+    from apps.connectors.phone import admin as phone_admin
+    from apps.connectors.services import inbound_drain
+
+    # given files above the in-request size go to the worker
+    monkeypatch.setattr(phone_admin, "SYNC_IMPORT_BYTES", 100)
+    client.force_login(admin_user)
+    for _ in range(2):
+        # when the file is uploaded (twice) and the worker drains
+        response = upload(client, phone_account, FIXTURES / "Master.csv")
+        assert (response.status_code, response.context["staged"]) == (200, 6)
+        assert InboundPayload.objects.filter(kind="asterisk", source="import").count() == 6
+        inbound_drain()
+    # then the calls exist once and nothing is left staged
+    assert Message.objects.filter(kind="call").count() == 6 and not InboundPayload.objects.exists()
