@@ -36,12 +36,14 @@ class PhoneAdminMixin:
 
     def get_urls(self):
         upload = self.admin_site.admin_view(self.asterisk_upload_view)
-        return [path("<int:account_id>/asterisk-upload/", upload, name="connectors_channelaccount_asterisk_upload")] + super().get_urls()
+        name = "connectors_channelaccount_asterisk_upload"
+        return [path("<int:account_id>/asterisk-upload/", upload, name=name)] + super().get_urls()
 
     def get_actions(self, request):
         actions = super().get_actions(request)
         if self.has_change_permission(request):
-            actions["asterisk_upload"] = (PhoneAdminMixin.asterisk_upload, "asterisk_upload", PhoneAdminMixin.asterisk_upload.short_description)
+            action = PhoneAdminMixin.asterisk_upload
+            actions["asterisk_upload"] = (action, "asterisk_upload", action.short_description)
         return actions
 
     @admin.action(description="Import an Asterisk Master.csv (one phone account)")

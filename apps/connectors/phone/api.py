@@ -18,7 +18,9 @@ class CallLogInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=FINAL_STATUSES)
     duration_seconds = serializers.IntegerField(min_value=0, max_value=7 * 24 * 3600, default=0)
     notes = serializers.CharField(max_length=10_000, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=64, allow_blank=True, default="", help_text="E.164 or local; default: the customer's number")
+    phone = serializers.CharField(
+        max_length=64, allow_blank=True, default="", help_text="E.164 or local; default: the customer's number"
+    )
     started_at = serializers.DateTimeField(required=False, help_text="Default: now")
     conversation_id = serializers.IntegerField(required=False, help_text="Put the call in this conversation of the customer")
 

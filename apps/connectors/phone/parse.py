@@ -33,6 +33,7 @@ from apps.crm.identities import InvalidIdentity, normalize_phone
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
 FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+RECEIVED_AT = "_centralita_received_at"  # added by our webhook after verification (RFC 2822)
 
 
 # --- shared -----------------------------------------------------------------------------
@@ -201,7 +202,9 @@ def _twilio_call(item: dict, account_id: int) -> InboundMessage | None:
         raise ParseError(f"unknown CallStatus {status!r} (call {call_sid})")
     twilio_direction = _field(item, "Direction").lower() or "inbound"
     direction = "inbound" if twilio_direction == "inbound" else "outbound"  # outbound-api, outbound-dial
-    timestamp = _field(item, "Timestamp")
+    # Timestamp: when the status event fired; the webhook also records when it arrived, for
+    # callbacks configured without events (older numbers), which may not carry it.
+    timestamp = _field(item, "Timestamp") or _field(item, RECEIVED_AT)
     if not timestamp:
         raise ParseError(f"no Timestamp (call {call_sid})")
     try:

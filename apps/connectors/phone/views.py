@@ -5,9 +5,11 @@ then staged for the worker; Twilio gets its 204 at once. Intermediate statuses (
 ringing, in-progress) are acknowledged and dropped: only a finished call is an interaction.
 """
 import json
+from email.utils import format_datetime
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
@@ -15,7 +17,7 @@ from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import payload_stage
 
-from .parse import FINAL_STATUSES
+from .parse import FINAL_STATUSES, RECEIVED_AT
 
 
 def public_url(request) -> str:
@@ -52,6 +54,7 @@ def twilio_status(request, account_id: int):
     if not account.enabled:
         return _refused("This phone account is disabled")
     fields = request.POST.dict()  # one value per field (the last), as Twilio sends them
+    fields[RECEIVED_AT] = format_datetime(timezone.now(), usegmt=True)
     if fields.get("CallStatus", "").lower() in FINAL_STATUSES:
         payload_stage(account=account, kind="twilio", raw=json.dumps(fields).encode(), source="webhook")
     return HttpResponse(status=204)

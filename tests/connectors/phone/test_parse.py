@@ -1,7 +1,7 @@
 """Pure parsing: Twilio status callbacks and Asterisk Master.csv rows -> calls."""
 import pytest
 
-from apps.connectors.phone.parse import call_duration_text, parse_asterisk, parse_twilio, phone_e164, split_asterisk, split_twilio
+from apps.connectors.phone.parse import RECEIVED_AT, call_duration_text, parse_asterisk, parse_twilio, phone_e164, split_asterisk, split_twilio
 from apps.inbox.inbound import ParseError
 
 from .conftest import FIXTURES, OUR_NUMBER, as_raw, callback
@@ -52,6 +52,14 @@ def test_outbound_calls_belong_to_the_callee(direction, status, out_opens, text)
 @pytest.mark.parametrize("status", ["queued", "ringing", "in-progress"])
 def test_intermediate_statuses_are_no_interaction(status):
     assert parse_twilio(as_raw(callback(status=status)), account_id=5) == []
+
+
+def test_without_timestamp_the_time_the_webhook_received_it_is_used():
+    fields = {k: v for k, v in callback("CA5", "busy").items() if k != "Timestamp"}
+    with pytest.raises(ParseError, match="no Timestamp"):
+        parse_twilio(as_raw(fields), account_id=5)
+    [m] = parse_twilio(as_raw({**fields, RECEIVED_AT: "Fri, 20 Nov 2026 09:00:03 GMT"}), account_id=5)
+    assert m.sent_at.isoformat() == "2026-11-20T09:00:03+00:00"
 
 
 @pytest.mark.parametrize(("fields", "error"), [
