@@ -70,9 +70,17 @@ def reply_check(*, conversation, text: str, is_public: bool | None) -> bool:
             f"The reply is {length} characters; this channel allows {rules.max_chars}",
             extra={"max_chars": rules.max_chars, "length": length},
         )
-    if is_public is None:
-        return rules.default_visibility == PUBLIC if rules.visibilities else conversation.is_public
-    wanted = PUBLIC if is_public else PRIVATE
-    if rules.visibilities and wanted not in rules.visibilities:
-        raise ApplicationError(f"A {wanted} reply is not possible here", extra={"visibilities": rules.visibilities})
-    return is_public
+    if rules.visibilities:
+        if is_public is None:
+            return rules.default_visibility == PUBLIC
+        wanted = PUBLIC if is_public else PRIVATE
+        if wanted not in rules.visibilities:
+            raise ApplicationError(f"A {wanted} reply is not possible here", extra={"visibilities": rules.visibilities})
+        return is_public
+    # One kind of reply only: a channel with rules says which (Messenger: private); others follow the conversation.
+    fixed = rules.default_visibility == PUBLIC if conversation.channel_account.kind in RULES else conversation.is_public
+    if is_public is not None and is_public != fixed:
+        raise ApplicationError(
+            f"Only {'public' if fixed else 'private'} replies are possible here", extra={"visibilities": rules.visibilities}
+        )
+    return fixed
