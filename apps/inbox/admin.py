@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from apps.connectors.services import dead_letter_replay
 
-from .models import Attachment, Conversation, ConversationEvent, DeadLetter, Message
+from .models import Attachment, CannedResponse, Conversation, ConversationEvent, DeadLetter, Message
 from .services.conversations import conversation_update
 
 EDITABLE_CONVERSATION_FIELDS = ("status", "priority", "assignee", "team")
@@ -107,3 +107,17 @@ class DeadLetterAdmin(admin.ModelAdmin):
             level = messages.ERROR if counts.failed else messages.SUCCESS
             detail = f" — {dead_letter.error}" if counts.failed else ""
             self.message_user(request, f"#{dead_letter.id}: {counts.summary()}{detail}", level)
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    """Supervisors and admins manage canned responses here or over the API."""
+
+    list_display = ("shortcut", "title", "updated_at")
+    search_fields = ("shortcut", "title")
+    readonly_fields = ("created_by", "created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
