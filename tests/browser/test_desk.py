@@ -7,6 +7,7 @@ ingest service. Screenshots of the inbox and of conversations go to artifacts/de
 from playwright.sync_api import expect
 
 from apps.accounts.models import Role
+from apps.crm.models import MergeSuggestion
 from apps.inbox.models import CannedResponse, Conversation
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.replies import note_create, reply_create
@@ -133,10 +134,15 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     composer.press("Enter")
     composer.press_sequentially("¿puedes revisar el RMA?")
     expect(composer).to_have_value("@luis ¿puedes revisar el RMA?")
+    page.set_input_files("#composer-attach", files=[{"name": "rma-4471.txt", "mimeType": "text/plain", "buffer": b"RMA 4471"}])
+    expect(page.locator("#composer-files")).to_contain_text("rma-4471.txt")
     composer.press("Control+Enter")
-    # then the note is in the thread, styled as a note, and the box is empty again
-    expect(page.locator("#messages .msg.kind-note")).to_contain_text("@luis ¿puedes revisar el RMA?")
+    # then the note is in the thread, styled as a note, with its file, and the box is empty again
+    note = page.locator("#messages .msg.kind-note")
+    expect(note).to_contain_text("@luis ¿puedes revisar el RMA?")
+    expect(note.locator(".attachment")).to_contain_text("rma-4471.txt")
     expect(composer).to_have_value("")
+    expect(page.locator("#composer-files")).to_be_empty()
 
     # when she leaves the box (Esc), switches to a reply (r) and picks a canned response, then its variables are filled in
     composer.press("Escape")
@@ -158,8 +164,20 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     expect(card).to_contain_text("Outbound call")
     expect(card).to_contain_text("3:00")
 
+    # when the desk suggests Lucía is also the caller who wrote from X, and Ana merges from the sidebar
+    duplicate = Conversation.objects.get(pk=convs["twitter"].pk).customer
+    MergeSuggestion.objects.create(customer=convs["email"].customer, other=duplicate, reason="Same order number in both messages")
+    page.reload()
+    suggestion = page.locator(".suggestion")
+    expect(suggestion).to_contain_text("Same order number in both messages")
+    page.once("dialog", lambda dialog: dialog.accept())
+    suggestion.get_by_role("button", name="Merge into this customer").click()
+    # then the customer now has the X identity too, and her history holds the tweet
+    expect(page.locator(".identities")).to_contain_text("@marcosruiz")
+    expect(page.locator("#timeline")).to_contain_text("llevo una semana esperando")
+
     # when she selects the tweet and the Facebook comment and resolves both at once
-    page.locator("li.row", has_text="Marcos Ruiz").locator(".pick-box").check()
+    page.locator("li.row", has_text="llevo una semana esperando").locator(".pick-box").check()
     page.locator("li.row", has_text="Irene Soto").locator(".pick-box").check()
     expect(page.locator("#bulk-count")).to_have_text("2 selected")
     page.locator("#bulk-bar").get_by_role("button", name="Resolve").click()
