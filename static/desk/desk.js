@@ -29,7 +29,7 @@
     files: [],
     typing: false,
     typingTimer: null,
-    presence: localStorage.getItem("centralita.presence") || "online",
+    presence: sessionStorage.getItem("centralita.presence") || "online",
     notifications: new Map(),
   };
 
@@ -918,7 +918,7 @@
 
   function setPresence(status) {
     state.presence = status;
-    localStorage.setItem("centralita.presence", status);
+    sessionStorage.setItem("centralita.presence", status);
     $("presence").value = status;
     $("presence-dot").className = `presence-dot ${status}`;
     send({ type: "presence", status });

@@ -44,9 +44,21 @@ def post_inbound(desk_url, account, token, **item) -> None:
     assert response.status_code in (200, 201, 202), response.text
 
 
+# The page's Notification API, recorded: headless chromium shows no desktop notifications to look at.
+NOTIFICATIONS_RECORDED = """
+window.__notified = [];
+window.Notification = class {
+  constructor(title, options) { window.__notified.push({ title, body: (options || {}).body || "" }); }
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+"""
+
+
 def open_desk(browser, desk_url, user, path="/"):
     context = browser.new_context(locale="es-ES", viewport={"width": 1440, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(NOTIFICATIONS_RECORDED)
     page = context.new_page()
     login(page, user, desk_url)
     page.goto(f"{desk_url}{path}")
@@ -102,6 +114,16 @@ def test_two_agents_see_the_same_work_live(browser, desk_url, desk_team, crm_cha
         (request,) = receiver.requests
         assert json.loads(request["body"])["text"] == "Hola Carmen, lo reclamamos hoy a la agencia."
         shoot(page_a, "conversation-live")
+
+        # when Ana leaves Luis a note that mentions him
+        page_a.keyboard.press("n")
+        page_a.locator("#composer-text").press_sequentially("@luis ¿lo sigues tú mañana?")
+        page_a.get_by_role("button", name="Add note").click()
+        # then Luis's desk tells him: a note in the thread, the bell, and a desktop notification
+        expect(page_b.locator("#messages .msg.kind-note")).to_contain_text("¿lo sigues tú mañana?")
+        expect(page_b.locator("#notif-count")).to_have_text("1")
+        page_b.wait_for_function("window.__notified.length > 0")
+        assert page_b.evaluate("window.__notified[0].title") == "You were mentioned"
     finally:
         page_a.context.close()
         page_b.context.close()
@@ -138,3 +160,23 @@ def test_a_dropped_socket_loses_nothing(browser, desk_url, desk_team, make_accou
         expect(page.locator(f'li.row[data-id="{conversation_id}"]')).to_contain_text("¿Y en azul?")
     finally:
         page.context.close()
+
+
+def test_supervisors_see_agents_come_online_go_away_and_leave(browser, desk_url, desk_team, make_user):
+    # given a supervisor with the desk open, and Ana not connected
+    team, ana, _ = desk_team
+    supervisor = make_user(role="supervisor", username="sara")
+    page_s = open_desk(browser, desk_url, supervisor)
+    try:
+        ana_row = page_s.locator(f'#agents-list li[data-agent="{ana.id}"]')
+        expect(ana_row.locator(".presence-dot")).to_have_class("presence-dot offline")
+        # when Ana opens the desk
+        page_a = open_desk(browser, desk_url, ana)
+        # then she shows online; when she sets herself away, away; when she closes the desk, offline
+        expect(ana_row.locator(".presence-dot")).to_have_class("presence-dot online")
+        page_a.locator("#presence").select_option("away")
+        expect(ana_row.locator(".presence-dot")).to_have_class("presence-dot away")
+        page_a.context.close()
+        expect(ana_row.locator(".presence-dot")).to_have_class("presence-dot offline")
+    finally:
+        page_s.context.close()
