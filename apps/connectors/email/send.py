@@ -109,7 +109,20 @@ def _compose(message, conversation, answered, settings, address, to_name, to_add
     mail["Auto-Submitted"] = "no"  # a person wrote it: auto-responders may answer (RFC 3834)
     # Quoted-printable keeps every line short and 7-bit, whatever the server accepts.
     mail.set_content(_body(message.text, answered), cte="quoted-printable")
+    _attach(mail, message)
     return mail
+
+
+def _attach(mail: EmailMessage, message) -> None:
+    """Files the agent attached to the reply (stored, size-bounded by the reply API)."""
+    for attachment in message.attachments.all():
+        if not attachment.file:
+            continue
+        with attachment.file.open("rb") as f:
+            data = f.read()
+        maintype, _, subtype = (attachment.content_type or "application/octet-stream").partition("/")
+        mail.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                            filename=attachment.filename)
 
 
 def reply_subject(subject: str, conversation_id: int) -> str:
