@@ -102,7 +102,12 @@ def _live_local(sockets: dict[str, float], now: float) -> int:
 
 
 def _clear() -> None:
-    """Tests: nobody is connected (embedded store only; Redis keys are namespaced per test worker)."""
+    """Tests: nobody is connected (this deployment's namespace only: per test worker in tests)."""
     with _lock:
         _local_sockets.clear()
         _local_status.clear()
+    if settings.REDIS_URL:
+        client = _redis(settings.REDIS_URL)
+        keys = list(client.scan_iter(match=_keys(0)[0].replace(":0:sockets", ":*"), count=1000))
+        if keys:
+            client.delete(*keys)

@@ -35,6 +35,7 @@ from apps.connectors.models import ChannelAccount
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity, normalize
 from apps.crm.models import Customer, Identity, MergeSuggestion
+from apps.routing.assignment import assignments_notify, conversations_auto_assign
 from apps.routing.services import priority_resolver
 
 from ..events import publish_conversations_and_messages
@@ -125,11 +126,15 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     Message.objects.bulk_create(messages)
     _save_attachments(fresh, messages)
     _record_events(created, reopened)
+    # Routing (apps/routing/assignment.py): new conversations of auto-routed teams go to an online
+    # agent in this transaction, so they are announced already assigned.
+    auto_assigned = conversations_auto_assign(created)
 
     conversations = list({c.id: c for c in conversation_of}.values())
     publish_conversations_and_messages(
         conversations=conversations, messages=messages, created_ids={c.id for c in created}
     )
+    assignments_notify(auto_assigned)
     return IngestResult(message_ids=[m.id for m in messages], duplicates=duplicates)
 
 
