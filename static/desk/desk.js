@@ -374,16 +374,18 @@
 
   const refreshHeader = debounce(async () => {
     const id = state.currentId;
-    const head = $("conv-head");
-    if (!id || !head) return;
-    if (head.contains(document.activeElement) && document.activeElement.matches("input, select")) {
-      refreshHeader(); // the agent is editing a field: try again shortly
-      return;
-    }
+    if (!id || !$("conv-head")) return;
     try {
       const content = await fragment(`/desk/conversations/${id}/header/`);
       if (id !== state.currentId || !$("conv-head")) return;
+      // Keep what the agent is typing in a header field (a new tag) across the swap.
+      const active = document.activeElement;
+      const editing = $("conv-head").contains(active) && active.matches("input") ? active : null;
       $("conv-head").replaceWith(content.querySelector("#conv-head"));
+      if (editing) {
+        const again = $("conv-head").querySelector(editing.dataset.field ? `[data-field="${editing.dataset.field}"]` : ".tag-input");
+        if (again) { again.value = editing.value; again.focus(); }
+      }
       tick($("conv-head"));
       renderCollision();
     } catch (error) {

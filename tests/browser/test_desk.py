@@ -4,6 +4,9 @@ The desk is served by a real server on the test database (uvicorn on PostgreSQL/
 embedded live server on SQLite; see tests/browser/conftest.py). Data goes in through the real
 ingest service. Screenshots of the inbox and of conversations go to artifacts/desk/ (CI keeps them).
 """
+import json
+
+from django.conf import settings
 from playwright.sync_api import expect
 
 from apps.accounts.models import Role
@@ -11,10 +14,13 @@ from apps.crm.models import MergeSuggestion
 from apps.inbox.models import CannedResponse, Conversation
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.replies import note_create, reply_create
+from apps.inbox.tasks import message_deliver
 from tests.browser.conftest import login
-from tests.browser.desk_fixtures import desk_team, seed_desk, shoot  # noqa: F401  (fixtures)
+from tests.browser.desk_fixtures import desk_team, off_loop, seed_desk, shoot  # noqa: F401  (fixtures)
+from tests.inbox.test_replies import SECRET, receiver  # noqa: F401  (the loopback receiver fixture)
 
-def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_team, make_account, eager_celery):
+
+def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_team, make_account, eager_celery, receiver):
     # given a morning's inbox for Ana's team: email, a missed call, a public tweet, a Facebook comment, a form
     team, ana, luis = desk_team
     convs = seed_desk(make_account, team)
@@ -56,6 +62,19 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     failed = page.locator(f"#m-{message.id}")
     expect(failed.locator(".delivery.d-failed")).to_contain_text("no outbound_url")
     expect(failed.get_by_role("button", name="Retry")).to_be_visible()
+
+    # when an admin fixes the channel and Ana presses Retry
+    crm = convs["api"].channel_account
+    crm.settings = {"outbound_url": receiver.url}
+    crm.secrets = {"outbound_secret": SECRET}
+    crm.save()
+    failed.get_by_role("button", name="Retry").click()
+    if settings.IS_POSTGRES:  # the server queued it in Redis: run the delivery as the worker would
+        expect(failed.locator(".delivery")).to_have_attribute("data-delivery", "queued")
+        off_loop(message_deliver.apply, args=[message.id])
+    # then it goes out to the customer's system and shows as sent
+    expect(failed.locator(".delivery")).to_have_attribute("data-delivery", "sent")
+    assert json.loads(receiver.requests[0]["body"])["text"] == "Te enviamos la etiqueta de devolución hoy."
 
     # when she opens the missed call: a call card with call-back links, and no reply box for the phone channel
     page.locator("li.row", has_text="Missed call").click()
@@ -184,6 +203,33 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     # then they leave the open-work list
     expect(rows).to_have_count(4)
     assert set(Conversation.objects.filter(status="resolved").values_list("id", flat=True)) == {convs["twitter"].id, convs["facebook"].id}
+
+    # when she tags the email conversation (still open) and snoozes the web form until tomorrow
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["email"].id))
+    page.locator(".tag-input").fill("devoluciones")
+    page.locator(".tag-input").press("Enter")
+    expect(page.locator(".tags-edit .tag")).to_have_text("devoluciones×")
+    page.locator("li.row", has_text="Jordi Puig").click()
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["webform"].id))
+    page.locator('#conv-head select[data-field="status"]').select_option("snoozed")
+    # then the form shows until when, and leaves the open-work list; the tag filter finds the email
+    expect(page.locator("#conv-head")).to_contain_text("Snoozed until")
+    expect(rows).to_have_count(3)
+    assert Conversation.objects.get(pk=convs["webform"].pk).status == "snoozed"
+    page.get_by_label("Tag", exact=True).fill("devoluciones")
+    page.get_by_label("Tag", exact=True).press("Enter")
+    expect(rows).to_have_count(1)
+    page.get_by_label("Tag", exact=True).fill("")
+    page.get_by_label("Tag", exact=True).press("Enter")
+    expect(rows).to_have_count(3)
+
+    # when she marks the CRM conversation as spam, it leaves every queue
+    page.locator("li.row", has_text="Estado del reembolso 4471").click()
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["api"].id))
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#conv-head").get_by_role("button", name="Spam").click()
+    expect(rows).to_have_count(2)
+    assert Conversation.objects.get(pk=convs["api"].pk).status == "spam"
 
     # when she filters by channel, then only that channel's work is listed
     page.get_by_label("Channel").select_option("phone")
