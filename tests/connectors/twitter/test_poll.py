@@ -293,3 +293,19 @@ def test_a_rate_limit_part_way_through_the_pages_keeps_what_was_read_and_skips_n
     x_account.refresh_from_db()
     assert x_account.cursor["mentions_since_id"] == "1861000000000000105"
     assert Message.objects.count() == 5
+
+
+def test_an_oauth2_user_token_is_sent_as_a_bearer_and_no_credentials_is_a_clear_failure(world, make_account):
+    # given: one account connected with an OAuth 2.0 user token, one with nothing
+    world.mention("1861000000000000101", LUCIA, "@TiendaSoporte hola")
+    oauth2 = make_account(kind="twitter", name="oauth2", settings={"user_id": OWN_ID}, secrets={"bearer_token": "user-ctx-token"})
+    empty = make_account(kind="twitter", name="empty", settings={"user_id": OWN_ID})
+    # when
+    stored = services.twitter_account_poll(account_id=oauth2.id)
+    failed = services.twitter_account_poll(account_id=empty.id)
+    # then
+    assert stored.ingested == 1
+    assert {c["authorization"] for c in world.calls} == {"Bearer user-ctx-token"}
+    assert failed.error.startswith("CredentialsMissing: no credentials: set consumer_key")
+    empty.refresh_from_db()
+    assert empty.last_error == failed.error
