@@ -26,6 +26,8 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     convs = seed_desk(make_account, team)
     email = convs["email"]
     note_create(conversation=email, author=luis, text="@ana she already sent the shoes back once, check the RMA")
+    page.goto(f"{desk_url}/login/")
+    shoot(page, "login")
     login(page, ana, desk_url)
 
     # when Ana opens the desk
@@ -82,6 +84,7 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     expect(card).to_contain_text("Needs call-back")
     expect(card.locator("a[href='tel:+34612345678']")).to_be_visible()
     expect(page.locator(".tab[data-mode='reply']")).to_be_disabled()
+    shoot(page, "conversation-call")
 
     # the web form: a table of fields
     page.locator("li.row", has_text="Jordi Puig").click()
