@@ -1,6 +1,6 @@
 """Phone calls -> InboundMessage(kind="call"): Twilio Voice status callbacks and Asterisk Master.csv rows.
 
-Pure: no database. Every call carries metadata["call"] (README "Message details") and the
+Pure: no database. Every call carries metadata["call"] (README "Phone calls") and the
 customer's number as its one sender identity (E.164 for PHONE_DEFAULT_REGION; none when the
 caller ID is withheld); calls have no thread key, so ingest puts them in the customer's open
 conversation on the account, or opens one.
