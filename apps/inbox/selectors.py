@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.db.models import BooleanField, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
 
@@ -196,11 +197,24 @@ def search_q(q: str) -> Q:
     from apps.crm.models import Customer, Identity
     from apps.crm.selectors import _identity_match
 
-    by_message = Q(pk__in=messages_matching(q).values("conversation_id"))
+    messages = messages_matching(q).order_by().values("conversation_id")
     # Names: icontains compares UPPER(display_name), which the crm trigram GIN index covers.
-    names = Customer.objects.filter(display_name__icontains=q).values("id")
-    identities = Identity.objects.filter(_identity_match(q)).values("customer_id")
-    return by_message | Q(customer_id__in=names) | Q(customer_id__in=identities)
+    names = Customer.objects.filter(display_name__icontains=q).order_by().values("id")
+    identities = Identity.objects.filter(_identity_match(q)).order_by().values("customer_id")
+    if connection.vendor != "postgresql":
+        return Q(pk__in=messages) | Q(customer_id__in=names) | Q(customer_id__in=identities)
+    # One IN over a UNION, not three ORed INs: PostgreSQL turns it into a semi-join driven by the
+    # (few) matches; ORed subqueries become filters checked on every row of the inbox's index walk.
+    parts = [_sql(messages), _sql(names), _sql(identities)]
+    sql = (
+        f"{parts[0][0]} UNION SELECT c.id FROM {Conversation._meta.db_table} c "
+        f"WHERE c.customer_id IN ({parts[1][0]} UNION {parts[2][0]})"
+    )
+    return Q(pk__in=RawSQL(sql, [*parts[0][1], *parts[1][1], *parts[2][1]]))
+
+
+def _sql(qs: QuerySet) -> tuple[str, tuple]:
+    return qs.query.sql_with_params()
 
 
 def conversation_get(*, user, conversation_id: int, row_extras: bool = False) -> Conversation:
