@@ -8,11 +8,11 @@ REST API's own shapes (its serializers and selectors), so every field the API gr
 SLA, unread) shows here the same way, with the same prefetching and visibility checks —
 an invisible conversation or customer is a 404, as in the API.
 """
-import dataclasses
 from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
@@ -96,28 +96,17 @@ def _filter_state(request) -> dict:
     return state
 
 
-def _list_params(user, state: dict) -> dict:
+def _list_params(state: dict) -> dict:
     """The filter state as the API's list query (selectors.ConversationFilters.from_query)."""
-    params = {key: value for key, value in state.items() if value}
-    if params.get("status") == "any":
-        del params["status"]
-    fields = {f.name for f in dataclasses.fields(selectors.ConversationFilters)}
-    if "view" not in fields:  # views spelled with the older assignee/team filters
-        view = params.pop("view", "all")
-        if view == "mine":
-            params["assignee"] = "me"
-        elif view == "unassigned":
-            params["assignee"] = "none"
-    return params
+    return {key: value for key, value in state.items() if value}
 
 
 def _conversations(request, state: dict, *, ids=None):
     """(rows as the API serializes them, next-page cursor) for the filter state."""
-    params = _list_params(request.user, state)
     try:
-        filters = selectors.ConversationFilters.from_query(params)
-    except ApplicationError:
-        filters = selectors.ConversationFilters()
+        filters = selectors.ConversationFilters.from_query(_list_params(state))
+    except ApplicationError as exc:  # e.g. a hand-edited ?status=
+        raise BadRequest(str(exc)) from exc
     qs = selectors.conversation_list(user=request.user, filters=filters)
     if ids is not None:
         rows = list(qs.filter(pk__in=ids)[: len(ids)])

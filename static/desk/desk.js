@@ -240,6 +240,12 @@
         fresh.classList.add("fresh");
         inserted += 1;
       }
+      if (id === state.currentId && fresh.classList.contains("unread")) {
+        // The agent is looking at it: what just arrived is read.
+        fresh.classList.remove("unread");
+        fresh.querySelector(".unread-dot")?.remove();
+        markReadSoon(id);
+      }
       // Newest activity first, as the server orders it.
       const [at, pk] = rowKey(fresh);
       const before = [...list.children].find((row) => {
@@ -371,6 +377,8 @@
     }
     api(`/api/conversations/${id}/read/`, { method: "POST" }).catch(() => {});
   }
+
+  const markReadSoon = debounce((id) => { if (id === state.currentId) markRead(id); }, 500);
 
   const refreshHeader = debounce(async () => {
     const id = state.currentId;

@@ -157,7 +157,11 @@ def test_a_dropped_socket_loses_nothing(browser, desk_url, desk_team, make_accou
         expect(page.locator("#live")).to_have_text("live")
         expect(page.locator("#messages")).to_contain_text("¿Y en azul?")
         expect(page.locator("li.row", has_text="Rosa Martín")).to_be_visible()
-        expect(page.locator(f'li.row[data-id="{conversation_id}"]')).to_contain_text("¿Y en azul?")
+        open_row = page.locator(f'li.row[data-id="{conversation_id}"]')
+        expect(open_row).to_contain_text("¿Y en azul?")
+        # the conversation she is reading is not marked unread; the new one is
+        expect(open_row.locator(".unread-dot")).to_have_count(0)
+        expect(page.locator("li.row", has_text="Rosa Martín").locator(".unread-dot")).to_have_count(1)
     finally:
         page.context.close()
 

@@ -51,15 +51,18 @@ def test_desk_renders_for_an_agent(client, make_user, team):
     assert '<script src="/static/desk/desk.js" defer></script>' in html
     bootstrap = html.split('<script id="desk-user" type="application/json">')[1].split("</script>")[0]
     assert json.loads(bootstrap) == {
-        "id": agent.id, "username": agent.username, "name": "Laura Sánchez", "role": "agent", "teams": [team.name],
+        "id": agent.id, "username": agent.username, "name": "Laura Sánchez", "role": "agent", "supervisor": False,
+        "teams": [{"id": team.id, "name": team.name}],
     }
     assert "csrftoken" in response.cookies
-    assert len(queries) == 3  # session, user, team names: the page holds no data, desk.js fetches it
+    # the first page of the list is rendered on the server, in a bounded number of queries
+    # (tests/inbox/test_views.py shows the count does not grow with the rows)
+    assert len(queries) <= 10
 
 
 def test_desk_assets_are_served_without_collectstatic(client):
     # WhiteNoise serves from the finders, so `make run` needs no collectstatic step.
-    for path, marker in [("/static/desk/desk.js", b"/ws/desk/"), ("/static/desk/desk.css", b".conversation")]:
+    for path, marker in [("/static/desk/desk.js", b"/ws/desk/"), ("/static/desk/desk.css", b".rows")]:
         response = client.get(path)
         assert response.status_code == 200
         assert marker in b"".join(response.streaming_content)

@@ -101,6 +101,8 @@ def test_views_and_filters_narrow_the_rows(make_user, team, make_account, inboun
     assert row_ids(page(client, "/desk/list/?status=resolved")) == [mail_conv.id]
     # and a live update for a row that left the filter gives nothing back (the client removes it)
     assert row_ids(page(client, f"/desk/rows/?ids={mail_conv.id},{api_conv.id}")) == [api_conv.id]
+    # a filter the server does not know is refused, not ignored
+    assert client.get("/desk/list/?status=bogus").status_code == 400
 
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR])
