@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
-from django.db.models import BooleanField, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
 
 from apps.core.errors import ApplicationError
@@ -23,6 +23,8 @@ VIEWS = ("mine", "unassigned", "teams", "all")
 # A view without ?status= lists the working queue; snoozed ones come back by themselves.
 VIEW_DEFAULT_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
 SEARCH_MAX_CHARS = 200
+# Searches matching at least this many messages are "common words" (see search_q).
+SEARCH_DENSE_MATCHES = 2000
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,12 @@ class _SimpleTsVector(Func):
     template = "%(function)s('simple'::regconfig, %(expressions)s)"
 
 
+class _SimpleTsVectorUnindexed(_SimpleTsVector):
+    # Not the index's expression (on purpose): for a conversation's few messages a plain check
+    # beats ANDing with the whole GIN posting list of a common word on every row.
+    template = "%(function)s('simple'::regconfig, %(expressions)s || '')"
+
+
 class _SimpleTsQuery(Func):
     function = "to_tsquery"
     template = "%(function)s('simple'::regconfig, %(expressions)s)"
@@ -176,7 +184,7 @@ def _tsquery(q: str) -> str | None:
     return " & ".join(f"{w}:*" for w in words) or None
 
 
-def messages_matching(q: str) -> QuerySet[Message]:
+def messages_matching(q: str, *, indexed: bool = True) -> QuerySet[Message]:
     """Messages whose text matches q: full text on PostgreSQL (GIN), LIKE on SQLite."""
     if connection.vendor != "postgresql":  # embedded: every word somewhere in the text
         words = re.findall(r"\w+", q)[:8] or [q]
@@ -187,7 +195,8 @@ def messages_matching(q: str) -> QuerySet[Message]:
     tsquery = _tsquery(q)
     if tsquery is None:
         return Message.objects.none()
-    match = Func(_SimpleTsVector(F("text")), _SimpleTsQuery(Value(tsquery)), arg_joiner=" @@ ", template="%(expressions)s",
+    vector = _SimpleTsVector(F("text")) if indexed else _SimpleTsVectorUnindexed(F("text"))
+    match = Func(vector, _SimpleTsQuery(Value(tsquery)), arg_joiner=" @@ ", template="%(expressions)s",
                  output_field=BooleanField())
     return Message.objects.filter(match)
 
@@ -203,14 +212,26 @@ def search_q(q: str) -> Q:
     identities = Identity.objects.filter(_identity_match(q)).order_by().values("customer_id")
     if connection.vendor != "postgresql":
         return Q(pk__in=messages) | Q(customer_id__in=names) | Q(customer_id__in=identities)
-    # One IN over a UNION, not three ORed INs: PostgreSQL turns it into a semi-join driven by the
-    # (few) matches; ORed subqueries become filters checked on every row of the inbox's index walk.
-    parts = [_sql(messages), _sql(names), _sql(identities)]
+    (names_sql, names_params), (ids_sql, ids_params) = _sql(names), _sql(identities)
+    customers_sql, customers_params = f"{names_sql} UNION {ids_sql}", [*names_params, *ids_params]
+    if messages_matching(q)[:SEARCH_DENSE_MATCHES].count() == SEARCH_DENSE_MATCHES:
+        # A common word: most conversations have such a message, so walking the inbox in its
+        # order and checking each conversation's few messages (thread index) finds a page at
+        # once, where gathering every match (tens of thousands) first would not.
+        # (Bounds, not `=`: PostgreSQL would turn an equality into one hashed pass over every
+        # match, which is exactly the cost avoided here.)
+        has_message = Exists(
+            messages_matching(q, indexed=False).filter(conversation_id__gte=OuterRef("pk"), conversation_id__lte=OuterRef("pk"))
+        )
+        return Q(has_message) | Q(customer_id__in=RawSQL(customers_sql, customers_params))
+    # A rare word: one IN over a UNION, not ORed INs, so PostgreSQL makes it a semi-join driven
+    # by the few matches; ORed subqueries would be checked on every row of the inbox's index walk.
+    messages_sql, messages_params = _sql(messages)
     sql = (
-        f"{parts[0][0]} UNION SELECT c.id FROM {Conversation._meta.db_table} c "
-        f"WHERE c.customer_id IN ({parts[1][0]} UNION {parts[2][0]})"
+        f"{messages_sql} UNION SELECT c.id FROM {Conversation._meta.db_table} c "
+        f"WHERE c.customer_id IN ({customers_sql})"
     )
-    return Q(pk__in=RawSQL(sql, [*parts[0][1], *parts[1][1], *parts[2][1]]))
+    return Q(pk__in=RawSQL(sql, [*messages_params, *customers_params]))
 
 
 def _sql(qs: QuerySet) -> tuple[str, tuple]:
