@@ -87,7 +87,7 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     shoot(page, "conversation-call")
 
     # the web form: a table of fields
-    page.locator("li.row", has_text="Jordi Puig").click()
+    page.locator("li.row", has_text="Factura de empresa").click()
     expect(page.locator(".form-table")).to_contain_text("Puig i Fills SL")
 
     # the Facebook comment: public mark and a Hide comment button; the tweet: public, a link to X
@@ -197,6 +197,12 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     # then the customer now has the X identity too, and her history holds the tweet
     expect(page.locator(".identities")).to_contain_text("@marcosruiz")
     expect(page.locator("#timeline")).to_contain_text("llevo una semana esperando")
+    # and another one found by search: the web form's Jordi (a colleague's typo of the same person)
+    page.locator(".merge-search summary").click()
+    page.locator("#merge-query").fill("Jordi")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#merge-results li", has_text="Jordi Puig").get_by_role("button", name="Merge").click()
+    expect(page.locator(".identities")).to_contain_text("jordi@example.cat")
 
     # when she selects the tweet and the Facebook comment and resolves both at once
     page.locator("li.row", has_text="llevo una semana esperando").locator(".pick-box").check()
@@ -212,7 +218,7 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     page.locator(".tag-input").fill("devoluciones")
     page.locator(".tag-input").press("Enter")
     expect(page.locator(".tags-edit .tag")).to_have_text("devoluciones×")
-    page.locator("li.row", has_text="Jordi Puig").click()
+    page.locator("li.row", has_text="Factura de empresa").click()
     expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["webform"].id))
     page.locator('#conv-head select[data-field="status"]').select_option("snoozed")
     # then the form shows until when, and leaves the open-work list; the tag filter finds the email
@@ -239,6 +245,13 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Missed call")
     assert "channel=phone" in page.url
+    # and resolving it from the keyboard (e) empties that list
+    rows.first.click()
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["phone"].id))
+    page.keyboard.press("e")
+    expect(rows).to_have_count(0)
+    expect(page.locator("#list-empty")).to_be_visible()
+    assert Conversation.objects.get(pk=convs["phone"].pk).status == "resolved"
     # and a search from the keyboard finds the message text
     page.get_by_label("Channel").select_option("")
     page.locator("body").press("/")
