@@ -79,6 +79,26 @@ def message_data(message: Message) -> dict:
         "delivery_status": message.delivery_status,
         "delivery_error": message.delivery_error,
         "details": message.details,
+        **({"attachments": [attachment_data(a) for a in attached]} if (attached := _attachments_known(message)) is not None else {}),
+    }
+
+
+def _attachments_known(message: Message):
+    """The message's attachments when the writer has them at hand (replies, ingest), else None:
+    an event never costs a query per message."""
+    return getattr(message, "_prefetched_objects_cache", {}).get("attachments")
+
+
+def attachment_data(attachment) -> dict:
+    from django.urls import reverse
+
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        # stored files: the permission-checked download; provider media: their own URL
+        "url": reverse("api-attachment-download", args=[attachment.id]) if attachment.file else attachment.url,
     }
 
 

@@ -7,7 +7,8 @@ import pytest
 from apps.connectors.models import ChannelAccount
 from apps.inbox.models import Attachment, Conversation, Message
 from apps.inbox.services.ingest import messages_ingest
-from tests.builders import client_for, conversations
+from apps.inbox.visibility import ALL_GROUP
+from tests.builders import client_for, conversations, events_heard
 from tests.connectors.email.servers import SmtpCapture
 
 pytestmark = pytest.mark.django_db
@@ -19,16 +20,22 @@ def _upload(name, content, content_type):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def test_a_note_with_files_and_no_text(make_user, make_account, inbound, settings, tmp_path):
+def test_a_note_with_files_and_no_text(make_user, make_account, inbound, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = str(tmp_path)
     agent = make_user()
     (conv,) = conversations(inbound, make_account(), 1)
     # when a note carries two files and no text
-    response = client_for(agent).post(
-        f"/api/conversations/{conv.id}/messages/",
-        {"kind": "note", "files[]": [_upload("a.txt", b"hola", "text/plain"), _upload("b.pdf", b"%PDF-1.4", "application/pdf")]},
-        format="multipart",
-    )
+    def post():
+        with django_capture_on_commit_callbacks(execute=True):
+            return client_for(agent).post(
+                f"/api/conversations/{conv.id}/messages/",
+                {"kind": "note", "files[]": [_upload("a.txt", b"hola", "text/plain"), _upload("b.pdf", b"%PDF-1.4", "application/pdf")]},
+                format="multipart",
+            )
+
+    responses = []
+    heard = events_heard([ALL_GROUP], lambda: responses.append(post()))
+    response = responses[0]
     # then both are stored and listed on the message, downloadable
     assert response.status_code == 201, response.content
     body = response.json()
@@ -37,6 +44,10 @@ def test_a_note_with_files_and_no_text(make_user, make_account, inbound, setting
     ]
     download = client_for(agent).get(body["attachments"][1]["url"])
     assert b"".join(download.streaming_content) == b"%PDF-1.4"
+    # and the live event lists them too (other agents see the files without a reload)
+    (created,) = [e for e in heard if e["type"] == "message.created"]
+    assert [(a["filename"], a["size"]) for a in created["message"]["attachments"]] == [("a.txt", 4), ("b.pdf", 8)]
+    assert created["message"]["attachments"][0]["url"] == f"/api/attachments/{body['attachments'][0]['id']}/"
 
 
 def test_files_are_bounded(make_user, make_account, inbound, settings, tmp_path):

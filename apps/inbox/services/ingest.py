@@ -528,6 +528,8 @@ def _save_attachments(fresh: list[InboundMessage], messages: list[Message]) -> N
                 row.file.save(row.filename, ContentFile(a.content), save=False)
             rows.append(row)
     Attachment.objects.bulk_create(rows)
+    for message in messages:  # the live message.created events list them without a query
+        message._prefetched_objects_cache = {"attachments": [r for r in rows if r.message is message]}
 
 
 def _record_events(created: list[Conversation], reopened: list[tuple[Conversation, str]]) -> None:

@@ -61,12 +61,16 @@ def _check_files(files) -> None:
 
 
 def _save_files(message: Message, files) -> None:
+    saved = []
     for f in files:
         attachment = Attachment(
             message=message, filename=(f.name or "attachment")[:255],
             content_type=(getattr(f, "content_type", "") or "application/octet-stream")[:127], size=f.size,
         )
         attachment.file.save(attachment.filename, f, save=True)
+        saved.append(attachment)
+    # Known now: the live message.created event lists them without a query.
+    message._prefetched_objects_cache = {"attachments": saved}
 
 
 def _post(*, conversation, author, text: str, kind: str, is_public: bool | None, files=()) -> Message:
