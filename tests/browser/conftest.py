@@ -1,6 +1,6 @@
 """Shared fixtures for the browser tests: Debian's chromium driven by Playwright (sync API).
 
-- `browser` (session): one headless chromium (/usr/bin/chromium; never `playwright install`).
+- `browser` (module): one headless chromium (/usr/bin/chromium; never `playwright install`).
 - `page`: a fresh context + page per test; when the test fails a full-page screenshot goes to
   artifacts/browser/<test>.png (CI copies artifacts/ out).
 - `desk_url`: base URL of a real desk serving the test database. On PostgreSQL it is the
@@ -36,9 +36,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "artifacts" / "brows
 # A bound on waiting on a loaded 2-core machine, not a speed check.
 TIMEOUT_MS = 30_000
 
-# Playwright's sync API keeps an event loop in this thread; Django's ORM would then refuse to
-# run ("async context"). The tests' ORM calls are synchronous and sequential, so this is safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -56,15 +54,36 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _playwright():
+    """Playwright for one test module, and no longer.
+
+    While it lives, Playwright's sync API marks an asyncio loop as running in this thread: Django's
+    ORM then refuses to run ("async context") unless DJANGO_ALLOW_ASYNC_UNSAFE is set (the
+    tests' ORM calls are synchronous and sequential, so that is safe here), and asgiref's
+    async_to_sync refuses outright. Module scope keeps both effects inside the browser modules:
+    a session-wide Playwright broke every later test of the same worker that used a channel
+    layer or a WebsocketCommunicator.
+    """
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        yield playwright
+    before = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            yield playwright
+    finally:
+        _restore_env(ASYNC_UNSAFE, before)
 
 
-@pytest.fixture(scope="session")
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
 def browser(_playwright):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
@@ -98,7 +117,13 @@ def desk_url(request, transactional_db) -> str:
     the test writes committed rows the server can see.
     """
     if settings.IS_POSTGRES:
-        return request.getfixturevalue("desk_server")
+        # The uvicorn process copies this environment once per session: it must keep Django's
+        # async-safety checks, so it never inherits the browser modules' DJANGO_ALLOW_ASYNC_UNSAFE.
+        before = os.environ.pop(ASYNC_UNSAFE, None)
+        try:
+            return request.getfixturevalue("desk_server")
+        finally:
+            _restore_env(ASYNC_UNSAFE, before)
     return request.getfixturevalue("live_server").url
 
 
