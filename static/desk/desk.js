@@ -88,6 +88,17 @@
     setTimeout(() => node.remove(), error ? 8000 : 5000);
   }
 
+  // At most one call per `ms`, with the latest arguments: a busy desk's stream of events must
+  // not starve the refresh (a debounce would wait for a quiet moment that never comes).
+  function throttle(fn, ms) {
+    let timer = null;
+    let latest = [];
+    return (...args) => {
+      latest = args;
+      if (!timer) timer = setTimeout(() => { timer = null; fn(...latest); }, ms);
+    };
+  }
+
   function debounce(fn, ms) {
     let timer = null;
     return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -187,7 +198,7 @@
     tick(rows);
   }
 
-  const refreshNav = debounce(async () => {
+  const refreshNav = throttle(async () => {
     try {
       const content = await fragment(`/desk/counts/?${filterQuery()}`);
       $("nav-views").replaceWith(content);
@@ -378,9 +389,9 @@
     api(`/api/conversations/${id}/read/`, { method: "POST" }).catch(() => {});
   }
 
-  const markReadSoon = debounce((id) => { if (id === state.currentId) markRead(id); }, 500);
+  const markReadSoon = throttle((id) => { if (id === state.currentId) markRead(id); }, 500);
 
-  const refreshHeader = debounce(async () => {
+  const refreshHeader = throttle(async () => {
     const id = state.currentId;
     if (!id || !$("conv-head")) return;
     try {
@@ -441,7 +452,7 @@
     if (stick) scrollThreadToEnd();
   }
 
-  const refreshTimeline = debounce(async () => {
+  const refreshTimeline = throttle(async () => {
     const customer = $("customer");
     if (!customer) return;
     try {

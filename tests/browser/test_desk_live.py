@@ -82,6 +82,7 @@ def test_two_agents_see_the_same_work_live(browser, desk_url, desk_team, crm_cha
         for page in (page_a, page_b):
             expect(page.locator("li.row", has_text="Carmen Vidal")).to_contain_text("Pedido 9001 sin entregar")
         conversation_id = int(page_a.locator("li.row", has_text="Carmen Vidal").get_attribute("data-id"))
+        expect(page_b.locator('[data-count="unassigned"]')).to_have_text("1")  # the views' counts follow
 
         # when both open it and Ana claims it
         page_a.locator("li.row", has_text="Carmen Vidal").click()
@@ -113,6 +114,7 @@ def test_two_agents_see_the_same_work_live(browser, desk_url, desk_team, crm_cha
         assert Message.objects.get(pk=reply_id).delivery_status == "sent"
         (request,) = receiver.requests
         assert json.loads(request["body"])["text"] == "Hola Carmen, lo reclamamos hoy a la agencia."
+        expect(page_a.locator('[data-count="mine"]')).to_have_text("1")
         shoot(page_a, "conversation-live")
 
         # when Ana leaves Luis a note that mentions him
