@@ -117,8 +117,17 @@
     return days < 30 ? `${days}d ${hours % 24}h` : new Date(iso).toLocaleDateString();
   }
 
+  const LOCAL_TIME = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+
   function tick(root = document) {
     root.querySelectorAll("time.ago[datetime]").forEach((node) => { node.textContent = ago(node.getAttribute("datetime")); });
+    // Absolute times in the agent's own time zone (the server renders its own).
+    root.querySelectorAll("time.msg-time[datetime]").forEach((node) => {
+      node.textContent = new Date(node.getAttribute("datetime")).toLocaleString([], LOCAL_TIME);
+    });
+    root.querySelectorAll('input[data-field="snoozed_until"][data-iso]').forEach((input) => {
+      if (input.dataset.iso && document.activeElement !== input) input.value = localInputValue(new Date(input.dataset.iso));
+    });
     root.querySelectorAll(".waiting[data-since]").forEach((node) => {
       const text = node.querySelector(".wait-text");
       if (text) text.textContent = ago(node.dataset.since, { long: true });
@@ -203,7 +212,7 @@
       const content = await fragment(`/desk/counts/?${filterQuery()}`);
       $("nav-views").replaceWith(content);
     } catch { /* counts are a nicety */ }
-  }, 800);
+  }, 1500);
 
   function queueRows(ids) {
     ids.forEach((id) => state.rowQueue.add(Number(id)));
@@ -389,7 +398,7 @@
     api(`/api/conversations/${id}/read/`, { method: "POST" }).catch(() => {});
   }
 
-  const markReadSoon = throttle((id) => { if (id === state.currentId) markRead(id); }, 500);
+  const markReadSoon = throttle((id) => { if (id === state.currentId && !document.hidden) markRead(id); }, 500);
 
   const refreshHeader = throttle(async () => {
     const id = state.currentId;
