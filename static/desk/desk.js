@@ -936,8 +936,8 @@
     const bar = $("collision");
     if (!bar) return;
     const parts = [...state.watchers.values()].map((w) => {
-      const span = el("span", w.state === "typing" ? "typing" : "", `${w.name} is ${w.state === "typing" ? "typing…" : "viewing"}`);
-      return span;
+      const doing = { typing: "is typing…", idle: "has it open (idle)" }[w.state] || "is viewing";
+      return el("span", w.state === "typing" ? "typing" : "", `${w.name} ${doing}`);
     });
     bar.replaceChildren();
     parts.forEach((part, i) => { if (i) bar.append(document.createTextNode(" · ")); bar.append(part); });
@@ -1243,6 +1243,11 @@
     else closeConversation();
   });
   window.addEventListener("beforeunload", () => watch("left"));
+  // Others see "idle" while this tab is in the background.
+  document.addEventListener("visibilitychange", () => {
+    watch(document.hidden ? "idle" : state.typing ? "typing" : "viewing");
+    if (!document.hidden && state.currentId) markRead(state.currentId);
+  });
   setInterval(() => tick(), 30000);
 
   // A small handle for the browser tests and for debugging from the console.
