@@ -1,12 +1,12 @@
 """Server-rendered pages of the desk, and the HTML fragments its small client swaps in.
 
 The first screen (list page, open conversation, customer sidebar) is rendered here, so the
-desk is usable before any JavaScript runs. Live updates re-fetch fragments of the same
-templates (`/desk/rows/?ids=`, `/desk/messages/?ids=`, ...) rather than re-building HTML in
-JavaScript: one rendering path, autoescaped by Django. Data reaches the templates in the
-REST API's own shapes (its serializers and selectors), so every field the API grows (tags,
-SLA, unread) shows here the same way, with the same prefetching and visibility checks —
-an invisible conversation or customer is a 404, as in the API.
+desk shows its state before any JavaScript runs. Live updates re-fetch fragments of the same
+templates (`/desk/rows/?ids=`, `/desk/conversations/<id>/messages/?ids=`, ...) rather than
+building HTML in JavaScript: one rendering path, autoescaped by Django. Data reaches the
+templates in the REST API's own shapes (its serializers and selectors), so every field the API
+grows (tags, SLA, unread) shows here the same way, with the same prefetching and visibility
+checks: an invisible conversation or customer is a 404, as in the API.
 """
 from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
