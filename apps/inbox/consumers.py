@@ -67,12 +67,13 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "user_id": user.id, "groups": len(self.groups_joined)})
         sockets = await sync_to_async(presence.socket_seen, thread_sensitive=False)(user_id=user.id, socket=self.channel_name)
         if sockets == 1:  # the first socket: the user comes online (whatever they chose last time)
             await sync_to_async(presence.status_set, thread_sensitive=False)(user_id=user.id, status=presence.ONLINE)
             await self._presence(presence.ONLINE)
         self.heartbeat = asyncio.ensure_future(self._beat())
+        # Last: a client that got hello knows its presence was announced.
+        await self.send_json({"type": "hello", "user_id": user.id, "groups": len(self.groups_joined)})
 
     async def disconnect(self, code):
         if self.heartbeat is not None:
