@@ -79,6 +79,12 @@ def test_a_form_submitted_in_a_real_browser_lands_in_the_desk(page, desk_url, we
     }
     assert Message.objects.get(kind="form").customer.identities.filter(kind="phone", value="+34600998877").exists()
 
+    # and the agent's desk shows the submission as a table of its fields
+    page.goto(f"{desk_url}/c/{row['id']}/")
+    table = page.locator(".form-table")
+    expect(table.get_by_role("row", name="Topic")).to_contain_text("Orders")
+    expect(table.get_by_role("row", name="Email")).to_contain_text("ana.browser@example.com")
+
 
 @pytest.fixture
 def company_site(desk_url):
