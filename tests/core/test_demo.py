@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.connectors.api.parse import parse
 from apps.connectors.models import ChannelAccount
 from apps.connectors.services import channel_account_rotate_token, inbound_drain
+from apps.connectors.webform.models import WebForm
 from apps.core.management.commands import demo_seed
 from apps.connectors.api.send import signature
 from apps.core.management.commands._demo import TrafficGenerator
@@ -22,7 +23,7 @@ from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.replies import message_deliver, reply_create
 
-MODELS = (User, ChannelAccount, Customer, Identity, MergeSuggestion, Conversation, Message, ConversationEvent)
+MODELS = (User, ChannelAccount, Customer, Identity, MergeSuggestion, Conversation, Message, ConversationEvent, WebForm)
 
 
 @pytest.fixture
@@ -59,6 +60,16 @@ def test_demo_seed_twice_adds_nothing(token_file):
     assert api.inbound_token_hash == ChannelAccount.hash_token(token)
     assert token in first_output and token in second_output
     assert f"/api/inbound/{api.id}/" in second_output
+
+
+@pytest.mark.django_db
+def test_demo_contact_form_is_served_and_lands_in_the_desk(token_file, client):
+    # given the seeded demo, its public contact form answers
+    seed()
+    assert "/f/contacto/" in seed()
+    page = client.get("/f/contacto/")
+    assert page.status_code == 200 and "Contacta con Aurora Home" in page.content.decode()
+    assert WebForm.objects.get(slug="contacto").fields.count() == 5
 
 
 @pytest.mark.django_db

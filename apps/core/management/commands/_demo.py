@@ -276,6 +276,15 @@ TOPICS = {
     },
 }
 SIGN_OFF = {"es": "\n\nUn saludo,\n{agent} · Aurora Home", "en": "\n\nBest regards,\n{agent} · Aurora Home"}
+# The public contact form the demo serves at /f/contacto/: (name, label, type, required).
+DEMO_FORM_SLUG = "contacto"
+DEMO_FORM_FIELDS = [
+    ("name", "Nombre", "text", True),
+    ("email", "Email", "email", True),
+    ("phone", "Teléfono", "tel", False),
+    ("topic", "Tema", "text", False),
+    ("message", "Mensaje", "textarea", True),
+]
 FORM_LABELS = {
     "es": ("Nombre", "Email", "Teléfono", "Pedido", "Mensaje", "Formulario de contacto"),
     "en": ("Name", "Email", "Phone", "Order", "Message", "Contact form"),

@@ -20,12 +20,13 @@ from apps.accounts.models import Team, User
 from apps.connectors.account_services import channel_account_create, channel_account_update
 from apps.connectors.models import ChannelAccount
 from apps.connectors.services import channel_account_rotate_token
+from apps.connectors.webform.models import WebForm
 from apps.crm.models import Customer, MergeSuggestion
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
 
-from ._demo import ACCOUNTS, API_ACCOUNT_NAME, TEAMS, USERS, DemoBuilder
+from ._demo import ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, TEAMS, USERS, DemoBuilder
 
 TOKEN_FILE = Path(settings.BASE_DIR) / "var" / "demo-api.json"
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         api_account = self._api_outbound(accounts["api"], reply_url)
         token = self._api_credentials(api_account)
         stories, messages = self._history(accounts, users)
+        self._contact_form(accounts["webform"])
         if quiet:
             return
         self._print(users, api_account, token, stories, messages, base_url.rstrip("/"))
@@ -160,6 +162,20 @@ class Command(BaseCommand):
             if changes:
                 conversation_update(conversation=conversation, actor=users[story.agent or "supervisor"], **changes)
 
+    def _contact_form(self, account: ChannelAccount) -> WebForm:
+        """The public contact form at /f/contacto/ (idempotent): try it, the submission lands in the desk."""
+        form, created = WebForm.objects.get_or_create(
+            slug=DEMO_FORM_SLUG,
+            defaults={"title": "Contacta con Aurora Home", "channel_account": account,
+                      "intro": "Cuéntanos qué pasa y te respondemos en menos de un día laborable.",
+                      "success_message": "¡Gracias! Hemos recibido tu mensaje y te contestaremos pronto.",
+                      "submit_label": "Enviar"},
+        )
+        if created:
+            for order, (name, label, kind, required) in enumerate(DEMO_FORM_FIELDS):
+                form.fields.create(name=name, label=label, type=kind, required=required, order=order)
+        return form
+
     # --- what the user needs to know -------------------------------------------------------------
 
     def _print(self, users, api_account, token, stories, messages, base_url) -> None:
@@ -188,6 +204,7 @@ class Command(BaseCommand):
              "subject": "¿Dónde está mi pedido?", "text": "Hola, mi pedido AH-123456 no ha llegado."},
             ensure_ascii=False,
         )
+        out(f"  Public contact form: {base_url}/f/{DEMO_FORM_SLUG}/")
         out("  Push a message:")
         out(f"  curl -X POST {base_url}/api/inbound/{api_account.id}/ \\")
         out(f"       -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\")
