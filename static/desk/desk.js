@@ -31,6 +31,7 @@
     typingTimer: null,
     presence: sessionStorage.getItem("centralita.presence") || "online",
     notifications: new Map(),
+    drafts: new Map(), // conversation id -> {text, mode, files} not sent yet
   };
 
   // --- HTTP ------------------------------------------------------------------------------------
@@ -333,6 +334,7 @@
       const content = await fragment(`/desk/conversations/${id}/`);
       if (generation !== threadGeneration) return;
       if (previous && previous !== id) watch("left", previous);
+      saveDraft(previous);
       state.currentId = id;
       state.watchers.clear();
       state.files = [];
@@ -341,6 +343,7 @@
       $("customer-pane").replaceChildren(customer.content);
       if (push) pushUrl({ id });
       afterThreadRender();
+      restoreDraft(id);
       markSelectedRow();
       watch("viewing");
       markRead(id);
@@ -350,7 +353,25 @@
     }
   }
 
+  // Half-written replies survive switching conversations and a refetch after a reconnect.
+  function saveDraft(id) {
+    const text = $("composer-text");
+    if (!id || !text) return;
+    if (text.value || state.files.length) state.drafts.set(id, { text: text.value, mode: state.mode, files: state.files });
+    else state.drafts.delete(id);
+  }
+
+  function restoreDraft(id) {
+    const draft = state.drafts.get(id);
+    if (!draft || !$("composer-text")) return;
+    $("composer-text").value = draft.text;
+    state.files = draft.files;
+    renderFiles();
+    setMode(draft.mode);
+  }
+
   function closeConversation() {
+    saveDraft(state.currentId);
     if (state.currentId) watch("left", state.currentId);
     state.currentId = null;
     const empty = el("div", "empty-state");
@@ -605,6 +626,7 @@
       const message = await api(`/api/conversations/${id}/messages/`, request);
       textarea.value = "";
       state.files = [];
+      state.drafts.delete(id);
       renderFiles();
       stopTyping();
       if (id === state.currentId) queueMessages([message.id]);

@@ -174,6 +174,13 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     page.locator("#canned-search").fill("devol")
     page.locator("#canned-list li", has_text="Devolución en curso").click()
     expect(composer).to_have_value("Hola Lucía, soy Ana García: tu devolución está en curso.")
+    # and the half-written reply is still there after a look at another conversation
+    page.locator("li.row", has_text="Factura de empresa").click()
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["webform"].id))
+    expect(composer).to_have_value("")
+    page.locator("li.row", has_text="Devolución del pedido 4471").click()
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["email"].id))
+    expect(composer).to_have_value("Hola Lucía, soy Ana García: tu devolución está en curso.")
 
     # when she logs the call-back from the customer sidebar
     page.locator(".log-call summary").click()
