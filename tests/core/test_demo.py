@@ -144,6 +144,25 @@ def test_simulator_posts_to_the_inbound_endpoint(live_server, account):
     assert Message.objects.filter(channel_account=account).count() == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_simulator_also_posts_signed_messenger_webhooks_and_call_callbacks(live_server, token_file):
+    # given the seeded demo (its Page and phone line have webhook secrets, saved for the simulator)
+    seed()
+    facebook, phone = ChannelAccount.objects.get(kind="facebook"), ChannelAccount.objects.get(kind="phone")
+    before = {a.id: Message.objects.filter(channel_account=a).count() for a in (facebook, phone)}
+    out = io.StringIO()
+    # when the simulator runs a while against the live desk
+    call_command("simulate_traffic", url=live_server.url, count=30, interval=0, seed=5, wait=10, stdout=out)
+    inbound_drain()
+    # then the desk's webhooks accepted every post (signatures checked) and the messages landed
+    lines = out.getvalue().splitlines()
+    assert lines and all(line.startswith(("simulator: 200", "simulator: 202", "simulator: 204")) for line in lines), lines
+    assert any("Messenger message" in line for line in lines) and any(" call from " in line for line in lines)
+    assert Message.objects.filter(channel_account=facebook).count() > before[facebook.id]
+    calls = Message.objects.filter(channel_account=phone, kind="call").exclude(metadata__call__source="manual")
+    assert calls.count() > before[phone.id]
+
+
 @pytest.fixture
 def receiver():
     received = []

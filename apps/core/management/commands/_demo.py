@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 
@@ -664,6 +665,37 @@ class TrafficGenerator:
         thread_key = f"order-{order}"
         self.threads.append({"thread_key": thread_key, "sender": sender, "lang": lang, "order": order, "subject": subject})
         return f"{what} ({thread_key})", self._payload(now, sender, short, thread_key=thread_key, subject=subject)
+
+    def messenger_event(self, now: datetime, page_id: str) -> tuple[str, dict]:
+        """A Page webhook body (Messenger message) from a demo customer or a new person."""
+        ms = int(now.timestamp() * 1000)
+        if self.rng.random() < 0.5:
+            person = self.rng.choice(people())
+            psid, lang = person.psid, person.lang
+            what = f"Messenger message from {person.name}"
+        else:
+            psid, lang = str(7_100_000_000_000_000 + self.rng.randint(0, 10**9)), "es" if self.rng.random() < 0.6 else "en"
+            what = f"Messenger message from a new person ({psid})"
+        topic = TOPICS[self.rng.choice(list(TOPICS))][lang]
+        order = f"AH-{self.rng.randint(300000, 399999)}"
+        short = topic[2].format(order=order, product=self.rng.choice(PRODUCTS[lang]), amount="89,90", name="", first="", last="")
+        event = {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": ms,
+                 "message": {"mid": f"m_sim{self.rng.getrandbits(64):016x}", "text": short}}
+        return what, {"object": "page", "entry": [{"id": page_id, "time": ms, "messaging": [event]}]}
+
+    def call_status(self, now: datetime, our_number: str, account_sid: str) -> tuple[str, dict]:
+        """A Twilio Voice status callback (form fields) for an inbound call: answered or missed."""
+        person = self.rng.choice(people())
+        answered = self.rng.random() < 0.6
+        status = "completed" if answered else self.rng.choice(["no-answer", "busy", "canceled"])
+        seconds = self.rng.randint(40, 420) if answered else 0
+        fields = {
+            "CallSid": f"CA{self.rng.getrandbits(128):032x}", "AccountSid": account_sid, "From": person.phone_e164,
+            "To": our_number, "Caller": person.phone_e164, "Called": our_number, "CallStatus": status,
+            "Direction": "inbound", "CallDuration": str(seconds), "Duration": str(max(1, seconds // 60)),
+            "Timestamp": format_datetime(now), "CallbackSource": "call-progress-events", "SequenceNumber": "0",
+        }
+        return f"{'answered' if answered else 'missed (' + status + ')'} call from {person.name}", fields
 
     def answer_to(self, reply: dict, now: datetime) -> tuple[str, dict] | None:
         """The customer's answer to an agent's reply (the API channel's outbound JSON), or None."""

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         users = self._users()
         accounts = self._accounts()
         api_account = self._api_outbound(accounts["api"], reply_url)
-        token = self._api_credentials(api_account)
+        token = self._api_credentials(api_account, self._webhook_channels(accounts))
         stories, messages = self._history(accounts, users)
         self._contact_form(accounts["webform"])
         if quiet:
@@ -95,7 +95,21 @@ class Command(BaseCommand):
             changes["secrets"] = {"outbound_secret": secrets.token_urlsafe(32)}
         return channel_account_update(account=account, **changes) if changes else account
 
-    def _api_credentials(self, account: ChannelAccount) -> str:
+    def _webhook_channels(self, accounts) -> dict:
+        """Give the demo Page and phone line webhook secrets, so the simulator can post signed webhooks."""
+        facebook, phone = accounts["facebook"], accounts["phone"]
+        if not facebook.secrets.get("app_secret"):
+            facebook = channel_account_update(account=facebook, secrets={
+                "app_secret": secrets.token_hex(16), "verify_token": secrets.token_urlsafe(16)})
+        if not phone.secrets.get("auth_token"):
+            phone = channel_account_update(account=phone, secrets={"auth_token": secrets.token_hex(16)})
+        return {
+            "facebook": {"account_id": facebook.id, "app_secret": facebook.secrets["app_secret"],
+                         "page_id": facebook.settings["page_id"]},
+            "phone": {"account_id": phone.id, "auth_token": phone.secrets["auth_token"], "number": phone.settings["number"]},
+        }
+
+    def _api_credentials(self, account: ChannelAccount, webhooks: dict) -> str:
         """The inbound token is stored hashed: keep the plain one in var/ for the simulator, rotate if lost."""
         saved = demo_api_credentials() or {}
         token = saved.get("token", "")
@@ -105,7 +119,7 @@ class Command(BaseCommand):
             and ChannelAccount.hash_token(token) == account.inbound_token_hash
         ):
             token = channel_account_rotate_token(account=account)
-        credentials = {"account_id": account.id, "token": token, "outbound_secret": account.secrets["outbound_secret"]}
+        credentials = {"account_id": account.id, "token": token, "outbound_secret": account.secrets["outbound_secret"], **webhooks}
         if credentials != saved:
             TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
             TOKEN_FILE.write_text(json.dumps(credentials))

@@ -1,24 +1,28 @@
 """manage.py simulate_traffic — keep the demo inbox alive.
 
-POSTs realistic API-channel messages over HTTP to /api/inbound/<account>/ every few
-seconds, exactly as an outside system would: new customers, returning demo customers
-and follow-ups in threads it started. With --listen-port it is also the system the API
+POSTs realistic traffic over HTTP every few seconds, exactly as the outside systems would:
+API-channel messages to /api/inbound/<account>/ (new customers, returning demo customers,
+follow-ups in threads it started), and — with the demo's webhook secrets — signed Facebook
+Messenger webhooks and Twilio call status callbacks to the desk's own webhook endpoints. With --listen-port it is also the system the API
 channel delivers agents' replies to (the demo account's outbound_url): it checks their
 signature, acknowledges them, and now and then has the customer answer back.
 The account, token and signing secret come from the last demo_seed (var/demo-api.json)
 unless given.
 """
+import hashlib
 import hmac
 import json
 import random
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import BaseCommand, CommandError
+from twilio.request_validator import RequestValidator
 
 from apps.connectors.api.send import signature
 
@@ -102,17 +106,23 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, help="random seed, for a repeatable stream")
         parser.add_argument("--listen-port", type=int, help="also receive the channel's replies on this port")
         parser.add_argument("--listen-host", default="127.0.0.1")
+        parser.add_argument("--api-only", action="store_true", help="only API-channel messages (no Messenger or calls)")
 
-    def handle(self, *args, url, account, token, interval, count, wait, seed, listen_port, listen_host, **options):
+    def handle(self, *args, url, account, token, interval, count, wait, seed, listen_port, listen_host, api_only, **options):
         saved = demo_api_credentials() or {}
-        if account is None or token is None:
+        demo = account is None or token is None  # the demo's own channels: also its webhooks
+        if demo:
             if not saved:
                 raise CommandError("No --account/--token given and no var/demo-api.json: run `manage.py demo_seed` first.")
             account = account if account is not None else saved["account_id"]
             token = token or saved["token"]
         base_url = url.rstrip("/")
+        self.base_url = base_url
         self.endpoint = f"{base_url}/api/inbound/{account}/"
         self.token = token
+        # Webhook channels of the demo (absent when --account/--token point elsewhere, or --api-only).
+        self.facebook = saved.get("facebook") if demo and not api_only else None
+        self.phone = saved.get("phone") if demo and not api_only else None
         self.rng = random.Random(seed)
         self.generator = TrafficGenerator(self.rng)
         self.lock = threading.Lock()  # the generator is shared with the reply receiver's thread
@@ -123,9 +133,7 @@ class Command(BaseCommand):
             self._wait_for_server(base_url, wait)
             sent = 0
             while not count or sent < count:
-                with self.lock:
-                    what, payload = self.generator.next_payload(datetime.now(timezone.utc))
-                if not self._post(what, payload):
+                if not self._post_next():
                     return
                 sent += 1
                 if not count or sent < count:
@@ -136,6 +144,46 @@ class Command(BaseCommand):
         finally:
             if receiver:
                 receiver.stop()
+
+    def _post_next(self) -> bool:
+        """Mostly API messages; now and then a Messenger message or a phone call, signed like the provider's."""
+        now = datetime.now(timezone.utc)
+        roll = self.rng.random()
+        with self.lock:
+            if self.facebook and roll < 0.2:
+                what, body = self.generator.messenger_event(now, self.facebook["page_id"])
+                return self._post_facebook(what, body)
+            if self.phone and roll < 0.35:
+                what, fields = self.generator.call_status(now, self.phone["number"], "ACdemo")
+                return self._post_call(what, fields)
+            what, payload = self.generator.next_payload(now)
+        return self._post(what, payload)
+
+    def _post_facebook(self, what: str, body: dict) -> bool:
+        raw = json.dumps(body).encode()
+        digest = hmac.new(self.facebook["app_secret"].encode(), raw, hashlib.sha256).hexdigest()
+        url = f"{self.base_url}/hooks/facebook/{self.facebook['account_id']}/"
+        return self._send(what, url, raw, {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"})
+
+    def _post_call(self, what: str, fields: dict) -> bool:
+        url = f"{self.base_url}/hooks/phone/{self.phone['account_id']}/twilio/status/"
+        signature = RequestValidator(self.phone["auth_token"]).compute_signature(url, fields)
+        raw = urllib.parse.urlencode(fields).encode()
+        return self._send(what, url, raw, {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+
+    def _send(self, what: str, url: str, raw: bytes, headers: dict) -> bool:
+        request = urllib.request.Request(url, data=raw, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, body = response.status, ""
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read().decode(errors="replace")
+        except (urllib.error.URLError, OSError) as exc:
+            self.stderr.write(f"simulator: server unreachable ({exc}); stopping")
+            return False
+        line = f"simulator: {status} {what}"
+        self.stdout.write(line if status < 400 else f"{line}: {body[:200]}")
+        return True
 
     def _post(self, what: str, payload: dict) -> bool:
         try:
