@@ -12,14 +12,13 @@ everything is fetched again and Message-ID dedupe (or the sha256 of the bytes) d
 """
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
 
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
+    channel_account_poll_lock,
     channel_account_record_failure,
     channel_account_record_success,
     channel_accounts_due,
@@ -67,23 +66,21 @@ def email_account_poll(*, account_id: int) -> PollResult | None:
     account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.EMAIL, enabled=True).first()
     if account is None:
         return None
-    lock = f"centralita:email-poll:{account_id}"
-    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-        return None
-    result = PollResult()
-    try:
-        _poll(account, result)
-    except MailServerError as exc:
-        # A slow, unreachable or refusing server: shown in the account's health, retried with backoff.
-        result.error = str(exc)
-        logger.warning("email poll of account %s failed: %s", account_id, exc)
-        channel_account_record_failure(account=account, error=result.error)
-        return result
-    except Exception as exc:
-        channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
-        raise
-    finally:
-        cache.delete(lock)
+    with channel_account_poll_lock(account=account, seconds=LOCK_SECONDS) as held:
+        if not held:
+            return None
+        result = PollResult()
+        try:
+            _poll(account, result)
+        except MailServerError as exc:
+            # A slow, unreachable or refusing server: shown in the account's health, retried with backoff.
+            result.error = str(exc)
+            logger.warning("email poll of account %s failed: %s", account_id, exc)
+            channel_account_record_failure(account=account, error=result.error)
+            return result
+        except Exception as exc:
+            channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
+            raise
     channel_account_record_success(account=account)
     return result
 

@@ -284,12 +284,12 @@ def test_a_server_that_hangs_times_out_and_shows_in_the_account_health(make_acco
 def test_one_poll_per_account_at_a_time(email_account, customer_box):
     # given: another worker is polling this account
     customer_box.deliver(mail(1))
-    cache.add(f"centralita:email-poll:{email_account.id}", 1, timeout=60)
+    cache.add(f"centralita:poll:email:{email_account.id}", 1, timeout=60)
     try:
         # when / then
         assert poll(email_account) is None
     finally:
-        cache.delete(f"centralita:email-poll:{email_account.id}")
+        cache.delete(f"centralita:poll:email:{email_account.id}")
     assert poll(email_account).ingested == 1
 
 
