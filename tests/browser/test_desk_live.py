@@ -126,6 +126,14 @@ def test_two_agents_see_the_same_work_live(browser, desk_url, desk_team, crm_cha
         expect(page_b.locator("#notif-count")).to_have_text("1")
         page_b.wait_for_function("window.__notified.length > 0")
         assert page_b.evaluate("window.__notified[0].title") == "You were mentioned"
+
+        # when Ana transfers the conversation to Luis
+        page_a.locator('#conv-head select[data-field="assignee"]').select_option(str(luis.id))
+        # then it is new work for him: the bell again, and a desktop notification saying so
+        expect(page_b.locator("#notif-count")).to_have_text("2")
+        page_b.wait_for_function("window.__notified.length > 1")
+        assert page_b.evaluate("window.__notified[1].title") == "New work assigned to you"
+        expect(page_b.locator(f'li.row[data-id="{conversation_id}"] .assignee')).to_contain_text("luis")
     finally:
         page_a.context.close()
         page_b.context.close()
