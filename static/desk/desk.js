@@ -671,51 +671,86 @@
     }
   }
 
-  // @mentions (notes only): a small menu of colleagues under the caret's word.
-  const mention = { items: [], active: 0, start: -1 };
+  // A small menu at the caret: "@" in a note lists colleagues to mention; "/" at the start of
+  // a line lists canned responses by shortcut (their variables filled in by the server).
+  const caretMenu = { items: [], active: 0, start: -1 };
 
-  function updateMentionMenu() {
+  function updateCaretMenu() {
     const textarea = $("composer-text");
-    const menu = $("mention-menu");
     const before = textarea.value.slice(0, textarea.selectionStart);
-    const match = state.mode === "note" && before.match(/(^|\s)@([\w.+-]*)$/);
-    if (!match) { menu.hidden = true; return; }
-    const word = match[2].toLowerCase();
-    mention.start = textarea.selectionStart - word.length - 1;
-    mention.items = people.agents
-      .filter((a) => a.id !== me.id && (a.username.toLowerCase().startsWith(word) || a.name.toLowerCase().includes(word)))
-      .slice(0, 8);
-    mention.active = 0;
-    if (!mention.items.length) { menu.hidden = true; return; }
-    menu.replaceChildren(...mention.items.map((agent, index) => {
-      const item = el("li", index === 0 ? "active" : "", `@${agent.username}`);
-      item.setAttribute("role", "option");
-      if (agent.name !== agent.username) item.append(el("span", "muted", agent.name));
-      item.addEventListener("mousedown", (e) => { e.preventDefault(); chooseMention(index); });
-      return item;
+    const mention = state.mode === "note" && before.match(/(^|\s)@([\w.+-]*)$/);
+    if (mention) {
+      const word = mention[2].toLowerCase();
+      const items = people.agents
+        .filter((a) => a.id !== me.id && (a.username.toLowerCase().startsWith(word) || a.name.toLowerCase().includes(word)))
+        .slice(0, 8)
+        .map((a) => ({ label: `@${a.username}`, hint: a.name !== a.username ? a.name : "", text: async () => `@${a.username} ` }));
+      showCaretMenu(textarea.selectionStart - word.length - 1, items);
+      return;
+    }
+    const canned = before.match(/(^|\n)\/([\w-]*)$/);
+    if (canned) {
+      cannedByShortcut(textarea.selectionStart - canned[2].length - 1, canned[2]);
+      return;
+    }
+    $("mention-menu").hidden = true;
+  }
+
+  const cannedByShortcut = debounce(async (start, word) => {
+    let results = [];
+    try {
+      const data = await api(`/api/canned-responses/?q=${encodeURIComponent(word)}`);
+      results = Array.isArray(data) ? data : data.results || [];
+    } catch { /* none set up */ }
+    const textarea = $("composer-text");
+    if (!textarea || textarea.value.slice(start, textarea.selectionStart) !== `/${word}`) return; // typed on meanwhile
+    showCaretMenu(start, results.slice(0, 8).map((item) => ({
+      label: `/${item.shortcut}`, hint: item.title, text: () => renderCanned(item.id),
+    })));
+  }, 150);
+
+  function showCaretMenu(start, items) {
+    const menu = $("mention-menu");
+    caretMenu.start = start;
+    caretMenu.items = items;
+    caretMenu.active = 0;
+    if (!items.length) { menu.hidden = true; return; }
+    menu.replaceChildren(...items.map((item, index) => {
+      const li = el("li", index === 0 ? "active" : "", item.label);
+      li.setAttribute("role", "option");
+      if (item.hint) li.append(el("span", "muted", item.hint));
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); chooseCaretItem(index); });
+      return li;
     }));
     menu.hidden = false;
   }
 
-  function chooseMention(index) {
+  async function chooseCaretItem(index) {
     const textarea = $("composer-text");
-    const agent = mention.items[index];
+    const item = caretMenu.items[index];
+    const { start } = caretMenu;
     const end = textarea.selectionStart;
-    textarea.value = `${textarea.value.slice(0, mention.start)}@${agent.username} ${textarea.value.slice(end)}`;
-    const caret = mention.start + agent.username.length + 2;
-    textarea.setSelectionRange(caret, caret);
     $("mention-menu").hidden = true;
-    updateCounter();
+    try {
+      const text = await item.text();
+      textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
+      textarea.focus();
+      textarea.setSelectionRange(start + text.length, start + text.length);
+      updateCounter();
+    } catch (error) {
+      toast(error.message, { error: true });
+    }
   }
 
-  function mentionKeys(event) {
+  function caretMenuKeys(event) {
     const menu = $("mention-menu");
     if (menu.hidden) return false;
+    const count = caretMenu.items.length;
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      mention.active = (mention.active + (event.key === "ArrowDown" ? 1 : -1) + mention.items.length) % mention.items.length;
-      [...menu.children].forEach((item, i) => item.classList.toggle("active", i === mention.active));
+      caretMenu.active = (caretMenu.active + (event.key === "ArrowDown" ? 1 : -1) + count) % count;
+      [...menu.children].forEach((item, i) => item.classList.toggle("active", i === caretMenu.active));
     } else if (event.key === "Enter" || event.key === "Tab") {
-      chooseMention(mention.active);
+      chooseCaretItem(caretMenu.active);
     } else if (event.key === "Escape") {
       menu.hidden = true;
     } else {
@@ -746,12 +781,17 @@
 
   const searchCannedSoon = debounce(searchCanned, 200);
 
+  async function renderCanned(cannedId) {
+    const { text } = await api(`/api/canned-responses/${cannedId}/render/`, {
+      method: "POST", body: { conversation_id: state.currentId },
+    });
+    return text;
+  }
+
   async function insertCanned(cannedId) {
     $("canned-menu").hidden = true;
     try {
-      const { text } = await api(`/api/canned-responses/${cannedId}/render/`, {
-        method: "POST", body: { conversation_id: state.currentId },
-      });
+      const text = await renderCanned(cannedId);
       const textarea = $("composer-text");
       const at = textarea.selectionStart;
       textarea.value = textarea.value.slice(0, at) + text + textarea.value.slice(textarea.selectionEnd);
@@ -1090,7 +1130,7 @@
     const target = event.target;
     const typing = target.matches && target.matches("input, textarea, select, [contenteditable]");
     if (target.id === "composer-text") {
-      if (mentionKeys(event)) return;
+      if (caretMenuKeys(event)) return;
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); $("composer").requestSubmit(); }
       if (event.key === "Escape") { $("canned-menu").hidden = true; target.blur(); }
       return;
@@ -1207,7 +1247,7 @@
 
   document.addEventListener("input", (event) => {
     const target = event.target;
-    if (target.id === "composer-text") { updateCounter(); updateMentionMenu(); noteTyping(); }
+    if (target.id === "composer-text") { updateCounter(); updateCaretMenu(); noteTyping(); }
     else if (target.id === "canned-search") searchCannedSoon();
     else if (target.id === "merge-query") searchMerge();
   });

@@ -181,6 +181,12 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     page.locator("li.row", has_text="Devolución del pedido 4471").click()
     expect(page.locator("#conv-head")).to_have_attribute("data-id", str(convs["email"].id))
     expect(composer).to_have_value("Hola Lucía, soy Ana García: tu devolución está en curso.")
+    # and typing its shortcut after / at the start of a line does the same
+    composer.fill("")
+    composer.press_sequentially("/devol")
+    expect(page.locator("#mention-menu")).to_contain_text("/devolucion")
+    composer.press("Enter")
+    expect(composer).to_have_value("Hola Lucía, soy Ana García: tu devolución está en curso.")
 
     # when she logs the call-back from the customer sidebar
     page.locator(".log-call summary").click()
