@@ -98,6 +98,7 @@ async def broadcast_ephemeral(layer, groups: list[str], event: dict) -> None:
 # --- the event log (resync) ------------------------------------------------------------------
 
 RESYNC_MAX_EVENTS = 1000  # more missed than this: the client had better refetch its lists
+RESYNC_SCAN_MAX = 5000  # logged events read for one resync (visible or not)
 _APPEND_CHUNK = 2000  # events per Lua call (Lua's unpack/stack limits)
 _APPEND_LUA = """
 for i = 2, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
@@ -147,23 +148,26 @@ def events_after(*, after: int, groups: list[str], limit: int = RESYNC_MAX_EVENT
     wanted = set(groups)
     if not settings.REDIS_URL:
         with _local_lock:
-            rows = [(i, g, e) for i, g, e in _local_log if i > after]
+            rows = [(i, g, e) for i, g, e in _local_log if i > after][: RESYNC_SCAN_MAX + 1]
             floor = _local_floor
+            newest = _local_log[-1][0] if _local_log else 0
     else:
         log_key, floor_key = _log_keys()
         pipe = _counter(settings.REDIS_URL).pipeline(transaction=False)
-        pipe.zrangebyscore(log_key, f"({after}", "+inf")
+        # Read at most RESYNC_SCAN_MAX + 1: further behind than that, the client refetches anyway.
+        pipe.zrangebyscore(log_key, f"({after}", "+inf", start=0, num=RESYNC_SCAN_MAX + 1)
         pipe.get(floor_key)
-        members, floor = pipe.execute()
+        pipe.zrevrange(log_key, 0, 0, withscores=True)
+        members, floor, top = pipe.execute()
         floor = int(floor or 0)
+        newest = int(top[0][1]) if top else 0
         rows = []
         for raw in members:
             item = json.loads(raw)
             rows.append((item["e"]["id"], item["g"], item["e"]))
-        rows.sort(key=lambda row: row[0])
-    last_id = max([after, *(i for i, _, _ in rows)])
+    last_id = max(after, newest)
     visible = [event for _, event_groups, event in rows if wanted.intersection(event_groups)]
-    complete = after >= floor and len(visible) <= limit
+    complete = after >= floor and len(rows) <= RESYNC_SCAN_MAX and len(visible) <= limit
     return {"events": visible if complete else [], "last_id": last_id, "complete": complete}
 
 

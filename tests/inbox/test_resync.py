@@ -61,7 +61,7 @@ def test_resync_returns_what_the_user_may_see_in_id_order(make_user, team, make_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_window_that_no_longer_reaches_back_says_incomplete(make_user, make_account, inbound, settings):
+def test_a_window_that_no_longer_reaches_back_says_incomplete(make_user, make_account, inbound, settings, monkeypatch):
     # given a log of 4 events, and 3 conversations (6 events) published
     settings.EVENT_LOG_SIZE = 4
     admin = make_user(role=Role.ADMIN)
@@ -76,6 +76,10 @@ def test_a_window_that_no_longer_reaches_back_says_incomplete(make_user, make_ac
     recent = _resync(admin, newest - 3)
     assert recent["complete"] is True
     assert [e["id"] for e in recent["events"]] == [newest - 2, newest - 1, newest]
+    # and a client further behind than one resync reads is told to refetch too
+    monkeypatch.setattr(realtime, "RESYNC_SCAN_MAX", 2)
+    assert _resync(admin, newest - 3) == {"events": [], "last_id": newest, "complete": False}
+    assert _resync(admin, newest - 2)["complete"] is True
     # and a bad id is a 400
     assert client_for(admin).get("/api/events/?after=abc").status_code == 400
 
