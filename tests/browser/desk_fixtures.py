@@ -42,14 +42,14 @@ def seed_desk(make_account, team) -> dict[str, Conversation]:
     webform = make_account(kind=ChannelKind.WEBFORM, name="Formulario de contacto", team=team)
     lucia = [SenderIdentity("email", "lucia.fernandez@example.es", "Lucía Fernández"), SenderIdentity("phone", "+34612345678", "Lucía Fernández")]
     batch = [
-        _in(email, "<m1@example.es>", minutes_ago=95, senders=lucia, subject="Devolución del pedido 4471", thread_key="<m1@example.es>",
+        _in(email, "<m1@example.es>", minutes_ago=250, senders=lucia, subject="Devolución del pedido 4471", thread_key="<m1@example.es>",
             text="Hola, quiero devolver las zapatillas del pedido 4471.",
             html="<p>Hola,</p><p>quiero devolver las <b>zapatillas</b> del pedido 4471, la talla no es la correcta.</p>"
                  "<blockquote>Pedido 4471 · 2 artículos</blockquote><p>Gracias,<br>Lucía</p>"),
-        _in(phone, "CA-missed-1", minutes_ago=50, senders=[SenderIdentity("phone", "+34612345678", "Lucía Fernández")],
+        _in(phone, "CA-missed-1", minutes_ago=200, senders=[SenderIdentity("phone", "+34612345678", "Lucía Fernández")],
             kind="call", thread_key="+34612345678", text="Missed call from +34 612 34 56 78",
             metadata={"call": {"from": "+34612345678", "to": "+34910000000", "direction": "inbound", "status": "no-answer",
-                               "started_at": (timezone.now() - timedelta(minutes=50)).isoformat(), "duration_seconds": 0,
+                               "started_at": (timezone.now() - timedelta(minutes=200)).isoformat(), "duration_seconds": 0,
                                "recording_url": "", "needs_callback": True, "source": "twilio", "notes": "", "logged_by": None}}),
         _in(twitter, "tw-1", minutes_ago=30, senders=[SenderIdentity("twitter", "1234", "Marcos Ruiz", handle="marcosruiz")],
             is_public=True, thread_key="tw-conv-1", text="@TiendaAyuda llevo una semana esperando mi pedido 5120 y nadie responde 😡",
@@ -68,7 +68,7 @@ def seed_desk(make_account, team) -> dict[str, Conversation]:
                 {"name": "message", "label": "Mensaje", "value": "Necesito la factura del pedido 6001 a nombre de mi empresa."}]}}),
     ]
     crm = make_account(kind=ChannelKind.API, name="Tienda CRM", team=team)  # no outbound_url: replies fail
-    batch.append(_in(crm, "crm-1", minutes_ago=70, senders=lucia[:1], subject="Estado del reembolso 4471", thread_key="rma-4471",
+    batch.append(_in(crm, "crm-1", minutes_ago=300, senders=lucia[:1], subject="Estado del reembolso 4471", thread_key="rma-4471",
                      text="La clienta pregunta por el reembolso del pedido 4471."))
     messages_ingest(messages=batch)
     by_channel = {c.channel_account.kind: c for c in Conversation.objects.select_related("channel_account")}

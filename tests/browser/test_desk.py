@@ -41,6 +41,13 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     expect(page.locator("li.row", has_text="Marcos Ruiz").locator(".waiting")).to_be_visible()
     expect(page.locator('[data-count="all"]')).to_have_text("6")
     shoot(page, "inbox")
+    # and the SLA clock: two first answers are overdue (Normal: 4 h), the missed call nearly so
+    expect(page.locator("li.row .sla-breached")).to_have_count(2)
+    expect(page.locator("li.row", has_text="Missed call").locator(".sla-warning")).to_have_text("SLA due soon")
+    page.get_by_label("SLA").select_option("breached")
+    expect(rows).to_have_count(2)
+    page.get_by_label("SLA").select_option("")
+    expect(rows).to_have_count(6)
 
     # when she opens Lucía's email conversation
     page.locator("li.row", has_text="Devolución del pedido 4471").click()
