@@ -21,7 +21,7 @@ def test_a_mention_in_a_note_notifies_who_can_see_it(make_user, team, make_accou
     author = make_user(username="sara", teams=[team])
     laura = make_user(username="laura", teams=[team])
     outsider = make_user(username="david", teams=[make_user().teams.create(name="Social")])
-    boss = make_user(username="boss", role=Role.SUPERVISOR)
+    make_user(username="boss", role=Role.SUPERVISOR)  # sees everything: notified
     (conv,) = conversations(inbound, make_account(team=team), 1)
 
     def post_note():

@@ -4,7 +4,6 @@ from email import policy
 
 import pytest
 
-from apps.connectors.models import ChannelAccount
 from apps.inbox.models import Attachment, Conversation, Message
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.visibility import ALL_GROUP
