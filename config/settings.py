@@ -189,6 +189,8 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "apps.connectors.models.ChannelKind",
         "ConversationStatusEnum": "apps.inbox.models.Conversation.Status",
         "MergeSuggestionStatusEnum": "apps.crm.models.MergeSuggestion.Status",
+        "MessageDirectionEnum": "apps.inbox.models.Message.Direction",
+        "CallDirectionEnum": "apps.connectors.phone.api.CALL_DIRECTIONS",
     },
 }
 

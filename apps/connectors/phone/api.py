@@ -13,8 +13,11 @@ from .parse import FINAL_STATUSES
 from .services import call_log_create
 
 
+CALL_DIRECTIONS = ["inbound", "outbound"]
+
+
 class CallLogInputSerializer(serializers.Serializer):
-    direction = serializers.ChoiceField(choices=["inbound", "outbound"])
+    direction = serializers.ChoiceField(choices=CALL_DIRECTIONS)
     status = serializers.ChoiceField(choices=FINAL_STATUSES)
     duration_seconds = serializers.IntegerField(min_value=0, max_value=7 * 24 * 3600, default=0)
     notes = serializers.CharField(max_length=10_000, allow_blank=True, default="")
