@@ -81,6 +81,17 @@ def _reserve_ids(n: int) -> int:
     return _counter(settings.REDIS_URL).incrby(COUNTER_KEY, n) - n + 1
 
 
+def last_event_id() -> int:
+    """The newest event id handed out so far (0 when unknown): a page rendered now is at least
+    this fresh, so its socket resyncs from here and misses nothing published after render."""
+    if not settings.REDIS_URL:
+        return _local_last
+    try:
+        return int(_counter(settings.REDIS_URL).get(COUNTER_KEY) or 0)
+    except Exception:  # Redis down: the client then refetches everything on connect
+        return 0
+
+
 @functools.cache
 def _counter(url: str) -> redis.Redis:
     # Short timeouts: this runs in the committing request or task; a stuck Redis must not hold it long.

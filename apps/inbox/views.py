@@ -140,21 +140,6 @@ def _counts(user) -> dict:
     )
 
 
-def _last_event_id() -> int:
-    """The newest published event id: the page's data is at least this fresh, so the socket
-    resyncs from here (GET /api/events/?after=) and nothing published after render is missed."""
-    if hasattr(realtime, "last_event_id"):
-        return realtime.last_event_id()
-    from django.conf import settings
-
-    if not settings.REDIS_URL:
-        return realtime._local_last
-    try:
-        return int(realtime._counter(settings.REDIS_URL).get(realtime.COUNTER_KEY) or 0)
-    except Exception:  # Redis down: the client then refetches everything on connect
-        return 0
-
-
 def _desk_user(user) -> dict:
     if hasattr(user, "_desk_teams"):  # once per request: several panes want it
         teams = user._desk_teams
@@ -252,7 +237,7 @@ def _timeline(request, customer_id: int, before: tuple[datetime, int] | None = N
 @require_GET
 def desk(request, conversation_id: int | None = None):
     user = request.user
-    last_event_id = _last_event_id()  # before reading anything: events after it are replayed
+    last_event_id = realtime.last_event_id()  # before reading anything: events after it are replayed
     state = _filter_state(request)
     rows, next_cursor = _conversations(request, state)
     context = {
