@@ -34,6 +34,10 @@ def start_test_worker(queue: str) -> subprocess.Popen:
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
+    layer = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    if "prefix" in layer:
+        # Its live events go to this test process's channel layer (per-xdist-worker prefix).
+        env["CHANNEL_LAYER_PREFIX"] = layer["prefix"]
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "--without-heartbeat",
          "--without-gossip", "--without-mingle", "-Q", queue, "-l", "WARNING"],

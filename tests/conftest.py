@@ -9,7 +9,7 @@ from apps.accounts.models import Role, Team, User
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 from config.celery import app as celery_app
-from tests.live_server import _desk_server_process, desk_server  # noqa: F401  (a real uvicorn for socket/browser tests)
+from tests.live_server import _desk_server_process, desk_server, desk_worker  # noqa: F401  (a real uvicorn and worker for socket/browser tests)
 
 _ids = itertools.count(1)
 

@@ -41,6 +41,9 @@ def _desk_server_process(django_db_setup, django_db_blocker):
         "SECRET_KEY": settings.SECRET_KEY,
         # Channel layer and cache exactly as this process has them (per-xdist-worker prefixes).
         "CENTRALITA_TEST_SETTINGS": json.dumps({"CHANNEL_LAYERS": settings.CHANNEL_LAYERS, "CACHES": settings.CACHES}),
+        # Tasks the server sends (drain, delivery) wait in a queue of this xdist worker's own, for a
+        # real worker a test starts on it (`desk_worker`); other workers' tests never take them.
+        "CELERY_TASK_DEFAULT_QUEUE": desk_queue(),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.live_server"], cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, text=True
@@ -61,6 +64,31 @@ def _desk_server_process(django_db_setup, django_db_blocker):
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+def desk_queue() -> str:
+    return f"desk-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+@pytest.fixture
+def desk_worker(desk_server):
+    """A real Celery worker (own process) consuming the desk server's task queue: it drains what
+    the server staged and delivers the replies agents send, publishing on this test's layer."""
+    import redis
+
+    from tests.celery_routing import start_test_worker
+
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    for key in broker.scan_iter(match=f"{desk_queue()}*"):  # tasks left by earlier tests (and priority lists)
+        broker.delete(key)
+    worker = start_test_worker(desk_queue())
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 @pytest.fixture

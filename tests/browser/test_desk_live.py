@@ -1,9 +1,8 @@
 """Two agents, two browsers, one live desk: real uvicorn, real websockets, PostgreSQL and Redis.
 
-Inbound messages are POSTed to the API channel's real endpoint; the staged payload is drained
-and a queued reply delivered by the same task code a Celery worker runs, called here (in a
-thread: Playwright keeps an event loop in the test's own) so its live events go out on this
-test's channel-layer prefix, which the server shares.
+Inbound messages are POSTed to the API channel's real endpoint; a real Celery worker (its own
+process, `desk_worker`) drains the staged payload and delivers the agent's reply, publishing its
+live events on this test's channel-layer prefix, which the server shares.
 """
 import json
 
@@ -12,10 +11,9 @@ import requests
 from playwright.sync_api import expect
 
 from apps.connectors.models import ChannelKind
-from apps.connectors.services import channel_account_rotate_token, inbound_drain
+from apps.connectors.services import channel_account_rotate_token
 from apps.inbox.models import Message
 from apps.inbox.services.ingest import messages_ingest
-from apps.inbox.tasks import message_deliver
 from tests.browser.conftest import TIMEOUT_MS, login
 from tests.browser.desk_fixtures import desk_team, off_loop, shoot  # noqa: F401  (fixtures)
 from tests.inbox.test_replies import SECRET, receiver  # noqa: F401  (the loopback receiver fixture)
@@ -66,18 +64,17 @@ def open_desk(browser, desk_url, user, path="/"):
     return page
 
 
-def test_two_agents_see_the_same_work_live(browser, desk_url, desk_team, crm_channel, receiver):
+def test_two_agents_see_the_same_work_live(browser, desk_url, desk_worker, desk_team, crm_channel, receiver):
     # given Ana and Luis of the same team, each with the desk open in their own browser
     team, ana, luis = desk_team
     account, token = crm_channel
     page_a = open_desk(browser, desk_url, ana)
     page_b = open_desk(browser, desk_url, luis)
     try:
-        # when the shop's CRM posts a customer's message to the API channel (and a worker drains it)
+        # when the shop's CRM posts a customer's message to the API channel (the worker drains it)
         post_inbound(desk_url, account, token, external_id="crm-9001", thread_key="order-9001",
                      sender={"name": "Carmen Vidal", "email": "carmen.vidal@example.es"},
                      subject="Pedido 9001 sin entregar", text="El repartidor dice que lo entregó, pero no tengo nada.")
-        off_loop(inbound_drain)
         # then it appears in both inboxes without a reload
         for page in (page_a, page_b):
             expect(page.locator("li.row", has_text="Carmen Vidal")).to_contain_text("Pedido 9001 sin entregar")
@@ -105,11 +102,9 @@ def test_two_agents_see_the_same_work_live(browser, desk_url, desk_team, crm_cha
         page_a.get_by_role("button", name="Send reply").click()
         reply = page_a.locator("#messages .msg.dir-out")
         expect(reply).to_contain_text("lo reclamamos hoy")
-        expect(reply.locator(".delivery")).to_have_attribute("data-delivery", "queued")
         reply_id = int(reply.get_attribute("data-id"))
-        # and a worker delivers it through the API connector
-        off_loop(message_deliver.apply, args=[reply_id])
-        # then the loopback server got it, and Ana's view turns "sent" without a reload
+        # then the worker delivers it through the API connector: the loopback server gets it,
+        # and Ana's view turns "sent" without a reload
         expect(reply.locator(".delivery")).to_have_attribute("data-delivery", "sent")
         assert Message.objects.get(pk=reply_id).delivery_status == "sent"
         (request,) = receiver.requests
