@@ -57,13 +57,17 @@ def _desk_server_process(django_db_setup, django_db_blocker):
             assert response.status == 200
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
         proc.stdout.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def desk_queue() -> str:
@@ -83,12 +87,8 @@ def desk_worker(desk_server):
         broker.delete(key)
     worker = start_test_worker(desk_queue())
     yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    _stop(worker)
+    worker.stderr.close()
 
 
 @pytest.fixture
