@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InboxConfig(AppConfig):
     name = "apps.inbox"
     label = "inbox"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_out
+
+        from .signals import close_sockets_of_session
+
+        user_logged_out.connect(close_sockets_of_session, dispatch_uid="inbox-close-sockets-on-logout")

@@ -13,6 +13,7 @@ checked against visibility, broadcast to the conversation's groups, never logged
 the user's last socket closed = offline (apps/accounts/presence.py).
 """
 import asyncio
+import hashlib
 import json
 
 from asgiref.sync import sync_to_async
@@ -27,6 +28,13 @@ from .models import Conversation
 from .visibility import ALL_GROUP, conversation_groups, groups_for_user, visible_conversations_q
 
 UNAUTHENTICATED = 4401
+SESSION_ENDED = "session.ended"
+
+
+def session_fingerprint(session) -> str | None:
+    """Names a browser session in an event without publishing its key."""
+    key = getattr(session, "session_key", None)
+    return hashlib.sha256(key.encode()).hexdigest()[:32] if key else None
 RECENT_IDS = 1000  # a duplicate follows its original in the same publish call; ample margin
 WATCH_STATES = ("viewing", "typing", "idle", "left")
 MAX_WATCHED = 50  # conversations one socket may announce at once (a bound, not a feature)
@@ -157,6 +165,11 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             self.recent_ids[seen_key] = None
             if len(self.recent_ids) > RECENT_IDS:
                 del self.recent_ids[next(iter(self.recent_ids))]
+        if event.get("type") == SESSION_ENDED:
+            # Signed out: this browser's sockets close (other devices of the same user stay).
+            if event.get("session") == session_fingerprint(self.scope.get("session")):
+                await self.close(code=UNAUTHENTICATED)
+            return
         if event.get("type") in ("collision", "presence") and event["user"]["id"] == self.user.id:
             return  # nobody is told about themselves (their other tabs included)
         await self.send_json(event)

@@ -37,6 +37,7 @@ def conversation_groups(*, team_id: int | None, assignee_id: int | None) -> list
 
 def groups_for_user(user) -> list[str]:
     if user.sees_everything:
-        return [ALL_GROUP]
+        # Their own group too: mentions, assignments and the end of their session reach them there.
+        return [ALL_GROUP, user_group(user.id)]
     teams = [team_group(t) for t in user.teams.values_list("id", flat=True)]
     return [UNTEAMED_GROUP, user_group(user.id), *teams]

@@ -72,3 +72,21 @@ def test_list_unread_and_mark_read(make_user, team, make_account, inbound, djang
     assert [n["id"] for n in client.get("/api/notifications/?unread=1").json()["results"]] == [listed[2]["id"]]
     assert len(client.get("/api/notifications/").json()["results"]) == 3
     assert Notification.objects.get(pk=theirs).read_at is None
+
+
+def test_a_supervisor_mentioned_hears_it_live_on_the_groups_their_socket_joins(make_user, team, make_account, inbound, django_capture_on_commit_callbacks):
+    # given a supervisor (whose socket joins the everything-group) and an agent's conversation
+    from apps.inbox.visibility import groups_for_user
+
+    boss = make_user(username="jefa", role=Role.SUPERVISOR)
+    author = make_user(username="ana", teams=[team])
+    (conv,) = conversations(inbound, make_account(team=team), 1)
+
+    def post_note():
+        with django_capture_on_commit_callbacks(execute=True):
+            client_for(author).post(f"/api/conversations/{conv.id}/messages/", {"text": "@jefa ¿lo aprobamos?", "kind": "note"}, format="json")
+
+    # when the note mentions her, listening on exactly the groups her socket joins
+    heard = events_heard(groups_for_user(boss), post_note)
+    # then the notification reaches her desk live (once, whatever the groups' overlap)
+    assert [e["notification"]["kind"] for e in heard if e["type"] == "notification"] == ["mention"]

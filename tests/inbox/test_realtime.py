@@ -356,3 +356,41 @@ def test_a_batch_of_500_messages_reaches_a_real_client_whole_and_in_order(desk_s
     assert set(Message.objects.values_list("id", flat=True)) == {f["message"]["id"] for f in frames[100:]}
     ids = [f["id"] for f in frames]
     assert ids == sorted(ids) and len(set(ids)) == 600
+
+
+# --- signing out --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_out_closes_that_browsers_sockets_and_no_other(make_user, team):
+    # given an agent signed in on two browsers, each with the desk's socket open
+    from django.conf import settings
+    from django.test import Client
+
+    agent = make_user(teams=[team])
+    cookie_here, cookie_elsewhere = session_cookie(agent), session_cookie(agent)
+
+    def sign_out(cookie: str) -> int:
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = cookie.split("=", 1)[1]
+        return client.post("/logout/").status_code
+
+    async def scenario():
+        here = _communicator([(b"origin", b"http://testserver"), (b"cookie", cookie_here.encode())])
+        elsewhere = _communicator([(b"origin", b"http://testserver"), (b"cookie", cookie_elsewhere.encode())])
+        for communicator in (here, elsewhere):
+            assert (await communicator.connect())[0]
+            assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+        # when the agent signs out in the first browser
+        status = await sync_to_async(sign_out)(cookie_here)
+        closed = await here.receive_output(timeout=5)
+        # then that browser's socket is closed as unauthenticated; the other one still answers
+        await elsewhere.send_json_to({"type": "ping"})
+        frames = await _drain(elsewhere)
+        await elsewhere.disconnect()
+        return status, closed, frames
+
+    status, closed, frames = async_to_sync(scenario)()
+    assert status == 302
+    assert closed == {"type": "websocket.close", "code": 4401}
+    assert {"type": "pong"} in frames

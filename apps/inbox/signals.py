@@ -1,0 +1,23 @@
+"""Signing out ends that browser's live sockets at once (not only at their next reconnect)."""
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from apps.core.realtime import broadcast_ephemeral
+
+from .consumers import SESSION_ENDED, session_fingerprint
+from .visibility import user_group
+
+logger = logging.getLogger(__name__)
+
+
+def close_sockets_of_session(sender, request, user, **kwargs):
+    fingerprint = session_fingerprint(getattr(request, "session", None))
+    layer = get_channel_layer()
+    if user is None or fingerprint is None or layer is None:
+        return
+    try:
+        async_to_sync(broadcast_ephemeral)(layer, [user_group(user.id)], {"type": SESSION_ENDED, "session": fingerprint})
+    except Exception:  # the logout itself must succeed; the socket then closes at its next reconnect
+        logger.exception("could not tell user %s's sockets that the session ended", user.id)
