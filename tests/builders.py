@@ -40,7 +40,8 @@ def events_heard(groups: list[str], action, *, quiet_seconds: float = 0.5) -> li
         heard = []
         try:
             while True:
-                heard.append((await asyncio.wait_for(layer.receive(channel), quiet_seconds))["event"])
+                message = await asyncio.wait_for(layer.receive(channel), quiet_seconds)
+                heard.extend(message["events"] if "events" in message else [message["event"]])
         except asyncio.TimeoutError:
             pass
         for group in groups:

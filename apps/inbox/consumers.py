@@ -154,11 +154,16 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             await sync_to_async(presence.socket_seen, thread_sensitive=False)(user_id=self.user.id, socket=self.channel_name)
 
     async def desk_event(self, message):
+        # Numbered events come in bundles (one layer message per group and publish call);
+        # ephemeral ones (collision, presence) one by one with a key.
+        for event in message["events"] if "events" in message else [message["event"]]:
+            await self._deliver(event, message.get("key"))
+
+    async def _deliver(self, event: dict, key: str | None) -> None:
         # Groups overlap (an agent's team and their own assignments): an event published to
         # both arrives twice, with one id (or, ephemeral, one key). Ids from several publishers
         # interleave, so remember a window of recent ones rather than only the highest.
-        event = message["event"]
-        seen_key = event.get("id") if event.get("id") is not None else message.get("key")
+        seen_key = event.get("id") if event.get("id") is not None else key
         if seen_key is not None:
             if seen_key in self.recent_ids:
                 return
