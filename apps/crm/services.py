@@ -12,16 +12,18 @@ from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerge:
     """Fold `source` into `target`: identities, conversations and messages move; source stays a tombstone.
 
-    Lock order: both customers in id order (FOR NO KEY UPDATE, so ingest's foreign-key
-    checks on them are not blocked), then the source's conversations in id order — the
-    same order ingest uses for conversations.
+    Lock order: both customers in id order, FOR UPDATE: it waits for ingest batches whose rows
+    point at them (their foreign-key checks hold FOR KEY SHARE) and then moves those rows too;
+    a batch that read an identity's owner just before this commits redoes itself once it sees
+    the merge (ingest's _check_no_merge_meanwhile), so a message never lands on the tombstone. Then the source's conversations in id order —
+    the same order ingest uses for conversations.
     """
     if target.pk == source.pk:
         raise ApplicationError("A customer cannot be merged into itself")
     with transaction.atomic():
         locked = {
             c.pk: c
-            for c in Customer.objects.select_for_update(no_key=True).filter(pk__in=[target.pk, source.pk]).order_by("pk")
+            for c in Customer.objects.select_for_update().filter(pk__in=[target.pk, source.pk]).order_by("pk")
         }
         if len(locked) != 2:
             raise ApplicationError("Customer not found", status_code=404)

@@ -70,16 +70,30 @@ def messages_ingest(*, messages: list[InboundMessage]) -> IngestResult:
         try:
             with transaction.atomic():
                 return _ingest_batch(messages)
-        except (IntegrityError, OperationalError) as exc:
-            # A concurrent worker stored one of ours first, or a deadlock: retry sees its rows.
+        except (IntegrityError, OperationalError, CustomerMergedMeanwhile) as exc:
+            # A concurrent worker stored one of ours first, a deadlock, or a merge: retry sees its rows.
             if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
                 raise
             logger.info("ingest batch of %d retried after %s", len(messages), exc.__class__.__name__)
     raise AssertionError("unreachable")
 
 
+class CustomerMergedMeanwhile(Exception):
+    """A customer this batch read was merged away before the batch could lock it: read again."""
+
+
+def _check_no_merge_meanwhile(customer_ids: set[int]) -> None:
+    """Inserting the messages took FOR KEY SHARE on their customers (the foreign-key checks), so a
+    merge (FOR UPDATE on both customers) either waits for this batch — and then moves its rows —
+    or had committed before: then it is visible now, and the batch, which read the identity's
+    old owner, is redone so that nothing lands on the tombstone. No lock of our own: the
+    common case costs one indexed read."""
+    if Customer.objects.filter(id__in=customer_ids, merged_into__isnull=False).exists():
+        raise CustomerMergedMeanwhile(sorted(customer_ids))
+
+
 def _is_retryable(exc: Exception) -> bool:
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, (IntegrityError, CustomerMergedMeanwhile)):
         return True
     code = getattr(getattr(exc, "__cause__", None), "pgcode", None)
     return code in ("40P01", "40001") or "locked" in str(exc)
@@ -124,6 +138,7 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
         for i, m in enumerate(fresh)
     ]
     Message.objects.bulk_create(messages)
+    _check_no_merge_meanwhile({*sender_customer_ids, *(c.customer_id for c in conversation_of)})
     _save_attachments(fresh, messages)
     _record_events(created, reopened)
     # Routing (apps/routing/assignment.py): new conversations of auto-routed teams go to an online
