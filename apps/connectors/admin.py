@@ -40,12 +40,16 @@ class ChannelAccountForm(forms.ModelForm):
 @admin.register(ChannelAccount)
 class ChannelAccountAdmin(PhoneAdminMixin, admin.ModelAdmin):  # + Master.csv upload on phone accounts
     form = ChannelAccountForm
-    list_display = ("name", "kind", "team", "enabled", "is_healthy", "last_success_at", "last_error_at")
+    list_display = ("name", "kind", "team", "enabled", "is_healthy", "health")
     list_filter = ("kind", "enabled", "team")
     search_fields = ("name",)
-    readonly_fields = ("secret_keys", "has_inbound_token", "created_at", "last_success_at", "last_error", "last_error_at",
-                       "consecutive_failures")
+    readonly_fields = ("health", "secret_keys", "has_inbound_token", "created_at", "last_success_at", "last_error",
+                       "last_error_at", "consecutive_failures", "paused_until")
     actions = ["rotate_token"]
+
+    @admin.display(description="Health")
+    def health(self, account):
+        return account.health
 
     @admin.display(description="Secrets set")
     def secret_keys(self, account):

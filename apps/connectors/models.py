@@ -46,6 +46,23 @@ class ChannelAccount(models.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
     @property
+    def health(self) -> str:
+        """One line an admin reads at a glance: what is wrong, since when, and what happens next."""
+        from django.utils import timezone
+
+        if not self.enabled:
+            return "Disabled"
+        if self.paused_until and self.paused_until > timezone.now():
+            reason = f": {self.last_error[:160]}" if self.last_error else ""
+            return f"Paused until {timezone.localtime(self.paused_until):%Y-%m-%d %H:%M} (provider rate limit){reason}"
+        if not self.is_healthy:
+            times = f" ({self.consecutive_failures} failures in a row)" if self.consecutive_failures > 1 else ""
+            return f"Failing{times}: {self.last_error[:200]}"
+        if self.last_success_at:
+            return f"OK, last success {timezone.localtime(self.last_success_at):%Y-%m-%d %H:%M}"
+        return "OK"
+
+    @property
     def is_healthy(self) -> bool:
         return not self.last_error_at or bool(self.last_success_at and self.last_success_at > self.last_error_at)
 

@@ -24,12 +24,13 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     secret_keys = serializers.SerializerMethodField(help_text="Names of the secrets that are set (values are never shown)")
     has_inbound_token = serializers.SerializerMethodField()
     is_healthy = serializers.BooleanField(read_only=True)
+    health = serializers.CharField(read_only=True, help_text="What is wrong, since when, and what happens next")
 
     class Meta:
         model = ChannelAccount
         fields = [
             "id", "kind", "name", "team", "settings", "enabled", "created_at", "secret_keys", "has_inbound_token",
-            "last_success_at", "last_error", "last_error_at", "consecutive_failures", "paused_until", "is_healthy",
+            "last_success_at", "last_error", "last_error_at", "consecutive_failures", "paused_until", "is_healthy", "health",
         ]
 
     def get_secret_keys(self, account) -> list[str]:
