@@ -39,6 +39,8 @@ class InboundMessage:
     direction: str = "in"  # "out" for the account's own messages seen on the channel (echoes)
     is_public: bool = False
     opens_conversation: bool = True  # False for auto-replies, bounces: kept, never reopen/SLA
+    # Inbound, yet itself the answer (a call an agent took live): the customer stops waiting.
+    answers_waiting: bool = False
     priority: int | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)

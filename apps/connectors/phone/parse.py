@@ -8,8 +8,9 @@ conversation on the account, or opens one.
 How a call touches the conversation (ingest does the rest):
 - a missed or abandoned inbound call: direction "in", opens the conversation, its time is
   the SLA clock (waiting_since), needs_callback true;
-- an answered inbound call: direction "in", opens_conversation False — it joins the open
-  conversation without restarting a clock, or is kept in a resolved one (nothing to do);
+- an answered inbound call: direction "in", opens_conversation False, answers_waiting — it
+  joins the open conversation and stops its clock (an agent talked to the customer: the
+  missed call is answered), or is kept in a resolved one (nothing to do);
 - an answered outbound call (the call-back): direction "out" — it answers: waiting_since
   clears, first_response_at is stamped;
 - an outbound call nobody answered: direction "out", opens_conversation False — kept, the
@@ -158,6 +159,8 @@ def call_message(
         # Only a missed inbound call asks for work; an answered outbound call answers (direction
         # out); the rest is history that must neither restart a clock nor count as an answer.
         opens_conversation=(direction == "inbound" and not answered and not anonymous) or (direction == "outbound" and answered),
+        # The customer called again and got through: the earlier missed call is answered.
+        answers_waiting=direction == "inbound" and answered,
         metadata={"call": call, **({source: extra} if extra else {})},
     )
 

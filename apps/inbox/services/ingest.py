@@ -514,6 +514,10 @@ def _apply_messages(conversation: Conversation, messages: list[InboundMessage]) 
         conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, m.sent_at]))
         if conversation.status == Conversation.Status.SPAM:
             continue  # kept for the record; a spam conversation never re-enters the queue
+        if m.answers_waiting:
+            conversation.first_response_at = conversation.first_response_at or m.sent_at
+            conversation.waiting_since = None
+            continue
         if m.opens_conversation:
             if conversation.status != Conversation.Status.OPEN:
                 conversation.status = Conversation.Status.OPEN

@@ -98,3 +98,19 @@ def test_a_message_that_carries_both_identities_links_them_without_an_agent(phon
     # then it is the same customer
     assert Customer.objects.count() == 1
     assert set(Customer.objects.get().identities.values_list("kind", flat=True)) == {"phone", "email"}
+
+
+def test_a_missed_call_is_answered_when_the_customer_calls_again_and_gets_through(client, phone_account):
+    # given Ana's missed call: the conversation waits for a call-back
+    post_signed(client, phone_account, callback("CA7", "no-answer", timestamp="Fri, 20 Nov 2026 08:50:00 +0000"))
+    inbound_drain()
+    conversation = Customer.objects.get().conversations.get()
+    assert conversation.waiting_since is not None
+    # when she calls again and an agent takes the call
+    post_signed(client, phone_account, callback("CA8", "completed", duration=95, timestamp="Fri, 20 Nov 2026 09:30:00 +0000"))
+    inbound_drain()
+    # then it is the same conversation, and nobody waits any more: the call was the answer
+    conversation.refresh_from_db()
+    assert conversation.message_count == 2
+    assert conversation.waiting_since is None
+    assert conversation.first_response_at.isoformat().startswith("2026-11-20T09:2")  # the call's start (09:30 minus 95 s)
