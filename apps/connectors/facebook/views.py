@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import dead_letter_keep, payload_stage
 
+from .services import comment_visibility_sync
+
 logger = logging.getLogger(__name__)
 
 
@@ -41,6 +43,10 @@ def webhook(request, account_id: int):
         dead_letter_keep(kind="facebook", raw=raw, error=error, source="webhook", account=account)
         return HttpResponse(status=413)
     payload_stage(account=account, kind="facebook", raw=raw, source="webhook")
+    try:
+        comment_visibility_sync(account=account, raw=raw)
+    except Exception:  # the payload is staged; a failed mirror must not make Facebook retry it
+        logger.exception("facebook webhook for account %s: hiding/showing stored comments failed", account.id)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 
 
