@@ -115,6 +115,27 @@ def channel_account_poll_lock(*, account: ChannelAccount, seconds: int):
             cache.delete(key)
 
 
+def channel_account_poll(*, kind: str, account_id: int, lock_seconds: int, poll: Callable, skip_paused: bool = False):
+    """The life of one poll, the same for every polled channel: the enabled account, one poll
+    at a time (the lock), then its health. `poll(account)` returns a result with an `error`
+    field and records the failures it expects itself; anything else is recorded and re-raised.
+    None when the account is disabled (or paused, with skip_paused) or another poll holds it."""
+    account = ChannelAccount.objects.filter(pk=account_id, kind=kind, enabled=True).first()
+    if account is None or (skip_paused and account.paused_until and timezone.now() < account.paused_until):
+        return None
+    with channel_account_poll_lock(account=account, seconds=lock_seconds) as held:
+        if not held:
+            return None
+        try:
+            result = poll(account)
+        except Exception as exc:
+            channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
+            raise
+    if not result.error:
+        channel_account_record_success(account=account)
+    return result
+
+
 # --- dead letters --------------------------------------------------------------------------
 
 

@@ -1,7 +1,10 @@
 """Helpers shared by the social connectors (Twitter / X, Facebook)."""
+import json
 import re
 
 from django.conf import settings
+
+from apps.inbox.inbound import ParseError
 
 # Deliberately plain: an address someone typed in a tweet or a message, not RFC 5322 in full.
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])")
@@ -23,3 +26,30 @@ def emails_in_text(text: str, *, ignore_domains=None) -> list[str]:
         if address not in found and address.rsplit("@", 1)[1] not in ignored:
             found.append(address)
     return found[:3]
+
+
+def json_body(raw: bytes):
+    """A provider's JSON body, or ParseError saying why not."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"body is not UTF-8: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not JSON: {exc}") from exc
+
+
+def split_json_bodies(name: str, raw: bytes):
+    """For `manage.py ingest`: a file is one body (kept as is), a JSON list of bodies, or JSON lines."""
+    try:
+        data = json_body(raw)
+    except ParseError:
+        try:
+            data = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            yield name, raw  # parse() says what is wrong; it becomes a dead letter
+            return
+    if not isinstance(data, list):
+        yield name, raw
+        return
+    for i, body in enumerate(data):
+        yield f"{name}[{i}]", json.dumps(body).encode()

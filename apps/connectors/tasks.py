@@ -8,3 +8,11 @@ def inbound_drain():
     """Thin shell: drains staged webhook payloads in batches (see services.inbound_drain)."""
     counts = services.inbound_drain()
     return counts.summary()
+
+
+def polls_fan_out(poll_task, account_ids: list[int], *, expires: float) -> int:
+    """One poll task per due account. A poll still queued when the next round is due is
+    dropped (`expires`): the next one does the same work."""
+    for account_id in account_ids:
+        poll_task.apply_async((account_id,), expires=expires)
+    return len(account_ids)

@@ -23,10 +23,6 @@ from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 from .services import customer_merge, merge_suggestion_dismiss
 
 
-class NewestFirst(KeysetPagination):
-    ordering = ("-created_at", "-id")
-
-
 class TimelinePagination(KeysetPagination):
     ordering = ("-sent_at", "-id")
 
@@ -99,7 +95,7 @@ class MergeInputSerializer(serializers.Serializer):
 
 class CustomerListView(GenericAPIView):
     serializer_class = CustomerSummarySerializer
-    pagination_class = NewestFirst
+    pagination_class = KeysetPagination  # newest first
 
     @extend_schema(
         summary="Customers (search)",
@@ -165,7 +161,7 @@ class CustomerMergeView(APIView):
 
 class MergeSuggestionListView(GenericAPIView):
     serializer_class = MergeSuggestionSerializer
-    pagination_class = NewestFirst
+    pagination_class = KeysetPagination  # newest first
 
     @extend_schema(
         summary="Merge suggestions",

@@ -390,13 +390,9 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "conversation_id", "text", "created_at", "read_at"]
 
 
-class NewestFirst(KeysetPagination):
-    ordering = ("-created_at", "-id")
-
-
 class NotificationListView(GenericAPIView):
     serializer_class = NotificationSerializer
-    pagination_class = NewestFirst
+    pagination_class = KeysetPagination  # newest first
 
     @extend_schema(
         summary="My notifications, newest first",

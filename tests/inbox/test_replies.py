@@ -3,10 +3,9 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.utils import timezone
@@ -16,20 +15,21 @@ from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.replies import message_deliver, replies_requeue_stale, reply_create, retry_countdown
 from tests.builders import client_for, conversations, events_heard
 from tests.celery_routing import start_test_worker, tasks_routed_to
+from tests.loopback import LoopbackServer
 
 SECRET = "out-secret-ñ-42"
 
 
-class Receiver:
+class Receiver(LoopbackServer):
     """A loopback HTTP server standing for the customer's system: records requests, answers as told."""
 
     def __init__(self):
         self.requests: list[dict] = []
         self.answers: list[tuple[int, dict, bytes]] = []  # (status, headers, body), used in order
-        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
+                receiver = self.server.owner
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 status, headers, answer = (
@@ -45,21 +45,16 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/centralita/replies"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url = f"http://127.0.0.1:{self.port}/centralita/replies"
+        self.start()
 
 
 @pytest.fixture
 def receiver():
     r = Receiver()
     yield r
-    r.close()
+    r.stop()
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def send(*, message, account) -> str:
         mail = _compose(message, conversation, answered, settings, address, to_name, to_address, token, message_id)
     except (ValueError, TypeError) as exc:  # an address the email library refuses
         raise PermanentSendError(f"cannot write this mail: {exc}") from exc
-    _deliver(mail, account, settings, secrets, address, to_address)
+    smtp_deliver(mail, account, settings, secrets, address, to_address)
     return message_id
 
 
@@ -157,7 +157,7 @@ def _body(text: str, answered) -> str:
     return f"{text}\n\nOn {when}, {who} wrote:\n{quoted}\n"
 
 
-def _deliver(mail, account, settings, secrets, address, to_address) -> None:
+def smtp_deliver(mail, account, settings, secrets, address, to_address) -> None:
     try:
         smtp = smtp_connect(settings=settings, secrets=secrets)
         try:

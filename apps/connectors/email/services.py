@@ -18,9 +18,8 @@ from django.db import transaction
 
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
-    channel_account_poll_lock,
+    channel_account_poll,
     channel_account_record_failure,
-    channel_account_record_success,
     channel_accounts_due,
     dead_letter_keep,
 )
@@ -63,25 +62,18 @@ def email_accounts_due(*, now: datetime | None = None) -> list[int]:
 
 def email_account_poll(*, account_id: int) -> PollResult | None:
     """Fetch, store and mark the account's new mail; None when disabled or already being polled."""
-    account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.EMAIL, enabled=True).first()
-    if account is None:
-        return None
-    with channel_account_poll_lock(account=account, seconds=LOCK_SECONDS) as held:
-        if not held:
-            return None
-        result = PollResult()
-        try:
-            _poll(account, result)
-        except MailServerError as exc:
-            # A slow, unreachable or refusing server: shown in the account's health, retried with backoff.
-            result.error = str(exc)
-            logger.warning("email poll of account %s failed: %s", account_id, exc)
-            channel_account_record_failure(account=account, error=result.error)
-            return result
-        except Exception as exc:
-            channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
-            raise
-    channel_account_record_success(account=account)
+    return channel_account_poll(kind=ChannelKind.EMAIL, account_id=account_id, lock_seconds=LOCK_SECONDS, poll=_poll_mailbox)
+
+
+def _poll_mailbox(account: ChannelAccount) -> PollResult:
+    result = PollResult()
+    try:
+        _poll(account, result)
+    except MailServerError as exc:
+        # A slow, unreachable or refusing server: shown in the account's health, retried with backoff.
+        result.error = str(exc)
+        logger.warning("email poll of account %s failed: %s", account.id, exc)
+        channel_account_record_failure(account=account, error=result.error)
     return result
 
 

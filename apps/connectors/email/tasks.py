@@ -2,18 +2,16 @@
 email_account_poll per enabled account that is not backing off after failures."""
 from celery import shared_task
 
+from apps.connectors.tasks import polls_fan_out
+
 from . import services
 
-# A poll still queued when the next round is due is dropped: the next one does the same work.
 POLL_EXPIRES_SECONDS = 55
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def email_poll_all():
-    account_ids = services.email_accounts_due()
-    for account_id in account_ids:
-        email_account_poll.apply_async((account_id,), expires=POLL_EXPIRES_SECONDS)
-    return len(account_ids)
+    return polls_fan_out(email_account_poll, services.email_accounts_due(), expires=POLL_EXPIRES_SECONDS)
 
 
 @shared_task(acks_late=True, ignore_result=True)

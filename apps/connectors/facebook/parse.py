@@ -22,10 +22,10 @@ its replies are one conversation ("post:<post id>:<top-level comment id>"). Exte
 "mid:<mid>" and "comment:<id>", the same whether the message came by webhook or by poll, so
 the two overlap safely.
 """
-import json
 from datetime import datetime, timezone
 
-from apps.connectors.social import emails_in_text
+from apps.connectors.social import emails_in_text, json_body
+from apps.connectors.social import split_json_bodies as split  # noqa: F401  (registry.SPLITTERS names it here)
 from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
 
 COMMENT_VERBS = {"add", "edited"}  # hide / remove / unhide: nothing new to store
@@ -33,7 +33,7 @@ ATTACHMENT_TYPES = {"image": "image/*", "video": "video/*", "audio": "audio/*", 
 
 
 def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
-    body = _load(raw)
+    body = json_body(raw)
     if not isinstance(body, dict):
         raise ParseError("expected a JSON object (a Page webhook body or a Graph API envelope)")
     if body.get("source") == "graph":
@@ -57,30 +57,6 @@ def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
             if message is not None:
                 messages.append(message)
     return messages
-
-
-def split(name: str, raw: bytes):
-    """For `manage.py ingest facebook FILE`: one body per file, or a JSON list / JSON lines of bodies."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        yield name, raw  # parse() says what is wrong and it becomes a dead letter
-        return
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        lines = [line for line in text.splitlines() if line.strip()]
-        if len(lines) < 2:
-            yield name, raw
-            return
-        for i, line in enumerate(lines):
-            yield f"{name}:{i + 1}", line.encode()
-        return
-    if isinstance(data, list):
-        for i, item in enumerate(data):
-            yield f"{name}[{i}]", json.dumps(item).encode()
-    else:
-        yield name, raw
 
 
 # --- Messenger -------------------------------------------------------------------------------
@@ -305,15 +281,6 @@ def _senders(kind: str, value: str, name: str, text: str) -> list[SenderIdentity
     senders = [SenderIdentity(kind, value, display_name=name)]
     senders += [SenderIdentity("email", email, display_name=name) for email in emails_in_text(text)]
     return senders
-
-
-def _load(raw: bytes):
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"body is not UTF-8: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not JSON: {exc}") from exc
 
 
 def _list(container: dict, key: str, where: str) -> list:

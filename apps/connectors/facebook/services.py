@@ -19,9 +19,8 @@ from django.utils import timezone
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
     channel_account_pause,
+    channel_account_poll,
     channel_account_record_failure,
-    channel_account_record_success,
-    channel_account_poll_lock,
     channel_accounts_due,
     dead_letter_keep,
 )
@@ -81,25 +80,18 @@ def facebook_accounts_due(*, now: datetime | None = None) -> list[int]:
 
 def facebook_account_poll(*, account_id: int) -> PollResult | None:
     """Fetch and store what the Page received since the cursor; None when disabled or already polling."""
-    account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.FACEBOOK, enabled=True).first()
-    if account is None:
-        return None
-    with channel_account_poll_lock(account=account, seconds=LOCK_SECONDS) as held:
-        if not held:
-            return None
-        result = PollResult()
-        started = timezone.now()
-        try:
-            _store(account, _fetch(account, _since(account)), started, result)
-            _names_fill(account, result)
-        except FacebookError as exc:
-            result.error = str(exc)
-            account_unhealthy(account, exc)
-            return result
-        except Exception as exc:
-            channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
-            raise
-    channel_account_record_success(account=account)
+    return channel_account_poll(kind=ChannelKind.FACEBOOK, account_id=account_id, lock_seconds=LOCK_SECONDS, poll=_poll)
+
+
+def _poll(account: ChannelAccount) -> PollResult:
+    result = PollResult()
+    started = timezone.now()
+    try:
+        _store(account, _fetch(account, _since(account)), started, result)
+        _names_fill(account, result)
+    except FacebookError as exc:
+        result.error = str(exc)
+        account_unhealthy(account, exc)
     return result
 
 

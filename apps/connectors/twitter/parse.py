@@ -18,12 +18,12 @@ have no conversation_id: the tweet they reply to is used (as reference and best-
 Retweets are not messages to the brand and are skipped.
 """
 import html
-import json
 from datetime import datetime, timezone
 
 from django.utils.dateparse import parse_datetime
 
-from apps.connectors.social import emails_in_text
+from apps.connectors.social import emails_in_text, json_body
+from apps.connectors.social import split_json_bodies as split  # noqa: F401  (registry.SPLITTERS names it here)
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
 TWITTER_EPOCH_MS = 1288834974657  # snowflake ids carry their creation time after this epoch
@@ -32,7 +32,7 @@ WEBHOOK_KEYS = ("tweet_create_events", "direct_message_events")
 
 
 def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
-    body = _load(raw)
+    body = json_body(raw)
     if not isinstance(body, dict):
         raise ParseError("a Twitter body is a JSON object")
     own = str(body.get("for_user_id") or "")
@@ -42,32 +42,6 @@ def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
     if not any(key in body for key in API_KEYS):
         raise ParseError(f"not an X API v2 body nor an Account Activity event (keys: {', '.join(sorted(body)[:8])})")
     return _api_v2(body, context)
-
-
-def split(name: str, raw: bytes):
-    """For `manage.py ingest twitter`: a file is one body, a JSON list of bodies, or NDJSON."""
-    try:
-        data = _load(raw)
-    except ParseError:
-        try:
-            data = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            yield name, raw  # parse() says what is wrong; it becomes a dead letter
-            return
-    if not isinstance(data, list):
-        yield name, raw
-        return
-    for i, body in enumerate(data):
-        yield f"{name}[{i}]", json.dumps(body).encode()
-
-
-def _load(raw: bytes):
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"body is not UTF-8: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not JSON: {exc}") from exc
 
 
 class _Context:

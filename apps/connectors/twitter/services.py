@@ -29,9 +29,8 @@ from django.utils import timezone
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
     channel_account_pause,
-    channel_account_poll_lock,
+    channel_account_poll,
     channel_account_record_failure,
-    channel_account_record_success,
     channel_accounts_due,
     payloads_import,
 )
@@ -66,34 +65,29 @@ def twitter_accounts_due(*, now: datetime | None = None) -> list[int]:
 
 def twitter_account_poll(*, account_id: int) -> PollResult | None:
     """Fetch and store the account's new mentions and DMs; None when disabled, paused or already polling."""
-    account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.TWITTER, enabled=True).first()
-    if account is None or (account.paused_until and timezone.now() < account.paused_until):
-        return None
-    with channel_account_poll_lock(account=account, seconds=LOCK_SECONDS) as held:
-        if not held:
-            return None
-        result = PollResult()
-        try:
-            api = XApi(secrets=account.secrets)
-            own_id = _own_user_id(account, api)
-            _poll_mentions(account, api, own_id, result)
-            if account.settings.get("poll_dms", True):
-                _poll_dms(account, api, own_id, result)
-        except tweepy.TooManyRequests as exc:
-            result.retry_at = _reset_time(exc)
-            result.error = f"rate limited by X (429) until {result.retry_at.isoformat()}"
-            channel_account_pause(account=account, until=result.retry_at, error=result.error)
-            return result
-        except tweepy.Unauthorized as exc:
-            return _failed(account, result, f"X refused the account's credentials ({error_text(exc)}): {RECONNECT}")
-        except tweepy.HTTPException as exc:  # 5xx, 403 (access level, app permissions), 400
-            return _failed(account, result, error_text(exc))
-        except (requests.RequestException, BadBody, CredentialsMissing) as exc:
-            return _failed(account, result, f"{exc.__class__.__name__}: {exc}")
-        except Exception as exc:
-            channel_account_record_failure(account=account, error=f"poll failed: {exc.__class__.__name__}: {exc}")
-            raise
-    channel_account_record_success(account=account)
+    return channel_account_poll(
+        kind=ChannelKind.TWITTER, account_id=account_id, lock_seconds=LOCK_SECONDS, poll=_poll, skip_paused=True
+    )
+
+
+def _poll(account: ChannelAccount) -> PollResult:
+    result = PollResult()
+    try:
+        api = XApi(secrets=account.secrets)
+        own_id = _own_user_id(account, api)
+        _poll_mentions(account, api, own_id, result)
+        if account.settings.get("poll_dms", True):
+            _poll_dms(account, api, own_id, result)
+    except tweepy.TooManyRequests as exc:
+        result.retry_at = _reset_time(exc)
+        result.error = f"rate limited by X (429) until {result.retry_at.isoformat()}"
+        channel_account_pause(account=account, until=result.retry_at, error=result.error)
+    except tweepy.Unauthorized as exc:
+        _failed(account, result, f"X refused the account's credentials ({error_text(exc)}): {RECONNECT}")
+    except tweepy.HTTPException as exc:  # 5xx, 403 (access level, app permissions), 400
+        _failed(account, result, error_text(exc))
+    except (requests.RequestException, BadBody, CredentialsMissing) as exc:
+        _failed(account, result, f"{exc.__class__.__name__}: {exc}")
     return result
 
 

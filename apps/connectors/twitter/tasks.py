@@ -5,19 +5,17 @@ from datetime import timedelta
 
 from celery import shared_task
 
+from apps.connectors.tasks import polls_fan_out
+
 from . import services
 
-# A poll still queued when the next round is due is dropped: the next one does the same work.
 POLL_EXPIRES_SECONDS = 55
 RATE_LIMIT_RETRIES = 3  # then beat takes over once the pause ends
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def twitter_poll_all():
-    account_ids = services.twitter_accounts_due()
-    for account_id in account_ids:
-        twitter_account_poll.apply_async((account_id,), expires=POLL_EXPIRES_SECONDS)
-    return len(account_ids)
+    return polls_fan_out(twitter_account_poll, services.twitter_accounts_due(), expires=POLL_EXPIRES_SECONDS)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=RATE_LIMIT_RETRIES)

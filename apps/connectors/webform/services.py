@@ -118,7 +118,7 @@ def webform_confirmation_send(*, webform_id: int, submission: dict) -> str | Non
     in the same customer's history (same email identity). Raises the email channel's
     TemporarySendError / PermanentSendError.
     """
-    from apps.connectors.email.send import _deliver  # the email channel's SMTP delivery and error mapping
+    from apps.connectors.email.send import smtp_deliver  # the email channel's SMTP delivery and error mapping
 
     webform = WebForm.objects.select_related("confirmation_email_account").filter(pk=webform_id).first()
     account = webform.confirmation_email_account if webform else None
@@ -131,7 +131,7 @@ def webform_confirmation_send(*, webform_id: int, submission: dict) -> str | Non
         logger.warning("web form %s: confirmation account %s has no address", webform.slug, account.pk)
         return None
     mail = _confirmation_mail(webform, submission, account_settings, address, recipient)
-    _deliver(mail, account, account_settings, secrets, address, recipient)
+    smtp_deliver(mail, account, account_settings, secrets, address, recipient)
     return mail["Message-ID"].strip("<>")
 
 

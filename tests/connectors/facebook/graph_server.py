@@ -13,27 +13,20 @@ Every call is recorded (method, path, query, form); `fail()` queues an error for
 import itertools
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.loopback import LoopbackServer
 
 ACCESS_TOKEN = "EAAB-page-token-test"
 
 
-class GraphServer:
+class GraphServer(LoopbackServer):
     def __init__(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.graph = self
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        super().__init__(_Handler)
+        self.url = f"http://127.0.0.1:{self.port}/"
         self.lock = threading.Lock()
         self.reset()
-
-    def start(self) -> "GraphServer":
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def reset(self) -> None:
         self.conversations: list[dict] = []
@@ -133,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str, form: dict):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        status, body, headers = self.server.graph.answer(method, url.path, query, form)
+        status, body, headers = self.server.owner.answer(method, url.path, query, form)
         if status >= 500 and body.get("html"):
             data, content_type = body["html"].encode(), "text/html"
         else:

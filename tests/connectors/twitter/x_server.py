@@ -17,10 +17,12 @@ requests.Session sends those calls here.
 import itertools
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from requests.adapters import HTTPAdapter
+
+from tests.loopback import LoopbackServer
 
 OWN_ID = "1400000000000000001"
 OWN = {"id": OWN_ID, "name": "Tienda Soporte", "username": "TiendaSoporte"}
@@ -39,21 +41,12 @@ class LoopbackAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-class XServer:
+class XServer(LoopbackServer):
     def __init__(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.x = self
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(_Handler)
+        self.url = f"http://127.0.0.1:{self.port}"
         self.lock = threading.Lock()
         self.reset()
-
-    def start(self) -> "XServer":
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def reset(self) -> None:
         self.users: dict[str, dict] = {OWN_ID: OWN}
@@ -204,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
-        status, answer, headers = self.server.x.answer(method, split.path, query, body, self.headers.get("Authorization", ""))
+        status, answer, headers = self.server.owner.answer(method, split.path, query, body, self.headers.get("Authorization", ""))
         payload = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/problem+json" if status >= 400 else "application/json; charset=utf-8")
