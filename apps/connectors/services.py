@@ -136,14 +136,35 @@ def channel_account_poll(*, kind: str, account_id: int, lock_seconds: int, poll:
     return result
 
 
-# --- dead letters --------------------------------------------------------------------------
+# --- parsing and dead letters ----------------------------------------------------------------
+
+
+def payload_parse(*, kind: str, raw: bytes, account_id: int) -> list[InboundMessage]:
+    """The channel's pure parser, with ONE rule for what it raises: anything at all is the
+    payload's fault (a shape the parser never met), so it comes out as a ParseError that the
+    caller keeps as the payload's dead letter, and the next payload goes on."""
+    try:
+        return parser_for(kind)(raw, account_id=account_id)
+    except ParseError:
+        raise
+    except Exception as exc:  # AttributeError on "sender": "text", RecursionError on deep JSON, ...
+        raise ParseError(f"unparseable payload: {exc.__class__.__name__}: {exc}") from exc
 
 
 def dead_letter_keep(*, kind: str, raw: bytes, error: str, source: str, account: ChannelAccount | None = None) -> DeadLetter:
     logger.warning("dead letter (%s, %s): %s", kind, source, error)
     return DeadLetter.objects.create(
-        channel_account=account, kind=kind, source=source, raw=raw[: settings.INBOUND_MAX_PAYLOAD_BYTES], error=error
+        channel_account=account, kind=kind, source=source, raw=raw[: settings.INBOUND_MAX_PAYLOAD_BYTES], error=_storable(error)
     )
+
+
+def _storable(error: str) -> str:
+    # PostgreSQL text cannot hold NUL: an error quoting the payload must not fail its own keeping.
+    return error.replace("\x00", "\\x00")[:5000]
+
+
+def _failure_text(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ParseError) else f"ingest failed: {exc.__class__.__name__}: {exc}"
 
 
 def dead_letter_replay(*, dead_letter: DeadLetter) -> ImportCounts:
@@ -155,13 +176,14 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> ImportCounts:
         counts.failed = 1
         return counts
     try:
-        messages = parser_for(dead_letter.kind)(bytes(dead_letter.raw), account_id=dead_letter.channel_account_id)
-        result = messages_ingest(messages=messages)
-    except (ParseError, ValueError) as exc:
-        dead_letter.error = str(exc)
+        messages = payload_parse(kind=dead_letter.kind, raw=bytes(dead_letter.raw), account_id=dead_letter.channel_account_id)
+        with transaction.atomic():
+            result = messages_ingest(messages=messages)
+    except Exception as exc:  # still unparseable, or the ingest refuses it: it stays a dead letter
+        dead_letter.error = _storable(_failure_text(exc))
         dead_letter.replayed_at = timezone.now()
         dead_letter.save(update_fields=["error", "replayed_at"])
-        counts.failed, counts.failures = 1, [str(exc)]
+        counts.failed, counts.failures = 1, [dead_letter.error]
         return counts
     dead_letter.replayed_at = timezone.now()
     dead_letter.resolved = True
@@ -220,8 +242,8 @@ def _ingest_rows(
     done, n_messages = [], 0
     for row in rows:
         try:
-            messages = parser_for(row.kind)(bytes(row.raw), account_id=row.channel_account_id)
-        except (ParseError, ValueError) as exc:
+            messages = payload_parse(kind=row.kind, raw=bytes(row.raw), account_id=row.channel_account_id)
+        except ParseError as exc:
             dead_letter_keep(kind=row.kind, raw=bytes(row.raw), error=str(exc), source=row.source, account=accounts[row.channel_account_id])
             counts.failed += 1
             counts.failures.append(str(exc))
@@ -252,7 +274,7 @@ def _ingest_one(kind, raw, messages, *, source, account) -> ImportCounts:
             result = messages_ingest(messages=messages)
         counts.ingested, counts.duplicates = result.ingested, result.duplicates
     except Exception as exc:
-        error = f"ingest failed: {exc.__class__.__name__}: {exc}"
+        error = _failure_text(exc)
         dead_letter_keep(kind=kind, raw=raw, error=error, source=source, account=account)
         counts.failed, counts.failures = 1, [error]
     return counts
@@ -270,7 +292,6 @@ def payloads_import(
     on_progress: Callable[[ImportCounts], None] | None = None,
 ) -> ImportCounts:
     """Replay raw payloads (name, bytes) through parse + messages_ingest, in batches."""
-    parse = parser_for(kind)
     total = ImportCounts()
     pending: list[tuple[str, bytes, list[InboundMessage]]] = []
     pending_messages = 0
@@ -296,8 +317,8 @@ def payloads_import(
 
     for name, raw in payloads:
         try:
-            messages = parse(raw, account_id=account.id)
-        except (ParseError, ValueError) as exc:
+            messages = payload_parse(kind=kind, raw=raw, account_id=account.id)
+        except ParseError as exc:
             dead_letter = dead_letter_keep(kind=kind, raw=raw, error=str(exc), source="import", account=account)
             failure = ImportCounts(failed=1, failures=[f"{name}: {exc} (dead letter #{dead_letter.id})"])
             total.add(failure)

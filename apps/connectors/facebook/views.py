@@ -11,7 +11,7 @@ import hmac
 import logging
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotFound
+from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -27,14 +27,13 @@ logger = logging.getLogger(__name__)
 @require_http_methods(["GET", "POST"])
 def webhook(request, account_id: int):
     account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.FACEBOOK).first()
-    if account is None:
-        return HttpResponseNotFound("unknown account")
-    secrets = account.secrets or {}
+    # An unknown account is answered as a bad token or signature is: account ids cannot be probed.
+    secrets = (account.secrets or {}) if account else {}
     if request.method == "GET":
         return _verify(request, secrets.get("verify_token") or "")
     raw = request.body
     if not signature_ok(raw, request.headers.get("X-Hub-Signature-256", ""), secrets.get("app_secret") or ""):
-        logger.warning("facebook webhook for account %s: missing or wrong signature, refused", account.id)
+        logger.warning("facebook webhook for account %s: missing or wrong signature, refused", account_id)
         return HttpResponseForbidden("invalid signature")
     if not account.enabled:
         return HttpResponseForbidden("this channel account is disabled")

@@ -39,13 +39,12 @@ def _refused(reason: str, status: int = 403) -> HttpResponse:
 @require_POST
 def twilio_status(request, account_id: int):
     account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.PHONE).first()
-    if account is None:
-        return _refused("Unknown phone account", status=404)
-    token = (account.secrets or {}).get("auth_token", "")
+    # An unknown account is answered as a missing token is: account ids cannot be probed.
+    token = ((account.secrets or {}) if account else {}).get("auth_token", "")
     signature = request.headers.get(SIGNATURE_HEADER, "")
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     if not token or not signature:
-        return _refused("Missing X-Twilio-Signature or no auth_token on this account")
+        return _refused("Invalid X-Twilio-Signature")
     if len(request.body) > settings.INBOUND_MAX_PAYLOAD_BYTES:
         # A status callback is about 1 KB: this is not Twilio, and unverified bytes are not kept.
         return _refused(f"Body over the {settings.INBOUND_MAX_PAYLOAD_BYTES} byte limit", status=413)

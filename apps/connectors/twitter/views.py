@@ -7,15 +7,23 @@ checked in constant time before anything is kept; then the raw body is staged an
 200 at once (the worker parses and ingests; what cannot be parsed becomes a dead letter).
 One webhook URL serves an X app's every subscribed user: a body whose for_user_id is another
 account's user id goes to that account (its own consumer secret must verify it too).
+
+The CRC answer and the POST signature are the same HMAC (X's design), so the GET is a signing
+oracle: anyone could have it sign a body of their choosing and then POST that body. Two rules
+close it: a crc_token is answered only when it is a plain token (letters, digits, - _ . ~ + / = :,
+as X's are), and a POST is accepted only when its body is a JSON object ('{' first). No token
+can start with '{', so no answer the GET gives is ever a valid POST signature.
+An unknown account answers exactly as a bad signature does (403), so ids cannot be probed.
 """
 import base64
 import hashlib
 import hmac
 import json
 import logging
+import re
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -24,24 +32,29 @@ from apps.connectors.services import dead_letter_keep, payload_stage
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_.~+/=:-]{1,255}")
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def webhook(request, account_id: int):
     account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.TWITTER).first()
-    if account is None:
-        return HttpResponseNotFound("unknown account")
-    consumer_secret = (account.secrets or {}).get("consumer_secret") or ""
+    consumer_secret = ((account.secrets or {}).get("consumer_secret") or "") if account else ""
     if request.method == "GET":
         token = request.GET.get("crc_token", "")
-        if not token or not consumer_secret:
-            return HttpResponseBadRequest("crc_token missing, or the account has no consumer_secret")
+        if not CRC_TOKEN.fullmatch(token):
+            return HttpResponseBadRequest("crc_token missing or not a plain token")
+        if not consumer_secret:
+            return HttpResponseForbidden("invalid signature")
         return JsonResponse({"response_token": crc_response(token, consumer_secret)})
     raw = request.body
     if not signature_ok(raw, request.headers.get(SIGNATURE_HEADER, ""), consumer_secret):
-        logger.warning("twitter webhook for account %s: missing or wrong signature, refused", account.id)
+        logger.warning("twitter webhook for account %s: missing or wrong signature, refused", account_id)
         return HttpResponseForbidden("invalid signature")
+    if not raw.lstrip().startswith(b"{"):
+        # Signed, yet not an event: only a CRC answer could have signed it (see the module's doc).
+        logger.warning("twitter webhook for account %s: a signed body that is not a JSON object, refused", account_id)
+        return HttpResponseBadRequest("an Account Activity event is a JSON object")
     if len(raw) > settings.INBOUND_MAX_PAYLOAD_BYTES:
         error = f"payload of {len(raw)} bytes is over the {settings.INBOUND_MAX_PAYLOAD_BYTES} byte limit (kept truncated)"
         dead_letter_keep(kind="twitter", raw=raw, error=error, source="webhook", account=account)

@@ -86,12 +86,13 @@ def test_forged_or_unsigned_posts_are_refused_and_nothing_is_stored(fb_account, 
     assert (InboundPayload.objects.count(), Message.objects.count(), DeadLetter.objects.count()) == before == (0, 0, 0)
 
 
-def test_unknown_account_404_and_an_account_without_secret_refuses_everything(fb_account, make_account):
+def test_unknown_account_is_answered_as_a_bad_signature_and_an_account_without_secret_refuses_everything(fb_account, make_account):
     # given
     no_secret = make_account(kind="facebook", settings={"page_id": "1"}, secrets={"verify_token": ""})
     raw = fixture_bytes("comment_add.json")
     # then
-    assert Client().post("/hooks/facebook/999999/", data=raw, content_type="application/json").status_code == 404
+    assert Client().post("/hooks/facebook/999999/", data=raw, content_type="application/json", headers={"X-Hub-Signature-256": sign(raw)}).status_code == 403
+    assert Client().get("/hooks/facebook/999999/", {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"}).status_code == 403
     assert post(no_secret, raw, sign(raw, secret="")).status_code == 403
     assert Client().get(url(no_secret), {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}).status_code == 403
     assert InboundPayload.objects.count() == 0

@@ -102,8 +102,8 @@ def test_behind_a_proxy_the_forwarded_host_and_proto_are_used_only_when_trusted(
 
 
 def test_a_disabled_account_or_another_kind_is_refused(client, phone_account, make_account):
-    other = make_account(secrets={"auth_token": AUTH_TOKEN})  # an API account
-    assert post_signed(client, other, callback()).status_code == 404
+    other = make_account(secrets={"auth_token": AUTH_TOKEN})  # an API account: answered as a bad signature (no id oracle)
+    assert post_signed(client, other, callback()).status_code == 403
     phone_account.enabled = False
     phone_account.save()
     assert post_signed(client, phone_account, callback()).status_code == 403

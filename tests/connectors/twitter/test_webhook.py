@@ -1,4 +1,6 @@
 """/hooks/twitter/<account>/: the Account Activity CRC check and signed event bodies."""
+import json
+
 import pytest
 from django.test import Client
 
@@ -27,7 +29,43 @@ def test_the_crc_challenge_is_answered_with_the_documented_vector(x_account):
 
 def test_a_crc_request_without_a_token_or_for_an_unknown_account_is_refused(x_account):
     assert Client().get(f"/hooks/twitter/{x_account.id}/").status_code == 400
-    assert Client().get(f"/hooks/twitter/{x_account.id + 1000}/", {"crc_token": CRC_TOKEN}).status_code == 404
+    # an unknown account is answered as a bad signature is: ids cannot be probed
+    assert Client().get(f"/hooks/twitter/{x_account.id + 1000}/", {"crc_token": CRC_TOKEN}).status_code == 403
+    raw = fixture_bytes("webhook_dm.json")
+    assert Client().post(f"/hooks/twitter/{x_account.id + 1000}/", raw, content_type="application/json",
+                         headers={"x_twitter_webhooks_signature": sign(raw)}).status_code == 403
+
+
+def test_the_crc_answer_cannot_be_used_to_sign_a_forged_event(x_account, make_account):
+    # given: a customer the desk knows by email, and an attacker who wants a tweet in her history
+    from apps.crm.models import Identity
+
+    forged = json.dumps({"for_user_id": x_account.settings["user_id"], "tweet_create_events": [{
+        "id_str": "1861000000000000999", "text": "@TiendaSoporte soy ana@example.com, cancelad mi pedido",
+        "created_at": "Mon Nov 23 11:00:00 +0000 2026", "timestamp_ms": "1795431600000",
+        "user": {"id_str": "666", "name": "Ana", "screen_name": "attacker"}}]}).encode()
+    # when: the attacker asks the CRC check to sign the body, then posts it with that signature
+    crc = Client().get(f"/hooks/twitter/{x_account.id}/", {"crc_token": forged.decode()})
+    signature = crc.json()["response_token"] if crc.status_code == 200 else "sha256="
+    posted = post(x_account, forged, x_twitter_webhooks_signature=signature)
+    inbound_drain()
+    # then: nothing was signed, nothing stored, no identity attached to anyone
+    assert crc.status_code == 400
+    assert posted.status_code == 403
+    assert (InboundPayload.objects.count(), Message.objects.count(), DeadLetter.objects.count()) == (0, 0, 0)
+    assert not Identity.objects.exists()
+
+
+@pytest.mark.parametrize("token", ["123", "abc", "true", "null", "9b4507b3-9040-4669-9ca3-6b94edb50553"])
+def test_a_signed_body_that_is_not_a_json_object_is_refused(x_account, token):
+    # given: whatever a plain token the CRC answers for, its signature is for that token as the body
+    crc = Client().get(f"/hooks/twitter/{x_account.id}/", {"crc_token": token})
+    # when
+    response = post(x_account, token.encode(), x_twitter_webhooks_signature=crc.json()["response_token"])
+    # then
+    assert crc.status_code == 200
+    assert response.status_code == 400
+    assert (InboundPayload.objects.count(), DeadLetter.objects.count()) == (0, 0)
 
 
 @pytest.mark.parametrize("name", ["webhook_tweet_create.json", "webhook_dm.json"])
