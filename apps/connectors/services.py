@@ -19,7 +19,8 @@ from .registry import parser_for
 
 logger = logging.getLogger(__name__)
 
-DRAIN_NUDGE_KEY = "centralita:inbound-drain-nudged"
+DRAIN_NUDGE_KEY = "centralita:inbound-drain-queued"
+DRAIN_NUDGE_TIMEOUT = 30
 
 
 @dataclass
@@ -203,10 +204,16 @@ def payload_stage(*, account: ChannelAccount, kind: str, raw: bytes, source: str
 
 
 def _nudge_drain() -> None:
+    """Queue a drain unless one is already queued and not yet started (DRAIN_NUDGE_KEY).
+
+    A drain clears the key as it starts, so a payload staged while it runs (or just after
+    it ended) queues the next one at once: nothing waits for the beat, and there is no fixed
+    delay. Batches grow with load by themselves: while one drain runs, everything staged
+    meanwhile is taken by the next, up to the batch size. The key's timeout only bounds a
+    queued drain that was lost (the beat's drain covers that)."""
     from .tasks import inbound_drain
 
-    # One queued drain at a time is enough: it loops until the table is empty.
-    if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(DRAIN_NUDGE_KEY, 1, timeout=2):
+    if settings.CELERY_TASK_ALWAYS_EAGER or cache.add(DRAIN_NUDGE_KEY, 1, timeout=DRAIN_NUDGE_TIMEOUT):
         inbound_drain.delay()
 
 
@@ -218,6 +225,7 @@ def inbound_drain(*, batch_size: int | None = None, max_batches: int = 1000) -> 
     A batch is about `batch_size` messages: payloads holding many messages make it end
     early, and the rows it did not reach are unlocked at commit for the next one.
     """
+    cache.delete(DRAIN_NUDGE_KEY)  # started: the next staged payload may queue another drain
     batch_size = batch_size or settings.INBOUND_BATCH_SIZE
     total = ImportCounts()
     for _ in range(max_batches):

@@ -180,7 +180,7 @@ def test_a_get_is_not_a_callback(client, phone_account):
 
 
 def test_the_commit_of_a_staged_callback_nudges_the_drain_task(client, phone_account, eager_celery, django_capture_on_commit_callbacks):
-    # given no drain nudged in the last 2 s (the nudge is throttled; an earlier test may have set it)
+    # given no drain queued and not yet started (an earlier test may have queued one nobody took)
     cache.delete(DRAIN_NUDGE_KEY)
     # when Twilio posts and the request's transaction commits (tasks run in-process here)
     with django_capture_on_commit_callbacks(execute=True):

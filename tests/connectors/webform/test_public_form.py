@@ -22,8 +22,8 @@ pytestmark = pytest.mark.usefixtures("eager_celery")
 def submit(client, django_capture_on_commit_callbacks):
     """POST the form as a browser at `ip` would, then drain what it staged as the worker does.
 
-    (The on-commit nudge starts one drain per 2 s at most, so back-to-back posts rely on the
-    worker's drain, called here.)"""
+    (The on-commit nudge queues a Celery drain, which no worker takes in these tests, so the
+    worker's drain is called here.)"""
 
     def post(data, *, ip, slug="contact", query="", http_client=None, **extra):
         with django_capture_on_commit_callbacks(execute=True):
