@@ -213,7 +213,7 @@ def drain_through_worker(total: int, workers: int) -> float:
 
 
 def drain_in_process_profiled() -> float:
-    from apps.connectors.services import inbound_drain
+    from apps.connectors.drain import inbound_drain
 
     profiler = cProfile.Profile()
     started = time.perf_counter()

@@ -69,7 +69,7 @@ def main():
     try:
         from apps.connectors.models import ChannelAccount, ChannelKind
         from apps.connectors.phone.parse import split_asterisk
-        from apps.connectors.services import payloads_import
+        from apps.connectors.drain import payloads_import
         from apps.inbox.models import Message
 
         account = ChannelAccount.objects.create(kind=ChannelKind.PHONE, name="bench PBX")

@@ -3,8 +3,8 @@ from django.urls import path
 
 from apps.accounts.api import AgentListView, MeView
 from apps.connectors import rest as channel_accounts
-from apps.connectors.phone import api as phone_calls
 from apps.connectors.facebook import api as facebook
+from apps.connectors.phone import api as phone_calls
 from apps.crm import api as crm
 from apps.inbox import api as inbox
 from apps.routing.api import PriorityRuleViewSet

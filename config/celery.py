@@ -7,3 +7,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("centralita")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _channels(sender, **kwargs):
+    """Each channel's tasks.py and beat entries, as its channel.py declares them (apps/connectors/registry.py).
+    Finalizing happens once Django is set up, so the registry (which imports models) can load here."""
+    from apps.connectors.registry import beat_schedule, task_packages
+
+    sender.autodiscover_tasks(task_packages, force=True)
+    sender.conf.beat_schedule = {**sender.conf.beat_schedule, **beat_schedule()}

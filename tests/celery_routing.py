@@ -34,6 +34,8 @@ def start_test_worker(queue: str) -> subprocess.Popen:
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
+    # Its cache keys are this test process's (per-xdist-worker prefix): the drain clears the nudge key it set.
+    env["CACHE_KEY_PREFIX"] = settings.CACHES["default"].get("KEY_PREFIX", "")
     layer = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
     if "prefix" in layer:
         # Its live events go to this test process's channel layer (per-xdist-worker prefix).

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.functional import cached_property
 
 
 class Role(models.TextChoices):
@@ -22,6 +23,11 @@ class Team(models.Model):
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     teams = models.ManyToManyField(Team, related_name="members", blank=True)
+
+    @cached_property
+    def team_ids(self) -> list[int]:
+        """Read once per request (a request has its own user object): every visibility check uses it."""
+        return list(self.teams.values_list("id", flat=True))
 
     @property
     def sees_everything(self) -> bool:

@@ -1,7 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
 
+from apps.core.validators import validate_json_without_nul
+from apps.inbox.models import DeadLetter
+
 from .account_services import secrets_merge
+from .drain import dead_letter_replay
 from .models import ChannelAccount, InboundPayload
 from .phone.admin import PhoneAdminMixin
 from .services import channel_account_rotate_token
@@ -20,6 +24,14 @@ class ChannelAccountForm(forms.ModelForm):
     class Meta:
         model = ChannelAccount
         exclude = ("secrets", "inbound_token_hash")
+
+    def clean_settings(self):
+        validate_json_without_nul(self.cleaned_data.get("settings"))
+        return self.cleaned_data.get("settings")
+
+    def clean_cursor(self):
+        validate_json_without_nul(self.cleaned_data.get("cursor"))
+        return self.cleaned_data.get("cursor")
 
     def clean_new_secrets(self):
         value = self.cleaned_data.get("new_secrets")
@@ -73,3 +85,29 @@ class InboundPayloadAdmin(admin.ModelAdmin):
     list_select_related = ("channel_account",)
     exclude = ("raw",)
     readonly_fields = ("channel_account", "kind", "source", "received_at")
+
+
+# Dead letters are written by the connectors only (staging, the drain, imports): they are managed here.
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "source", "channel_account", "short_error", "created_at", "replayed_at", "resolved")
+    list_filter = ("resolved", "kind", "source")
+    list_select_related = ("channel_account",)
+    exclude = ("raw",)
+    readonly_fields = ("channel_account", "kind", "source", "raw_text", "error", "created_at", "replayed_at", "resolved")
+    actions = ["replay"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, dead_letter):
+        return dead_letter.error[:120]
+
+    @admin.action(description="Replay: parse and ingest again")
+    def replay(self, request, queryset):
+        for dead_letter in queryset.filter(resolved=False):
+            counts = dead_letter_replay(dead_letter=dead_letter)
+            level = messages.ERROR if counts.failed else messages.SUCCESS
+            detail = f" — {dead_letter.error}" if counts.failed else ""
+            self.message_user(request, f"#{dead_letter.id}: {counts.summary()}{detail}", level)

@@ -1,43 +1,74 @@
-"""Payload kind -> pure parser (and, for imports, how a file splits into payloads).
+"""Every channel, collected by import from its package's channel.py (see channel.py).
 
-Each channel adds its kind here; webhooks, pollers, the drain and `manage.py ingest`
-all go through the same parser.
+Adding a channel: its package with a channel.py, and one line in CHANNELS below
+(docs/new-channel.md). tests/connectors/test_registry.py checks every channel declares its parts.
 """
-from importlib import import_module
+from django.urls import include, path
 
-PARSERS = {
-    "api": "apps.connectors.api.parse.parse",
-    "email": "apps.connectors.email.parse.parse",
-    "twitter": "apps.connectors.twitter.parse.parse",
-    "facebook": "apps.connectors.facebook.parse.parse",
-    "twilio": "apps.connectors.phone.parse.parse_twilio",
-    "asterisk": "apps.connectors.phone.parse.parse_asterisk",
-    "webform": "apps.connectors.webform.parse.parse",
-}
-SPLITTERS = {
-    "api": "apps.connectors.api.parse.split",
-    "email": "apps.connectors.email.parse.split",  # .eml files and mbox archives
-    "twitter": "apps.connectors.twitter.parse.split",
-    "facebook": "apps.connectors.facebook.parse.split",
-    "twilio": "apps.connectors.phone.parse.split_twilio",
-    "asterisk": "apps.connectors.phone.parse.split_asterisk",  # one payload per CDR row
-    "webform": "apps.connectors.webform.parse.split",
-}
+from .api.channel import CHANNEL as API
+from .channel import Channel, PayloadKind
+from .email.channel import CHANNEL as EMAIL
+from .facebook.channel import CHANNEL as FACEBOOK
+from .phone.channel import CHANNEL as PHONE
+from .twitter.channel import CHANNEL as TWITTER
+from .webform.channel import CHANNEL as WEBFORM
+
+CHANNELS: dict[str, Channel] = {}
+PAYLOAD_KINDS: dict[str, PayloadKind] = {}
 
 
-def _load(path: str):
-    module_path, name = path.rsplit(".", 1)
-    return getattr(import_module(module_path), name)
+def register(channel: Channel) -> None:
+    """Add a channel (at import below; tests register a dummy one and unregister it after)."""
+    clash = {p.name for p in channel.payloads} & set(PAYLOAD_KINDS)
+    if channel.kind in CHANNELS or clash:
+        raise ValueError(f"channel {channel.kind!r} or payload kinds {sorted(clash)} are registered already")
+    CHANNELS[channel.kind] = channel
+    PAYLOAD_KINDS.update({p.name: p for p in channel.payloads})
 
 
-def parser_for(kind: str):
-    if kind not in PARSERS:
-        raise ValueError(f"unknown payload kind {kind!r}; known: {', '.join(sorted(PARSERS))}")
-    return _load(PARSERS[kind])
+def unregister(kind: str) -> None:
+    channel = CHANNELS.pop(kind)
+    for payload in channel.payloads:
+        PAYLOAD_KINDS.pop(payload.name, None)
 
 
-def splitter_for(kind: str):
-    """How a file of this kind splits into payloads; default: the whole file is one."""
-    if kind in SPLITTERS:
-        return _load(SPLITTERS[kind])
-    return lambda name, raw: [(name, raw)]
+for _channel in (API, EMAIL, TWITTER, FACEBOOK, PHONE, WEBFORM):
+    register(_channel)
+
+
+def channel_for(kind: str) -> Channel | None:
+    return CHANNELS.get(kind)
+
+
+def payload_kind(name: str) -> PayloadKind:
+    if name not in PAYLOAD_KINDS:
+        raise ValueError(f"unknown payload kind {name!r}; known: {', '.join(sorted(PAYLOAD_KINDS))}")
+    return PAYLOAD_KINDS[name]
+
+
+def parser_for(name: str):
+    return payload_kind(name).parse
+
+
+def splitter_for(name: str):
+    """How a file of this kind splits into payloads (the whole file is one, unless the channel says)."""
+    return payload_kind(name).split
+
+
+def webhook_urlpatterns() -> list:
+    """Each channel's webhook / public URLs at the prefix it declares (config/urls.py)."""
+    return [path(prefix, include(module)) for channel in CHANNELS.values() for prefix, module in channel.webhooks]
+
+
+def beat_schedule() -> dict:
+    """Each channel's periodic tasks, in Celery beat's form (config/celery.py)."""
+    return {
+        beat.name: {"task": f"{channel.package}.tasks.{beat.task}", "schedule": beat.seconds}
+        for channel in CHANNELS.values()
+        for beat in channel.beat
+    }
+
+
+def task_packages() -> list[str]:
+    """Channel packages whose tasks.py Celery must import (they are not Django apps)."""
+    return [channel.package for channel in CHANNELS.values()]

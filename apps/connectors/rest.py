@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import Team
 from apps.accounts.permissions import IsDeskAdmin
 from apps.core.keyset import KeysetPagination
+from apps.core.validators import validate_json_without_nul
 
 from .account_services import channel_account_create, channel_account_update
 from .models import ChannelAccount, ChannelKind
@@ -44,7 +45,7 @@ class ChannelAccountCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ChannelKind.choices)
     name = serializers.CharField(max_length=120)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, required=False)
-    settings = serializers.DictField(required=False)
+    settings = serializers.DictField(required=False, validators=[validate_json_without_nul])
     secrets = serializers.DictField(required=False, write_only=True)
     enabled = serializers.BooleanField(required=False, default=True)
 
@@ -52,7 +53,7 @@ class ChannelAccountCreateSerializer(serializers.Serializer):
 class ChannelAccountUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, required=False)
-    settings = serializers.DictField(required=False)
+    settings = serializers.DictField(required=False, validators=[validate_json_without_nul])
     secrets = serializers.DictField(
         required=False, write_only=True, help_text="Merged key by key; a null value removes that key"
     )

@@ -1,12 +1,12 @@
 from celery import shared_task
 
-from . import services
+from . import drain
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def inbound_drain():
-    """Thin shell: drains staged webhook payloads in batches (see services.inbound_drain)."""
-    counts = services.inbound_drain()
+    """Thin shell: drains staged webhook payloads in batches (see drain.inbound_drain)."""
+    counts = drain.inbound_drain()
     return counts.summary()
 
 

@@ -4,7 +4,7 @@ Merged customers (tombstones) never show in lists; their id resolves to the surv
 """
 import re
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from apps.inbox.models import Conversation
@@ -65,12 +65,12 @@ def customer_get(*, user, customer_id: int) -> tuple[Customer, bool]:
 
     Raises 404 when the customer does not exist or the user may not see the survivor.
     """
-    merged_into = Customer.objects.filter(pk=customer_id).values_list("merged_into_id", flat=True).first()
-    target_id = merged_into or customer_id
-    customer = customers_visible(user=user).filter(pk=target_id).first()
+    # One query: the customer itself, or the survivor a tombstone with this id was merged into.
+    merged_into = Customer.objects.filter(pk=customer_id).values("merged_into_id")
+    customer = customers_visible(user=user).filter(Q(pk=customer_id) | Q(pk=Subquery(merged_into))).first()
     if customer is None:
         raise Http404("No such customer")
-    return customer, merged_into is not None
+    return customer, customer.pk != customer_id
 
 
 def merge_suggestions_for(*, user, customer: Customer) -> list[MergeSuggestion]:

@@ -1,8 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from apps.connectors.services import dead_letter_replay
-
-from .models import Attachment, CannedResponse, Conversation, ConversationEvent, DeadLetter, Message
+from .models import Attachment, CannedResponse, Conversation, ConversationEvent, Message
 from .services.conversations import conversation_update
 
 EDITABLE_CONVERSATION_FIELDS = ("status", "priority", "assignee", "team")
@@ -82,31 +80,6 @@ class ConversationEventAdmin(ReadOnlyAdmin):
     list_select_related = ("actor",)
     raw_id_fields = ("conversation",)
     show_full_result_count = False
-
-
-@admin.register(DeadLetter)
-class DeadLetterAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "source", "channel_account", "short_error", "created_at", "replayed_at", "resolved")
-    list_filter = ("resolved", "kind", "source")
-    list_select_related = ("channel_account",)
-    exclude = ("raw",)
-    readonly_fields = ("channel_account", "kind", "source", "raw_text", "error", "created_at", "replayed_at", "resolved")
-    actions = ["replay"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="error")
-    def short_error(self, dead_letter):
-        return dead_letter.error[:120]
-
-    @admin.action(description="Replay: parse and ingest again")
-    def replay(self, request, queryset):
-        for dead_letter in queryset.filter(resolved=False):
-            counts = dead_letter_replay(dead_letter=dead_letter)
-            level = messages.ERROR if counts.failed else messages.SUCCESS
-            detail = f" — {dead_letter.error}" if counts.failed else ""
-            self.message_user(request, f"#{dead_letter.id}: {counts.summary()}{detail}", level)
 
 
 @admin.register(CannedResponse)

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,12 +19,13 @@ from rest_framework.views import APIView
 from apps.accounts.api import TeamRefSerializer, UserRefSerializer
 from apps.accounts.models import Team, User
 from apps.accounts.permissions import IsSupervisorOrAdmin
-from apps.connectors.composer import composer_rules
 from apps.core import realtime
 from apps.core.errors import ApplicationError
 from apps.core.keyset import KeysetPagination
+from apps.core.parsers import JSONParser
 
 from . import selectors
+from .channels import composer_rules
 from .events import sla_data, snoozed_until_of
 from .models import Attachment, CannedResponse, Conversation, Message, Notification
 from .services.canned import canned_create, canned_delete, canned_render, canned_update

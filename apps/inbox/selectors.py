@@ -12,11 +12,12 @@ from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, 
 from django.http import Http404
 
 from apps.core.errors import ApplicationError
+from apps.core.parsing import id_parse
 from apps.sla.state import STATES as SLA_STATES
 from apps.sla.state import sla_filter_q
 
 from .models import Attachment, Conversation, ConversationRead, Message, Tag
-from .visibility import visible_conversations_q
+from .visibility import team_ids_subquery, visible_conversations_q
 
 LIST_RELATED = ("customer", "channel_account", "assignee", "team")
 VIEWS = ("mine", "unassigned", "teams", "all")
@@ -91,10 +92,7 @@ def _int_param(params, name: str) -> int | None:
     raw = params.get(name)
     if raw in (None, ""):
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApplicationError(f"{name} must be an integer id", extra={name: raw}) from None
+    return id_parse(raw, name=name)
 
 
 def _int_or_word(params, name: str, words: tuple[str, ...]):
@@ -120,7 +118,7 @@ def conversation_list(*, user, filters: ConversationFilters = ConversationFilter
     elif filters.view == "unassigned":
         qs = qs.filter(assignee__isnull=True)
     elif filters.view == "teams":
-        qs = qs.filter(team_id__in=list(user.teams.values_list("id", flat=True)))
+        qs = qs.filter(team_id__in=team_ids_subquery(user))
     if filters.statuses:
         qs = qs.filter(status__in=filters.statuses)
     if filters.channel_kind:
@@ -214,6 +212,10 @@ def search_q(q: str) -> Q:
         return Q(pk__in=messages) | Q(customer_id__in=names) | Q(customer_id__in=identities)
     (names_sql, names_params), (ids_sql, ids_params) = _sql(names), _sql(identities)
     customers_sql, customers_params = f"{names_sql} UNION {ids_sql}", [*names_params, *ids_params]
+    if _tsquery(q) is None:
+        # No word to look for ("?", "..."): no message can match (and an empty queryset has no
+        # SQL to embed), but a name or identity holding those characters still may.
+        return Q(customer_id__in=RawSQL(customers_sql, customers_params))
     if messages_matching(q)[:SEARCH_DENSE_MATCHES].count() == SEARCH_DENSE_MATCHES:
         # A common word: most conversations have such a message, so walking the inbox in its
         # order and checking each conversation's few messages (thread index) finds a page at

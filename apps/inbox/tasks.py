@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.connectors.outbound import TemporarySendError
+from apps.inbox.channels import TemporarySendError
 
 from .services import conversations, replies
 

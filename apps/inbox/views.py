@@ -17,20 +17,22 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
 from apps.accounts.models import Role, Team, User
-from apps.connectors.composer import composer_rules
 from apps.connectors.models import ChannelKind
 from apps.core import realtime
 from apps.core.errors import ApplicationError
+from apps.core.parsing import datetime_parse, id_list_parse, id_parse
 from apps.crm import selectors as crm_selectors
 
 from . import selectors
 from .api import ConversationPagination, ConversationSerializer, MessageSerializer, TimelineMessageSerializer
+from .channels import composer_rules
 from .models import Conversation
 
 VIEWS = [("all", "All"), ("mine", "Mine"), ("unassigned", "Unassigned"), ("teams", "My teams")]
@@ -328,21 +330,30 @@ def desk_timeline(request, customer_id: int):
     customer, _ = crm_selectors.customer_get(user=request.user, customer_id=customer_id)
     before = None
     raw = request.GET.get("before", "")
-    if "|" in raw:
+    if raw:
         at, _, pk = raw.rpartition("|")
-        parsed = parse_datetime(at.replace(" ", "+"))
-        if parsed is None or not pk.isdigit():
-            raise Http404("Invalid cursor")
-        before = (parsed, int(pk))
+        parsed = datetime_parse(at.replace(" ", "+"))
+        if parsed is None:
+            raise BadRequest(gettext("Invalid cursor"))
+        before = (parsed, _bad_request_on_error(id_parse, pk, name="before"))
     current = request.GET.get("current")
     items, more = _timeline(request, customer.id, before)
     return render(
         request,
         "desk/_timeline_items.html",
-        {"timeline": items, "timeline_more": more, "customer": customer, "current_id": int(current) if (current or "").isdigit() else None},
+        {"timeline": items, "timeline_more": more, "customer": customer,
+         "current_id": _bad_request_on_error(id_parse, current, name="current") if current else None},
     )
 
 
 def _ids(request) -> list[int]:
     """?ids=1,2,3 (at most 200: a burst of live events is batched by the client)."""
-    return [int(part) for part in request.GET.get("ids", "").split(",") if part.strip().isdigit()][:200]
+    return _bad_request_on_error(id_list_parse, request.GET.get("ids", ""), name="ids", limit=200)
+
+
+def _bad_request_on_error(parse, *args, **kwargs):
+    """A page's 400 for what the API answers with an ApplicationError."""
+    try:
+        return parse(*args, **kwargs)
+    except ApplicationError as exc:
+        raise BadRequest(exc.message) from exc

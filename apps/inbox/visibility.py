@@ -20,12 +20,16 @@ def user_group(user_id: int) -> str:
 def visible_conversations_q(user, prefix: str = "") -> Q:
     if user.sees_everything:
         return Q()
-    team_ids = list(user.teams.values_list("id", flat=True))
     return (
-        Q(**{f"{prefix}team_id__in": team_ids})
+        Q(**{f"{prefix}team_id__in": team_ids_subquery(user)})
         | Q(**{f"{prefix}team__isnull": True})
         | Q(**{f"{prefix}assignee_id": user.id})
     )
+
+
+def team_ids_subquery(user):
+    """The user's teams inside the query that needs them (a semi-join), not one more query before it."""
+    return user.teams.through.objects.filter(user_id=user.id).values("team_id")
 
 
 def conversation_groups(*, team_id: int | None, assignee_id: int | None) -> list[str]:
@@ -39,5 +43,5 @@ def groups_for_user(user) -> list[str]:
     if user.sees_everything:
         # Their own group too: mentions, assignments and the end of their session reach them there.
         return [ALL_GROUP, user_group(user.id)]
-    teams = [team_group(t) for t in user.teams.values_list("id", flat=True)]
+    teams = [team_group(t) for t in user.team_ids]
     return [UNTEAMED_GROUP, user_group(user.id), *teams]

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from playwright.sync_api import expect
 
 from apps.accounts.models import Role
-from apps.connectors.services import inbound_drain
+from apps.connectors.drain import inbound_drain
 from apps.connectors.webform.admin import embed_snippet
 from apps.connectors.webform.services import rate_limit_reset
 from apps.connectors.webform.views import rate_limit_subject

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from apps.connectors.models import ChannelKind, InboundPayload
-from apps.connectors.services import dead_letter_replay, inbound_drain, payload_stage, payloads_import
+from apps.connectors.services import payload_stage
+from apps.connectors.drain import dead_letter_replay, inbound_drain, payloads_import
 from apps.inbox.models import DeadLetter, Message
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.connectors.models import ChannelKind, InboundPayload
-from apps.connectors.services import channel_account_rotate_token, inbound_drain, payload_stage
+from apps.connectors.services import channel_account_rotate_token, payload_stage
+from apps.connectors.drain import inbound_drain
 from apps.crm.models import Customer
 from apps.inbox.models import Attachment, Conversation, DeadLetter, Message
 
@@ -121,6 +122,30 @@ def test_a_payload_breaking_the_schema_is_400_naming_the_problem(api_account, po
     assert response.status_code == 400
     assert response.json()["message"].startswith(reason)
     assert DeadLetter.objects.get().error.startswith(reason)
+
+
+@pytest.mark.parametrize("sent_at", ["2026-02-30T10:00:00Z", "2026-11-20T25:00:00Z"])
+def test_an_impossible_date_is_400_naming_it_and_kept(api_account, post, sent_at):
+    # given a well-formed date-time that no calendar has (30 February, hour 25)
+    item = {"external_id": "x", "sender": {"email": "a@example.com"}, "text": "hola", "sent_at": sent_at}
+    # when
+    response = post(api_account, json.dumps(item).encode(), token=api_account.token)
+    # then the client is told which field, and the payload is kept as a dead letter
+    assert response.status_code == 400
+    assert response.json()["message"] == f"message 0: sent_at is not an ISO 8601 date-time: {sent_at!r}"
+    assert DeadLetter.objects.get().error == response.json()["message"]
+    assert not InboundPayload.objects.exists()
+
+
+def test_json_nested_past_any_sense_is_400_and_kept(api_account, post):
+    # given a body 50,000 arrays deep (Python's json decoder recurses once per level)
+    body = b"[" * 50_000 + b"]" * 50_000
+    # when
+    response = post(api_account, body, token=api_account.token)
+    # then
+    assert response.status_code == 400
+    assert response.json()["message"] == "not JSON: nested too deeply"
+    assert bytes(DeadLetter.objects.get().raw) == body
 
 
 def test_body_not_utf8_is_400_and_kept(api_account, post):

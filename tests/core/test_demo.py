@@ -12,7 +12,8 @@ from django.db.models import Count, Q
 from apps.accounts.models import User
 from apps.connectors.api.parse import parse
 from apps.connectors.models import ChannelAccount
-from apps.connectors.services import channel_account_rotate_token, inbound_drain
+from apps.connectors.services import channel_account_rotate_token
+from apps.connectors.drain import inbound_drain
 from apps.connectors.webform.models import WebForm
 from apps.core.management.commands import demo_seed
 from apps.connectors.api.send import signature

@@ -116,6 +116,23 @@ def test_search_messages_names_and_identities(make_user, make_account, inbound, 
     assert _ids(client, "q=nothing-like-this") == []
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("q", ["?", "+", "@", "¿?", "...", "²"])
+def test_a_search_with_no_searchable_word_is_an_answer_not_an_error(make_user, make_account, inbound, q):
+    # given a conversation, and a customer whose name holds punctuation
+    admin = make_user(role=Role.ADMIN)
+    messages_ingest(messages=[
+        inbound(make_account(), email="ana@example.com", name="Ana García", text="¿Dónde está mi pedido?"),
+        inbound(make_account(), email="x@example.com", name=f"Who {q} Knows", text="hola", minutes=1),
+    ])
+    # when an agent types only punctuation in the search box
+    response = client_for(admin).get("/api/conversations/", {"q": q})
+    # then an answer: no message matches a word, a name holding those characters still does
+    assert response.status_code == 200, response.content
+    names = [row["customer"]["display_name"] for row in response.json()["results"]]
+    assert names == [f"Who {q} Knows"]
+
+
 def test_search_respects_visibility(make_user, team, make_account, inbound):
     other = make_user().teams.create(name="Other")
     agent = make_user(teams=[team])

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from django.utils import timezone
 
-from apps.connectors.outbound import TemporarySendError
+from apps.inbox.channels import TemporarySendError
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.replies import message_deliver, replies_requeue_stale, reply_create, retry_countdown
 from tests.builders import client_for, conversations, events_heard
@@ -168,16 +168,18 @@ def test_channel_without_outbound_refuses_the_reply_up_front(make_user, make_acc
 
 
 def test_a_sender_missing_for_the_kind_fails_the_delivery_clearly(make_user, make_account, inbound, eager_celery, django_capture_on_commit_callbacks):
-    # given a kind the composer allows but no sender is registered for (a plugin half installed)
-    from apps.connectors import outbound
+    # given a conversation whose channel is not registered (any more): the composer has no rules
+    # for it, and no sender can be found (a plugin uninstalled with its conversations still open)
+    from apps.connectors import registry
 
     (conversation,) = conversations(inbound, make_account(kind="api"), 1)
-    saved = outbound.SENDERS.pop("api")
+    saved = registry.channel_for("api")
+    registry.unregister("api")
     try:
         with django_capture_on_commit_callbacks(execute=True):
             message_id = _reply(client_for(make_user()), conversation).json()["id"]
     finally:
-        outbound.SENDERS["api"] = saved
+        registry.register(saved)
     message = Message.objects.get(pk=message_id)
     assert (message.delivery_status, message.delivery_error) == ("failed", "channel 'api' cannot send replies")
 

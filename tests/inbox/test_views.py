@@ -257,4 +257,32 @@ def test_the_timeline_pages_back_through_older_history(make_user, team, make_acc
     # then it holds the 15 oldest, and no further page
     assert [int(i) for i in re.findall(r'class="tl-item[^"]*" data-id="(\d+)"', older)] == list(reversed(ids))[30:]
     assert "timeline-more" not in older
-    assert client.get(f"/desk/customers/{conv.customer_id}/timeline/?before=junk|1").status_code == 404
+    assert client.get(f"/desk/customers/{conv.customer_id}/timeline/?before=junk|1").status_code == 400
+
+
+@pytest.mark.parametrize("before", ["2026-02-30T10:00:00+00:00|5", "2026-11-20T10:00:00+00:00|²", "2026-11-20T10:00:00+00:00|"])
+def test_a_timeline_cursor_of_an_impossible_date_or_id_is_a_400(make_user, team, make_account, inbound, before):
+    # given a customer an agent may see
+    agent = make_user(teams=[team])
+    (conv,) = conversations(inbound, make_account(team=team), 1)
+    # when the older history is asked for with a cursor that cannot be (30 February, a superscript id)
+    response = browser_for(agent).get(f"/desk/customers/{conv.customer_id}/timeline/", {"before": before})
+    # then a 400, not a server error
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("query", ["ids=²", "ids=1,²", "ids=١", "ids=-1", "ids=1;2", "current=²"])
+def test_an_id_that_is_not_ascii_digits_is_a_400_on_every_fragment(make_user, team, make_account, inbound, query):
+    # given a conversation an agent may see
+    agent = make_user(teams=[team])
+    (conv,) = conversations(inbound, make_account(team=team), 1)
+    client = browser_for(agent)
+    # when a fragment is asked for with ids that str.isdigit() takes but int() does not (or that are no ids)
+    urls = [f"/desk/customers/{conv.customer_id}/timeline/?{query}"] if query.startswith("current=") else [
+        f"/desk/rows/?{query}", f"/desk/conversations/{conv.id}/messages/?{query}",
+    ]
+    # then a 400 each time
+    for url in urls:
+        assert client.get(url).status_code == 400, url
+    # while plain ids still work
+    assert row_ids(page(client, f"/desk/rows/?ids={conv.id}, 99")) == [conv.id]

@@ -15,8 +15,9 @@ import binascii
 import json
 from datetime import datetime, timezone
 
-from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
+from apps.core.parsing import datetime_parse
 from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
 
 SENDER_KINDS = {"email": "email", "phone": "phone", "twitter": "twitter", "facebook": "facebook", "external_id": "external"}
@@ -45,16 +46,24 @@ def split(name: str, raw: bytes):
 
 def _load_json(text: str) -> list:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as first_error:
-        try:  # JSON lines
-            data = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError:
-            raise ParseError(f"not JSON: {first_error}") from first_error
+        data = _decode(text)
+    except RecursionError:  # the decoder recurses once per level: [[[[...]]]] 50,000 deep
+        raise ParseError(_("not JSON: nested too deeply")) from None
     items = data if isinstance(data, list) else [data]
     if not items:
         raise ParseError("no messages in payload")
     return items
+
+
+def _decode(text: str):
+    """One JSON document, or JSON lines."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as first_error:
+        try:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError:
+            raise ParseError(f"not JSON: {first_error}") from first_error
 
 
 def _message(item, index: int, account_id: int, received_at: datetime | None) -> InboundMessage:
@@ -111,8 +120,8 @@ def _senders(sender, where: str) -> list[SenderIdentity]:
 def _time(value, where: str) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(str(value))
-    if parsed is None:
+    parsed = datetime_parse(str(value))
+    if parsed is None:  # malformed, or a date no calendar has (2026-02-30)
         raise ParseError(where + f"sent_at is not an ISO 8601 date-time: {value!r}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ import json
 
 import requests
 
-from apps.connectors.outbound import PermanentSendError, TemporarySendError
+from apps.inbox.channels import PermanentSendError, TemporarySendError
 
 TIMEOUT = (5, 20)  # connect, read (seconds)
 

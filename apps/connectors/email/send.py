@@ -21,9 +21,9 @@ from email.message import EmailMessage
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from apps.connectors.outbound import PermanentSendError, TemporarySendError
 from apps.connectors.services import channel_account_record_failure
 from apps.crm.models import Identity
+from apps.inbox.channels import PermanentSendError, TemporarySendError
 
 from .client import MailServerError, smtp_connect
 from .parse import SYSTEM_SENDERS

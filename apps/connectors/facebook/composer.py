@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from apps.connectors.composer import PRIVATE, PUBLIC, ComposerRules
+from apps.inbox.channels import PRIVATE, PUBLIC, ComposerRules
 from apps.inbox.models import Message
 
 STANDARD_WINDOW = timedelta(hours=24)

@@ -25,7 +25,6 @@ the two overlap safely.
 from datetime import datetime, timezone
 
 from apps.connectors.social import emails_in_text, json_body
-from apps.connectors.social import split_json_bodies as split  # noqa: F401  (registry.SPLITTERS names it here)
 from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
 
 COMMENT_VERBS = {"add", "edited"}  # hide / remove / unhide: nothing new to store

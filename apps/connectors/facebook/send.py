@@ -1,4 +1,4 @@
-"""Agent replies on a Facebook Page (SENDERS["facebook"]).
+"""Agent replies on a Facebook Page (its channel.py declares it).
 
 Messenger thread -> Send API: POST /me/messages {recipient: {id: PSID}, messaging_type, [tag],
 message: {text}}; the window (composer.messenger_window) decides RESPONSE, MESSAGE_TAG +
@@ -10,7 +10,7 @@ comment (Messenger allows one per comment, within 7 days).
 """
 import json
 
-from apps.connectors.outbound import PermanentSendError, TemporarySendError
+from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.models import Message
 
 from .client import FacebookError, graph_for

@@ -5,12 +5,15 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from apps.connectors.drain import payloads_import
 from apps.connectors.models import ChannelAccount, ChannelKind, InboundPayload
-from apps.connectors.services import ImportCounts, payloads_import
+from apps.connectors.services import ImportCounts
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity
 from apps.crm.models import Customer, Identity, IdentityKind
+from apps.crm.selectors import customers_visible
 from apps.inbox.inbound import ParseError, SenderIdentity
 from apps.inbox.models import Conversation, Message
 from apps.inbox.services.ingest import messages_ingest
@@ -39,7 +42,7 @@ def call_log_create(
     (so a logged call-back answers the missed call); else PHONE_MANUAL_ACCOUNT_ID; else the
     first enabled phone account; else a "Manual call log" phone account made on first use.
     """
-    number = _number_for(customer, phone)
+    number = _number_for(customer, phone, user=user)
     if conversation is not None and conversation.customer_id != customer.id:
         raise ApplicationError("That conversation belongs to another customer", extra={"conversation_id": conversation.id})
     account = conversation.channel_account if conversation is not None else _account_for(customer)
@@ -77,7 +80,7 @@ def call_log_create(
     return Message.objects.select_related("author").prefetch_related("attachments").get(pk=result.message_ids[0])
 
 
-def _number_for(customer: Customer, phone: str) -> str:
+def _number_for(customer: Customer, phone: str, *, user) -> str:
     if phone:
         try:
             number = phone_e164(phone)
@@ -85,6 +88,12 @@ def _number_for(customer: Customer, phone: str) -> str:
             raise ApplicationError(str(exc), extra={"phone": phone}) from exc
         owner = Identity.objects.filter(kind=IdentityKind.PHONE, value=number).values_list("customer_id", flat=True).first()
         if owner is not None and owner != customer.id:
+            if not customers_visible(user=user).filter(pk=owner).exists():
+                # Refused all the same, but a customer the user may not see is not named, nor said to exist.
+                raise ApplicationError(
+                    _("This number cannot be logged for this customer: ask a supervisor to log the call"),
+                    extra={"phone": number},
+                )
             raise ApplicationError(
                 "This number belongs to another customer: merge the two or log the call there",
                 extra={"phone": number, "customer_id": owner},

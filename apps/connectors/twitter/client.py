@@ -39,6 +39,9 @@ class _DefaultTimeout(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+RECONNECT = "reconnect the account: put a new access token (and secret) in its secrets in the admin"
+
+
 class CredentialsMissing(Exception):
     pass
 

@@ -7,7 +7,7 @@ In a tweet thread 280 characters (whichever the agent picks), counted roughly as
 every link counts as 23 (t.co), everything else one per character — X counts emoji and CJK
 as two, so a reply near the limit may still be refused by X, and the agent sees X's reason.
 """
-from apps.connectors.composer import PRIVATE, PUBLIC, ComposerRules
+from apps.inbox.channels import PRIVATE, PUBLIC, ComposerRules
 
 MAX_CHARS = 280
 DM_MAX_CHARS = 10_000

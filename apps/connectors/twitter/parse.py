@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.connectors.social import emails_in_text, json_body
-from apps.connectors.social import split_json_bodies as split  # noqa: F401  (registry.SPLITTERS names it here)
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
 TWITTER_EPOCH_MS = 1288834974657  # snowflake ids carry their creation time after this epoch

@@ -12,12 +12,11 @@ import time
 import requests
 import tweepy
 
-from apps.connectors.outbound import PermanentSendError, TemporarySendError
 from apps.connectors.services import channel_account_record_failure
+from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.models import Message
 
-from .client import BadBody, CredentialsMissing, XApi, error_text
-from .services import RECONNECT
+from .client import RECONNECT, BadBody, CredentialsMissing, XApi, error_text
 
 
 def send(*, message, account) -> str:

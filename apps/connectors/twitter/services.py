@@ -26,23 +26,22 @@ import tweepy
 from django.db import transaction
 from django.utils import timezone
 
+from apps.connectors.drain import payloads_import
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
     channel_account_pause,
     channel_account_poll,
     channel_account_record_failure,
     channel_accounts_due,
-    payloads_import,
 )
 
-from .client import BadBody, CredentialsMissing, XApi, error_text
+from .client import RECONNECT, BadBody, CredentialsMissing, XApi, error_text
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 10  # 10 × 100: past the ~800 most recent mentions X lets anyone read
 LOCK_SECONDS = 10 * 60  # one poll per account at a time; outlives a hung worker by this much
 DEFAULT_RATE_WINDOW = timedelta(minutes=15)  # X's window, when a 429 comes without its reset header
-RECONNECT = "reconnect the account: put a new access token (and secret) in its secrets in the admin"
 
 
 @dataclass

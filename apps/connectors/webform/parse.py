@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.connectors.api.parse import _load_json
-from apps.connectors.api.parse import split  # noqa: F401  (imports: one payload per object of a list / JSON lines)
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
 FIELD_TYPES = {"text", "email", "tel", "textarea", "select"}

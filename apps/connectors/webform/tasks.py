@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from apps.connectors.outbound import PermanentSendError, TemporarySendError
+from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.services.replies import retry_countdown
 
 from . import services

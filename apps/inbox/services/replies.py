@@ -1,7 +1,7 @@
 """Agent replies and internal notes, and the delivery of replies through the channel.
 
 A reply is saved as Message(out, queued) in the agent's transaction; once that commits
-the deliver task hands it to the channel's sender (apps.connectors.outbound) and the
+the deliver task hands it to the channel's sender (apps.inbox.channels.sender_for) and the
 message becomes sent or failed — published to the desk each time.
 """
 import logging
@@ -13,9 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.connectors.composer import reply_check
-from apps.connectors.outbound import PermanentSendError, TemporarySendError, sender_for
 from apps.core.errors import ApplicationError
+from apps.inbox.channels import PermanentSendError, TemporarySendError, reply_check, sender_for
 
 from ..events import publish_conversations_and_messages, publish_message_updated
 from ..models import Attachment, Conversation, ConversationEvent, Message

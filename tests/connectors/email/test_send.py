@@ -14,11 +14,10 @@ import pytest
 from apps.connectors.email import services, tasks
 from apps.connectors.email.send import reply_subject, send
 from apps.connectors.models import ChannelAccount
-from apps.connectors.outbound import PermanentSendError, TemporarySendError
+from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.replies import reply_create
-
 from tests.celery_routing import start_test_worker, tasks_routed_to
 
 from .conftest import DESK_ADDRESS, fixture_bytes

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from apps.connectors.services import inbound_drain
+from apps.connectors.drain import inbound_drain
 from apps.inbox.models import ConversationEvent, Message
 from apps.inbox.visibility import ALL_GROUP
 from tests.builders import events_heard

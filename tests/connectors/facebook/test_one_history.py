@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.connectors.models import ChannelKind
-from apps.connectors.services import inbound_drain, payloads_import
+from apps.connectors.drain import inbound_drain, payloads_import
 from apps.crm.models import Customer
 
 from tests.builders import client_for

@@ -4,10 +4,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from apps.connectors.facebook.parse import parse, split
+from apps.connectors.facebook.parse import parse
+from apps.connectors.registry import splitter_for
 from apps.inbox.inbound import ParseError, SenderIdentity
 
 from .conftest import PAGE_ID, fixture_bytes
+
+split = splitter_for("facebook")  # the splitter the channel declares
 
 PSID = "7481023395512345"
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from apps.connectors.facebook import services, tasks
 from apps.connectors.models import ChannelAccount
-from apps.connectors.services import channel_accounts_due, inbound_drain
+from apps.connectors.services import channel_accounts_due
+from apps.connectors.drain import inbound_drain
 from apps.inbox.models import Conversation, Message
 
 from .conftest import PAGE_ID, messenger_event, sign, webhook_body

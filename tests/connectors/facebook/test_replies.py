@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.accounts.models import Role
 from apps.connectors.facebook.parse import parse
 from apps.connectors.models import ChannelAccount
-from apps.connectors.services import inbound_drain
+from apps.connectors.drain import inbound_drain
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.replies import message_deliver, reply_create
@@ -141,7 +141,7 @@ def test_a_send_api_rate_limit_retries_later_and_pauses_the_account(fb_account, 
     reply = reply_create(conversation=conversation, author=agent, text="Hola")
     graph.fail("/me/messages", status=400, code=613, message="Calls to this api have exceeded the rate limit.")
     # when
-    from apps.connectors.outbound import TemporarySendError
+    from apps.inbox.channels import TemporarySendError
 
     with pytest.raises(TemporarySendError) as raised:
         message_deliver(message_id=reply.id, final_attempt=False)
@@ -158,7 +158,7 @@ def test_a_5xx_on_send_is_temporary_and_a_refusal_is_permanent(fb_account, graph
     conversation = messenger_conversation(fb_account, hours_ago=1)
     first = reply_create(conversation=conversation, author=agent, text="uno")
     graph.fail("/me/messages", status=503, html="<html>Service Unavailable</html>")
-    from apps.connectors.outbound import TemporarySendError
+    from apps.inbox.channels import TemporarySendError
 
     with pytest.raises(TemporarySendError):
         message_deliver(message_id=first.id, final_attempt=False)

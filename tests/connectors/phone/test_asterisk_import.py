@@ -163,7 +163,7 @@ def test_a_phone_accounts_admin_page_links_to_the_upload(client, admin_user, pho
 def test_a_large_upload_is_staged_for_the_worker_and_still_imports_once(client, admin_user, phone_account, monkeypatch):
     from apps.connectors.models import InboundPayload
     from apps.connectors.phone import admin as phone_admin
-    from apps.connectors.services import inbound_drain
+    from apps.connectors.drain import inbound_drain
 
     # given files above the in-request size go to the worker
     monkeypatch.setattr(phone_admin, "SYNC_IMPORT_BYTES", 100)

@@ -4,7 +4,7 @@ import pytest
 from apps.accounts.models import Role, Team
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.phone.parse import parse_asterisk, parse_twilio
-from apps.connectors.services import payloads_import
+from apps.connectors.drain import payloads_import
 from apps.crm.models import Customer, Identity
 from apps.inbox.models import Conversation, Message
 from apps.inbox.services.ingest import messages_ingest
@@ -91,6 +91,29 @@ def test_a_bad_number_or_someone_elses_number_is_refused(phone_account, make_use
     theirs = log_call(supervisor, ana.id, direction="inbound", status="completed", phone="0034 911 234 567")
     assert bad.status_code == 400 and "not a possible phone number" in bad.json()["message"]
     assert theirs.status_code == 400 and theirs.json()["extra"] == {"phone": "+34911234567", "customer_id": other.id}
+    assert Message.objects.count() == 2
+
+
+def test_a_number_of_a_customer_the_agent_may_not_see_is_refused_without_revealing_that_customer(
+    phone_account, make_account, make_user, team
+):
+    # given Ana, whom every agent sees, and Luis, who only ever called a team's line
+    ana = missed_call(phone_account, "+34600112233", "CA1").customer
+    luis = missed_call(make_account(kind=ChannelKind.PHONE, team=team), "+34911234567", "CA2").customer
+    outsider = make_user(role=Role.AGENT, teams=[Team.objects.create(name="Otro equipo")])
+    # when an agent of another team logs a call of Ana's made from Luis's number
+    response = log_call(outsider, ana.id, direction="inbound", status="completed", phone="911 234 567")
+    # then it is refused, but nothing says a customer (let alone which) owns the number
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "This number cannot be logged for this customer: ask a supervisor to log the call",
+        "extra": {"phone": "+34911234567"},
+    }
+    # while an agent who sees Luis is told whose number it is, as a supervisor is
+    member = make_user(role=Role.AGENT, teams=[team])
+    for user in (member, make_user(role=Role.SUPERVISOR)):
+        told = log_call(user, ana.id, direction="inbound", status="completed", phone="911 234 567")
+        assert told.status_code == 400 and told.json()["extra"] == {"phone": "+34911234567", "customer_id": luis.id}
     assert Message.objects.count() == 2
 
 

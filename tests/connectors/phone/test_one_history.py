@@ -12,7 +12,7 @@ import pytest
 from apps.accounts.models import Role
 from apps.connectors.email.parse import parse as parse_email
 from apps.connectors.models import ChannelKind
-from apps.connectors.services import inbound_drain
+from apps.connectors.drain import inbound_drain
 from apps.crm.models import Customer
 from apps.inbox.services.ingest import messages_ingest
 from tests.builders import client_for

@@ -4,7 +4,8 @@ from django.core.cache import cache
 from twilio.request_validator import RequestValidator
 
 from apps.connectors.models import InboundPayload
-from apps.connectors.services import DRAIN_NUDGE_KEY, inbound_drain
+from apps.connectors.services import DRAIN_NUDGE_KEY
+from apps.connectors.drain import inbound_drain
 from apps.inbox.models import Conversation, DeadLetter, Message
 
 from .conftest import AUTH_TOKEN, callback, post_signed

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from apps.accounts.models import Role
 from apps.connectors.models import ChannelKind
-from apps.connectors.services import payloads_import
+from apps.connectors.drain import payloads_import
 from apps.connectors.twitter import services
 from apps.crm.models import Customer, Identity
 from apps.inbox.models import Conversation, DeadLetter, Message

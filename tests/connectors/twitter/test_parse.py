@@ -5,10 +5,13 @@ from datetime import datetime, timezone
 
 import pytest
 
-from apps.connectors.twitter.parse import parse, split
+from apps.connectors.registry import splitter_for
+from apps.connectors.twitter.parse import parse
 from apps.inbox.inbound import ParseError, SenderIdentity
 
 from .conftest import fixture_bytes
+
+split = splitter_for("twitter")  # the splitter the channel declares
 
 OWN = "1400000000000000001"
 LUCIA = "1500000000000000777"

@@ -4,8 +4,8 @@ import time
 import pytest
 
 from apps.accounts.models import Role
-from apps.connectors.outbound import TemporarySendError
 from apps.connectors.twitter import services
+from apps.inbox.channels import TemporarySendError
 from apps.inbox.models import Conversation, Message
 from apps.inbox.services import replies
 from tests.builders import client_for

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from apps.connectors.models import ChannelKind
-from apps.connectors.services import inbound_drain
+from apps.connectors.drain import inbound_drain
 from apps.connectors.webform.services import CONFIRMATION_RATE_LIMIT, rate_limit_reset, rate_parse
 from apps.inbox.models import Message
 from tests.connectors.email.servers import SmtpCapture, make_certificate

@@ -3,8 +3,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from apps.connectors.webform.parse import parse, split
+from apps.connectors.registry import splitter_for
+from apps.connectors.webform.parse import parse
 from apps.inbox.inbound import ParseError, SenderIdentity
+
+split = splitter_for("webform")  # the splitter the channel declares
 
 SUBMISSION = {
     "id": "5b2f0c1e9a7d4e55b1c3d2a1f0e9d8c7",

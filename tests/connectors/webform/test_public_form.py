@@ -7,7 +7,7 @@ from django.test import Client
 
 from apps.accounts.models import Role
 from apps.connectors.models import InboundPayload
-from apps.connectors.services import inbound_drain
+from apps.connectors.drain import inbound_drain
 from apps.connectors.webform.models import WebFormField
 from apps.crm.models import Customer, Identity
 from apps.inbox.models import Conversation, Message
@@ -226,7 +226,7 @@ def test_the_embed_may_be_framed_by_the_allowed_origins_and_posts_without_cookie
     # then only the page itself and those origins may frame it
     assert page.status_code == 200
     assert "X-Frame-Options" not in page
-    assert page["Content-Security-Policy"] == "frame-ancestors 'self' https://www.tienda.example https://shop.example:8443"
+    assert frame_ancestors(page) == "'self' https://www.tienda.example https://shop.example:8443"
     html = page.content.decode()
     assert 'action="?embed=1"' in html and "csrfmiddlewaretoken" not in html
     token = embed_token_in(html)
@@ -235,7 +235,7 @@ def test_the_embed_may_be_framed_by_the_allowed_origins_and_posts_without_cookie
     response = submit({**VALID, "embed_token": token}, ip=visitor_ip(), query="?embed=1", http_client=no_cookies)
     assert response.status_code == 302 and response["Location"] == "/f/contact/thanks/?embed=1"
     thanks = no_cookies.get(response["Location"])
-    assert thanks["Content-Security-Policy"].startswith("frame-ancestors 'self' https://www.tienda.example")
+    assert frame_ancestors(thanks).startswith("'self' https://www.tienda.example")
     assert Message.objects.filter(kind="form").count() == 1
     # but not with a forged (or expired) token
     forged = submit({**VALID, "embed_token": token[:-2] + "xx"}, ip=visitor_ip(), query="?embed=1", http_client=no_cookies)
@@ -246,6 +246,13 @@ def test_the_embed_may_be_framed_by_the_allowed_origins_and_posts_without_cookie
     assert again.status_code == 302 and Message.objects.filter(kind="form").count() == 2
 
 
+def frame_ancestors(response) -> str:
+    """The frame-ancestors of the page's Content-Security-Policy (the rest is the desk's own policy)."""
+    (value,) = [part.strip()[len("frame-ancestors "):] for part in response["Content-Security-Policy"].split(";")
+                if part.strip().startswith("frame-ancestors ")]
+    return value
+
+
 def embed_token_in(html: str) -> str:
     return re.search(r'<input type="hidden" name="embed_token" value="([^"]+)">', html)[1]
 
@@ -253,7 +260,7 @@ def embed_token_in(html: str) -> str:
 def test_an_embed_without_allowed_origins_cannot_be_framed_elsewhere(client, webform):
     page = client.get("/f/contact/?embed=1")
     assert page["X-Frame-Options"] == "DENY"
-    assert page["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert frame_ancestors(page) == "'self'"
 
 
 def test_line_breaks_arrive_as_the_browser_sends_them_and_are_stored_plain(submit, webform, visitor_ip):

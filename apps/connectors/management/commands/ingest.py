@@ -5,9 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from apps.connectors.drain import payloads_import
 from apps.connectors.models import ChannelAccount
-from apps.connectors.registry import PARSERS, splitter_for
-from apps.connectors.services import payloads_import
+from apps.connectors.registry import PAYLOAD_KINDS, splitter_for
 from apps.inbox.inbound import ParseError
 
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = "Replay raw provider payloads from files through parse + ingest (backfill, migration, debugging)."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(PARSERS), help="payload kind")
+        parser.add_argument("kind", choices=sorted(PAYLOAD_KINDS), help="payload kind")
         parser.add_argument("paths", nargs="+", help="files (or directories of files) holding raw payloads")
         parser.add_argument("--account", required=True, help="channel account id or name")
         parser.add_argument("--batch-size", type=int, default=500)

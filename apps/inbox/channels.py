@@ -1,21 +1,43 @@
-"""What the agent may send on a conversation's channel: visibility choices, length, reply window.
+"""What the inbox needs from a channel, and the one place it asks: the composer's rules and the sender.
 
-Each channel that has limits registers a `rules(conversation) -> ComposerRules` here (Twitter:
-280 characters, public reply or DM; Messenger: the 24-hour window). The desk's composer shows
-them (GET /api/conversations/<id>/composer/) and reply_create enforces them, so an API client
-gets the same clear refusal as the browser.
+The channels live above the inbox (apps/connectors imports the inbox, never the other way), so
+the inbox states the contract here — the types a channel's composer and sender use, and
+`channels_connect(lookup)` — and the connectors app connects its registry at start
+(apps/connectors/apps.py). The desk's composer shows the rules (GET /api/conversations/<id>/composer/)
+and reply_create enforces them, so an API client gets the same clear refusal as the browser.
 """
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import import_module
 
 from apps.core.errors import ApplicationError
 
 PUBLIC, PRIVATE = "public", "private"
 
 
+# --- replies ----------------------------------------------------------------------------------
+
+
+class SendError(Exception):
+    pass
+
+
+class TemporarySendError(SendError):
+    """What can heal (timeouts, 5xx, rate limits): the deliver task retries with backoff."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    """What cannot (bad address, closed window): shown to the agent."""
+
+
 @dataclass
 class ComposerRules:
+    """What the agent may send on a conversation: visibility choices, length, reply window."""
+
     # Which of "public" / "private" the agent may pick; empty when the channel has one kind of reply.
     visibilities: list[str] = field(default_factory=list)
     default_visibility: str = PRIVATE
@@ -32,20 +54,32 @@ class ComposerRules:
         return asdict(self)
 
 
-RULES: dict[str, str] = {
-    "twitter": "apps.connectors.twitter.composer.rules",
-    "facebook": "apps.connectors.facebook.composer.rules",
-}
+# --- the lookup, connected by the connectors app -------------------------------------------------
+
+# kind -> the channel's declaration (apps.connectors.channel.Channel: .send, .composer, .no_outbound), or None.
+_channel_for: Callable[[str], object | None] = lambda kind: None
+
+
+def channels_connect(lookup: Callable[[str], object | None]) -> None:
+    global _channel_for
+    _channel_for = lookup
+
+
+def sender_for(kind: str):
+    """send(*, message, account) -> the provider's id; raises TemporarySendError / PermanentSendError."""
+    channel = _channel_for(kind)
+    if channel is None or channel.send is None:
+        raise PermanentSendError(f"channel {kind!r} cannot send replies")
+    return channel.send
 
 
 def composer_rules(conversation) -> ComposerRules:
-    kind = conversation.channel_account.kind
-    if kind in RULES:
-        module_path, name = RULES[kind].rsplit(".", 1)
-        return getattr(import_module(module_path), name)(conversation)
-    if kind in ("phone", "webform"):
-        # No outbound channel of their own: the agent calls back, or answers by email.
-        return ComposerRules(can_reply=False, notice="This channel has no outbound messages: call the customer back or write from an email conversation.")
+    channel = _channel_for(conversation.channel_account.kind)
+    if channel is not None and channel.composer is not None:
+        return channel.composer(conversation)
+    if channel is not None and channel.send is None:
+        # No outbound channel of its own (phone: call back; web form: answer by email).
+        return ComposerRules(can_reply=False, notice=channel.no_outbound)
     return ComposerRules()
 
 
@@ -78,7 +112,8 @@ def reply_check(*, conversation, text: str, is_public: bool | None) -> bool:
             raise ApplicationError(f"A {wanted} reply is not possible here", extra={"visibilities": rules.visibilities})
         return is_public
     # One kind of reply only: a channel with rules says which (Messenger: private); others follow the conversation.
-    fixed = rules.default_visibility == PUBLIC if conversation.channel_account.kind in RULES else conversation.is_public
+    channel = _channel_for(conversation.channel_account.kind)
+    fixed = rules.default_visibility == PUBLIC if channel and channel.composer else conversation.is_public
     if is_public is not None and is_public != fixed:
         raise ApplicationError(
             f"Only {'public' if fixed else 'private'} replies are possible here", extra={"visibilities": rules.visibilities}

@@ -1,0 +1,144 @@
+"""Staged and imported payloads through each channel's parser into messages_ingest.
+
+The drain (webhooks stage, the worker drains), dead-letter replay and `manage.py ingest` share
+one rule for a payload that cannot be parsed (payload_parse) and one ingest-with-fallback
+(services.parsed_ingest): a bad payload becomes a dead letter, never a stop.
+"""
+import logging
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from apps.inbox.inbound import InboundMessage, ParseError
+from apps.inbox.models import DeadLetter
+from apps.inbox.services.ingest import messages_ingest
+
+from .models import ChannelAccount, InboundPayload
+from .registry import parser_for
+from .services import DRAIN_NUDGE_KEY, ImportCounts, Parsed, dead_letter_keep, failure_text, parsed_ingest, storable_text
+
+logger = logging.getLogger(__name__)
+
+
+def payload_parse(*, kind: str, raw: bytes, account_id: int) -> list[InboundMessage]:
+    """The channel's pure parser, with ONE rule for what it raises: anything at all is the
+    payload's fault (a shape the parser never met), so it comes out as a ParseError that the
+    caller keeps as the payload's dead letter, and the next payload goes on."""
+    try:
+        return parser_for(kind)(raw, account_id=account_id)
+    except ParseError:
+        raise
+    except Exception as exc:  # AttributeError on "sender": "text", RecursionError on deep JSON, ...
+        raise ParseError(f"unparseable payload: {exc.__class__.__name__}: {exc}") from exc
+
+
+def inbound_drain(*, batch_size: int | None = None, max_batches: int = 1000) -> ImportCounts:
+    """Drain staged payloads in batches: parse, ingest, delete — one transaction per batch.
+
+    SKIP LOCKED lets several workers drain side by side; the staged rows are deleted in
+    the same transaction as the messages are saved, so a crash loses or repeats nothing.
+    A batch is about `batch_size` messages: payloads holding many messages make it end
+    early, and the rows it did not reach are unlocked at commit for the next one.
+    """
+    cache.delete(DRAIN_NUDGE_KEY)  # started: the next staged payload may queue another drain
+    batch_size = batch_size or settings.INBOUND_BATCH_SIZE
+    total = ImportCounts()
+    for _ in range(max_batches):
+        with transaction.atomic():
+            rows = list(InboundPayload.objects.select_for_update(skip_locked=True).order_by("id")[:batch_size])
+            if not rows:
+                break
+            # Accounts once per batch, not joined per row: each one decrypts its secrets.
+            accounts = ChannelAccount.objects.in_bulk({r.channel_account_id for r in rows})
+            counts, done = _ingest_rows(rows, accounts, max_messages=batch_size)
+            total.add(counts)
+            InboundPayload.objects.filter(id__in=[r.id for r in done]).delete()
+    return total
+
+
+def _ingest_rows(
+    rows: list[InboundPayload], accounts: dict[int, ChannelAccount], *, max_messages: int
+) -> tuple[ImportCounts, list[InboundPayload]]:
+    """Parse rows in order until max_messages (at least one row); ingest; return counts and the rows done."""
+    counts = ImportCounts()
+    parsed: list[Parsed] = []
+    done, n_messages = [], 0
+    for row in rows:
+        raw, account = bytes(row.raw), accounts[row.channel_account_id]
+        try:
+            messages = payload_parse(kind=row.kind, raw=raw, account_id=account.id)
+        except ParseError as exc:
+            dead_letter_keep(kind=row.kind, raw=raw, error=str(exc), source=row.source, account=account)
+            counts.add(ImportCounts(failed=1, failures=[str(exc)]))
+            done.append(row)
+            continue
+        if parsed and n_messages + len(messages) > max_messages:
+            break
+        parsed.append(Parsed(kind=row.kind, raw=raw, messages=messages, source=row.source, account=account))
+        done.append(row)
+        n_messages += len(messages)
+    counts.add(parsed_ingest(parsed))
+    return counts, done
+
+
+def dead_letter_replay(*, dead_letter: DeadLetter) -> ImportCounts:
+    """Parse and ingest a kept payload again (after a fix); it is resolved when it goes through."""
+    counts = ImportCounts()
+    if dead_letter.channel_account is None:
+        dead_letter.error = "cannot replay: the channel account is gone"
+        dead_letter.save(update_fields=["error"])
+        counts.failed = 1
+        return counts
+    try:
+        messages = payload_parse(kind=dead_letter.kind, raw=bytes(dead_letter.raw), account_id=dead_letter.channel_account_id)
+        with transaction.atomic():
+            result = messages_ingest(messages=messages)
+    except Exception as exc:  # still unparseable, or the ingest refuses it: it stays a dead letter
+        dead_letter.error = storable_text(failure_text(exc))
+        dead_letter.replayed_at = timezone.now()
+        dead_letter.save(update_fields=["error", "replayed_at"])
+        counts.failed, counts.failures = 1, [dead_letter.error]
+        return counts
+    dead_letter.replayed_at = timezone.now()
+    dead_letter.resolved = True
+    dead_letter.save(update_fields=["replayed_at", "resolved"])
+    counts.ingested, counts.duplicates = result.ingested, result.duplicates
+    return counts
+
+
+def payloads_import(
+    *,
+    kind: str,
+    account: ChannelAccount,
+    payloads: Iterable[tuple[str, bytes]],
+    batch_size: int = 500,
+    on_progress: Callable[[ImportCounts], None] | None = None,
+) -> ImportCounts:
+    """Replay raw payloads (name, bytes) through parse + messages_ingest, in batches."""
+    total = ImportCounts()
+    pending: list[Parsed] = []
+    pending_messages = 0
+
+    def report(counts: ImportCounts) -> None:
+        total.add(counts)
+        if on_progress:
+            on_progress(counts)
+
+    for name, raw in payloads:
+        try:
+            messages = payload_parse(kind=kind, raw=raw, account_id=account.id)
+        except ParseError as exc:
+            dead_letter = dead_letter_keep(kind=kind, raw=raw, error=str(exc), source="import", account=account)
+            report(ImportCounts(failed=1, failures=[f"{name}: {exc} (dead letter #{dead_letter.id})"]))
+            continue
+        if pending and pending_messages + len(messages) > batch_size:
+            report(parsed_ingest(pending))
+            pending, pending_messages = [], 0
+        pending.append(Parsed(kind=kind, raw=raw, messages=messages, source="import", account=account, name=name))
+        pending_messages += len(messages)
+    if pending:
+        report(parsed_ingest(pending))
+    return total

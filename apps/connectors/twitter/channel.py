@@ -1,0 +1,38 @@
+"""Twitter / X: mentions and DMs polled (API v2), the Account Activity webhook, tweets and DMs out."""
+from apps.connectors.channel import Beat, Channel, Field, PayloadKind
+from apps.connectors.social import split_json_bodies
+
+from . import composer, parse, send, urls
+from .client import XApi
+
+
+def probe(account) -> str:
+    """GET /2/users/me with the account's credentials."""
+    me = XApi(secrets=account.secrets).me()
+    return f"X answered: the credentials are @{me.get('username')} (user id {me.get('id')})"
+
+
+CHANNEL = Channel(
+    kind="twitter",
+    package=__package__,
+    payloads=(PayloadKind("twitter", parse.parse, split_json_bodies),),
+    send=send.send,
+    composer=composer.rules,
+    webhooks=(("hooks/twitter/", urls),),
+    # Polling is X's main path (webhooks need the top API tier); each account honours its 429 reset.
+    beat=(Beat("twitter-poll-all", "twitter_poll_all", 60.0),),
+    settings=(
+        Field("user_id", "User id", "The account's own X user id (filled by the first poll)."),
+        Field("username", "Username", "The handle, without @."),
+        Field("poll_dms", "Poll DMs", "Also fetch direct messages (default on)."),
+        Field("max_pages", "Pages per poll", "Mention pages fetched per poll at most."),
+    ),
+    secrets=(
+        Field("consumer_key", "API key", required=True),
+        Field("consumer_secret", "API key secret", "Also signs the webhook (CRC and POST signatures).", required=True),
+        Field("access_token", "Access token", required=True),
+        Field("access_token_secret", "Access token secret", required=True),
+        Field("bearer_token", "User bearer token", "OAuth 2.0 instead of the four OAuth 1.0a keys."),
+    ),
+    probe=probe,
+)
