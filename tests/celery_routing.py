@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -45,3 +46,13 @@ def start_test_worker(queue: str) -> subprocess.Popen:
          "--without-gossip", "--without-mingle", "-Q", queue, "-l", "WARNING"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
+
+
+def wait_until(condition, seconds: float = 60, interval: float = 0.1) -> bool:
+    """A bound on waiting for a worker process, not an assertion on speed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False

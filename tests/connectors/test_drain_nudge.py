@@ -3,7 +3,6 @@
 Tests run no beat, so a payload the nudge leaves behind would never be drained here."""
 import json
 import os
-import time
 
 import pytest
 import redis
@@ -14,19 +13,10 @@ from rest_framework.test import APIClient
 from apps.connectors.models import ChannelKind
 from apps.connectors.services import DRAIN_NUDGE_KEY, channel_account_rotate_token
 from apps.inbox.models import Message
-from tests.celery_routing import start_test_worker, tasks_routed_to
+from tests.celery_routing import start_test_worker, tasks_routed_to, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
-
-def wait_until(condition, seconds=30):
-    """A bound on waiting for the worker, not an assertion on speed."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture

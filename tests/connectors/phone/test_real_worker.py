@@ -1,27 +1,17 @@
 """The live path end to end: a signed Twilio callback, committed, drained by a real Celery worker."""
 import os
-import time
 
 import pytest
 from django.core.cache import cache
 
 from apps.connectors.services import DRAIN_NUDGE_KEY
 from apps.inbox.models import Conversation, Message
-from tests.celery_routing import start_test_worker, tasks_routed_to
+from tests.celery_routing import start_test_worker, tasks_routed_to, wait_until
 
 from .conftest import callback, post_signed
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]
 
-
-def wait_until(condition, seconds=60):
-    """A bound on waiting for the worker, not an assertion on speed."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_real_worker_turns_signed_callbacks_into_a_missed_call_and_its_call_back(client, phone_account):
