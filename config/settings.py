@@ -2,25 +2,89 @@
 
 With nothing set the desk runs embedded: SQLite, an in-memory channel layer and
 Celery tasks executed in-process. DATABASE_URL and REDIS_URL switch it to
-PostgreSQL, the Redis channel layer and real Celery workers.
+PostgreSQL, the Redis channel layer and real Celery workers. DJANGO_ENV=production
+turns on the HTTPS-only defaults and refuses to start without a real SECRET_KEY.
 """
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# "development" (unset): the embedded quick start and the tests, on plain http://127.0.0.1:8000.
+# "production": secure defaults below (HTTPS redirect, HSTS, secure cookies), each still overridable
+# by its own variable, and no start without SECRET_KEY.
+DJANGO_ENV = env("DJANGO_ENV", default="development")
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured(f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="centralita-embedded-insecure-key-change-me")
+# Public in this repository: good for the embedded desk only. It signs sessions and, unless
+# FIELD_ENCRYPTION_KEYS is set, derives the key that encrypts channel secrets at rest (apps/core/fields.py).
+EMBEDDED_SECRET_KEY = "centralita-embedded-insecure-key-change-me"
+SECRET_KEY = env("SECRET_KEY", default="")
+if PRODUCTION and SECRET_KEY in ("", EMBEDDED_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "DJANGO_ENV=production needs SECRET_KEY set to a long random value of your own: it signs sessions and, "
+        "unless FIELD_ENCRYPTION_KEYS is set, derives the key that encrypts channel secrets. Generate one with "
+        "python -c \"import secrets; print(secrets.token_urlsafe(50))\""
+    )
+SECRET_KEY = SECRET_KEY or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Behind a TLS-terminating proxy the public URL (webhook signatures) needs these.
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# uvicorn believes X-Forwarded-For/-Proto only from these proxies (comma-separated addresses); unset: from
+# nobody, so REMOTE_ADDR is the socket's peer (run_desk, tests/live_server.py, Dockerfile, docker-compose.yml).
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=[])
+
+# --- HTTPS and cookies: on by default in production, each overridable ---------------
+# Behind a TLS-terminating proxy set TRUST_X_FORWARDED_PROTO=true too, or the redirect never ends.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[])  # path regexes, e.g. a plain-http health check
+# One year once HTTPS works everywhere (try a few minutes first: browsers remember it). Preload only
+# matters once the domain is submitted to hstspreload.org, and includeSubDomains is the host's subdomains.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+SESSION_COOKIE_HTTPONLY = env.bool("SESSION_COOKIE_HTTPONLY", default=True)
+# CSRF_COOKIE_HTTPONLY stays False (Django's default): desk.js reads the cookie to send X-CSRFToken.
+SECURE_REFERRER_POLICY = env("SECURE_REFERRER_POLICY", default="same-origin")
+
+# --- Content-Security-Policy (django-csp) on every page -------------------------------------------
+# Nothing inline: the desk's, web forms' and admin's scripts and styles are static files (no
+# 'unsafe-inline', no nonces needed). 'self' in connect-src covers the desk's ws:/wss: socket on the
+# same host (CSP level 3; checked in a real browser by tests/browser/test_csp.py). Images: the desk's
+# own and data: URIs; attachments are links, not images, so no https:. A sanitized email body sits
+# in a srcdoc iframe, which inherits this policy and adds its own stricter one (templates/desk/_message.html).
+# Only the web-form embed may be framed: apps/connectors/webform/views.py replaces frame-ancestors.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env("CSP_REPORT_URI", default=""):  # where browsers POST violation reports, if anywhere
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = env("CSP_REPORT_URI")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -32,7 +96,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from static/, not a CDN
     "channels",
+    "axes",
+    "csp",
     "apps.core",
     "apps.accounts",
     "apps.crm",
@@ -49,10 +116,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.RejectNulQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,12 +166,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/login/"  # the desk's sign-in page (apps/inbox/urls.py)
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
+
+# --- sign-in throttling (django-axes): the desk's /login/ and the admin's ------------------------
+# AXES_FAILURE_LIMIT wrong passwords in a row lock that sign-in for AXES_COOLOFF_MINUTES after the last.
+# The lock is on the username AND the address together: an attacker guessing from one address cannot
+# lock every agent out (the real agent signs in from her own address), and agents behind one office
+# NAT do not lock each other out by typos. The cost: guesses spread over many addresses are counted
+# per address (AXES_FAILURE_LIMIT per cool-off each); long passwords and the access log cover that.
+# There is no password or token endpoint in the REST API (no obtain_auth_token): API tokens are made
+# by admins and sessions come from these two forms, so nothing else takes a password to throttle.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a few typos then the right password: the count starts again
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends on time even if she keeps trying
+AXES_CLIENT_IP_CALLABLE = "apps.core.net.client_ip"  # the web form's rule: REMOTE_ADDR unless proxies are trusted
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"  # the desk's page, 429
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are logged as warnings (logger "axes")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
@@ -133,7 +224,9 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", default=f"asgi-db{_redis_db}")},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Every process of one desk must share the prefix: a drain clears the web's "drain queued" key.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="")}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -155,17 +248,10 @@ CELERY_BEAT_SCHEDULE = {
     # Safety net: webhooks nudge the drain on commit; this picks up anything left behind.
     "drain-inbound": {"task": "apps.connectors.tasks.inbound_drain", "schedule": 5.0},
     "replies-requeue-stale": {"task": "apps.inbox.tasks.replies_requeue_stale", "schedule": 300.0},
-    # Fans out one IMAP poll per enabled email account (each backs off after failures).
-    "email-poll-all": {"task": "apps.connectors.email.tasks.email_poll_all", "schedule": 60.0},
-    # Polling is Twitter's main path (webhooks need the top API tier); each account honours its 429 reset.
-    "twitter-poll-all": {"task": "apps.connectors.twitter.tasks.twitter_poll_all", "schedule": 60.0},
-    # Facebook pushes by webhook; this poll is the fallback that picks up missed events.
-    "facebook-poll-all": {"task": "apps.connectors.facebook.tasks.facebook_poll_all", "schedule": 300.0},
     # Snoozed conversations whose time came back to the queue (open).
     "conversations-wake-snoozed": {"task": "apps.inbox.tasks.conversations_wake_snoozed", "schedule": 60.0},
 }
-# Task modules outside the apps' own tasks.py (autodiscovery only finds <app>/tasks.py).
-CELERY_IMPORTS = ["apps.connectors.email.tasks", "apps.connectors.twitter.tasks", "apps.connectors.facebook.tasks"]
+# Each channel's own periodic tasks (polls) and task modules come from its channel.py (config/celery.py).
 
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -176,10 +262,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser", "rest_framework.parsers.FormParser", "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.NewestFirstCursorPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
+    # Swagger UI from drf-spectacular-sidecar's static files: nothing loads from a CDN on the desk's origin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: it is an image from validator.swagger.io (img-src 'self').
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "TITLE": "Centralita API",
     "DESCRIPTION": "Omnichannel contact-center desk: customers, conversations, messages, inbound API.",
     "VERSION": "0.1.0",
@@ -241,5 +334,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes logs every sign-in at INFO (with the username and address masked): only its warnings (lockouts) here.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

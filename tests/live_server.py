@@ -138,8 +138,12 @@ def _serve() -> None:
     sock.listen(128)
     print(sock.getsockname()[1], flush=True)
     os.dup2(2, 1)  # nobody reads stdout any more: a full pipe must not block the server
+    from apps.core.management.commands.run_desk import uvicorn_proxy_options
+
+    # Proxy headers as `run_desk` starts uvicorn (believed from no one unless FORWARDED_ALLOW_IPS says).
     config = uvicorn.Config(
-        application, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
+        application, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2,
+        **uvicorn_proxy_options(settings.FORWARDED_ALLOW_IPS),
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 from django.test.utils import CaptureQueriesContext
@@ -103,3 +104,20 @@ def test_run_desk_starts_celery_only_with_redis():
     with_redis = desk_processes(python="py", host="0.0.0.0", port=9000, simulator=False, celery=True)
     assert [name for name, _ in with_redis] == ["web", "worker", "beat"]
     assert with_redis[1][1][2:6] == ["celery", "-A", "config", "worker"]
+
+
+def test_uvicorn_trusts_no_forwarded_header_unless_told_which_proxies_to_trust():
+    # given no FORWARDED_ALLOW_IPS: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1
+    web = dict(desk_processes(python="py", host="127.0.0.1", port=8000, simulator=False, celery=False))["web"]
+    # then REMOTE_ADDR stays the socket's peer (the web form's WEBFORM_TRUSTED_PROXIES is the one rule)
+    assert "--no-proxy-headers" in web and "--proxy-headers" not in web
+    # when a deployment names its proxies
+    web = dict(desk_processes(python="py", host="0.0.0.0", port=8000, simulator=False, celery=False,
+                              forwarded_allow_ips=["10.0.0.5", "10.0.0.6"]))["web"]
+    # then uvicorn trusts those, and only those
+    assert web[web.index("--proxy-headers"):][:3] == ["--proxy-headers", "--forwarded-allow-ips", "10.0.0.5,10.0.0.6"]
+    # and the container images start uvicorn by the same rule
+    root = Path(__file__).resolve().parent.parent.parent
+    for name in ("Dockerfile", "docker-compose.yml"):
+        text = (root / name).read_text()
+        assert "--no-proxy-headers" in text and "FORWARDED_ALLOW_IPS" in text, name

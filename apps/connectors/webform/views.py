@@ -7,12 +7,14 @@ Django's CSRF cookie, which a browser does not send from inside a third-party if
 import ipaddress
 import logging
 
-from django.conf import settings
+from csp.constants import SELF
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from apps.core.net import client_ip  # the one rule for a client's address (the sign-in lockout's too)
 
 from .forms import EMBED_TOKEN, SubmissionForm, embed_token_valid
 from .models import WebForm
@@ -105,36 +107,19 @@ def _origin_checked(request, webform, embed) -> bool:
 
 
 def _framed(response, webform, embed):
-    """Only the embed may be framed, and only by the form's allowed origins."""
+    """Only the embed may be framed, and only by the form's allowed origins.
+
+    The rest of the page's Content-Security-Policy is the desk's own (CONTENT_SECURITY_POLICY,
+    written by django-csp's middleware); this replaces its frame-ancestors 'none' only.
+    """
     origins = webform.origins if (embed and webform is not None) else []
     if origins:
         response.xframe_options_exempt = True
-        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(origins)
-    else:
-        response["Content-Security-Policy"] = "frame-ancestors 'self'"
+    response._csp_replace = {"frame-ancestors": [SELF, *origins]}
     return response
 
 
 # --- who is asking ---------------------------------------------------------------------------
-
-
-def client_ip(request) -> str:
-    """The client's address: REMOTE_ADDR, or the X-Forwarded-For entry our own proxies vouch for.
-
-    Each trusted proxy appends the address it received from, so with N of them the client is
-    the N-th entry from the right; anything further left was written by the client and is not trusted.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    trusted = settings.WEBFORM_TRUSTED_PROXIES
-    if trusted > 0:
-        chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if chain:
-            candidate = chain[-trusted] if len(chain) >= trusted else chain[0]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                logger.warning("web form: X-Forwarded-For entry %r is not an address; using REMOTE_ADDR", candidate)
-    return remote
 
 
 def rate_limit_subject(ip: str) -> str:

@@ -14,13 +14,33 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+def uvicorn_proxy_options(forwarded_allow_ips) -> dict:
+    """uvicorn's proxy settings: X-Forwarded-For/-Proto believed only from the proxies named.
+
+    uvicorn's own default believes them from 127.0.0.1, so anyone behind a same-host proxy (or on the
+    host) could pick their address. Without FORWARDED_ALLOW_IPS, REMOTE_ADDR stays the socket's peer
+    and apps/core/net.py (WEBFORM_TRUSTED_PROXIES) is the one rule for a client's address.
+    """
+    if not forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(forwarded_allow_ips)}
+
+
+def uvicorn_proxy_args(forwarded_allow_ips) -> list[str]:
+    options = uvicorn_proxy_options(forwarded_allow_ips)
+    if not options["proxy_headers"]:
+        return ["--no-proxy-headers"]
+    return ["--proxy-headers", "--forwarded-allow-ips", options["forwarded_allow_ips"]]
+
+
 def desk_processes(
-    *, python: str, host: str, port: int, simulator: bool, celery: bool, workers: int = 1, reply_port: int = 8001
+    *, python: str, host: str, port: int, simulator: bool, celery: bool, workers: int = 1, reply_port: int = 8001,
+    forwarded_allow_ips=(),
 ) -> list[tuple[str, list[str]]]:
     """(name, argv) of each process to run."""
     processes = [
         ("web", [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-                 "--workers", str(workers), "--no-access-log"]),
+                 "--workers", str(workers), "--no-access-log", *uvicorn_proxy_args(forwarded_allow_ips)]),
     ]
     if celery:
         processes += [
@@ -61,7 +81,7 @@ class Command(BaseCommand):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         processes = desk_processes(
             python=sys.executable, host=host, port=port, simulator=not no_simulator, celery=celery, workers=workers,
-            reply_port=reply_port,
+            reply_port=reply_port, forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
         )
         sys.exit(self._supervise(processes))
 
