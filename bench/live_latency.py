@@ -39,6 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.ingest_throughput import recreate_database  # noqa: E402  (the same own-database set-up)
 BIN = Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -97,18 +99,6 @@ async def _clients(agents, results, stop, counter) -> None:
 
 
 # --- database, desk, servers ----------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
-    admin.close()
 
 
 def create_desk(agents: int, teams: int) -> tuple[list[str], list[int], list[tuple[int, str]]]:
