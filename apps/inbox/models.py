@@ -113,8 +113,9 @@ class Message(models.Model):
         return f"{self.direction} {self.kind} #{self.pk}"
 
     # metadata keys the desk shows (the rest is connector bookkeeping): a call's facts, a form's
-    # fields, the social network's ids and moderation state. Shapes: see README "Message details".
-    DETAIL_KEYS = ("call", "form", "twitter", "facebook")
+    # fields, the social network's ids and moderation state, the mails a mail forwards.
+    # Shapes: see README "Message details".
+    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded")
 
     @property
     def details(self) -> dict:

@@ -4,12 +4,17 @@ ingest sanitizes HTML again with nh3's defaults; what is done here is what those
 do not: remote images are not loaded unless the agent asks (tracking pixels), and the quoted
 history is located so the desk can fold it away while keeping the full text.
 """
+import base64
+import binascii
 import codecs
 import html as html_lib
 import re
 from html.parser import HTMLParser
 
+import ftfy
 import nh3
+from charset_normalizer import from_bytes
+from ftfy.badness import is_bad
 
 # Tried in order when a part or header does not say its charset, or lies about it.
 FALLBACK_CHARSETS = ("utf-8", "windows-1252", "latin-1")
@@ -18,14 +23,43 @@ CHARSET_ALIASES = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "lat
                    "us-ascii": "windows-1252", "ascii": "windows-1252", "ks_c_5601-1987": "cp949",
                    "x-unknown": "windows-1252", "unknown-8bit": "windows-1252"}
 MAX_REMOTE_IMAGES_KEPT = 20
+# What undeclared 8-bit mail is written in, in practice; detection chooses among these only
+# (an open list makes short samples come out as any of 90 codecs).
+DETECTABLE_CHARSETS = ("utf_8", "cp1252", "iso8859_15", "iso8859_2", "koi8_r", "cp1251", "iso8859_5",
+                       "big5", "gb18030", "shift_jis", "euc_jp", "iso2022_jp", "euc_kr", "cp1250", "cp1253", "cp1254")
+# Below this many 8-bit bytes detection is a guess (8 bytes of KOI8-R read as well as Shift-JIS):
+# such a short text is read as UTF-8, else Windows-1252, as before.
+DETECTION_MIN_8BIT_BYTES = 24
 
 
-def decode_bytes(data: bytes, declared: str | None = None) -> str:
-    """Text from bytes: the declared charset if it decodes cleanly, else the fallbacks; never fails."""
+def detect_charset(sample: bytes) -> str | None:
+    """The charset of undeclared 8-bit bytes (charset-normalizer), or None when there is nothing to tell."""
+    if sum(b > 0x7F for b in sample) < DETECTION_MIN_8BIT_BYTES:
+        return None
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample, cp_isolation=list(DETECTABLE_CHARSETS)).best()
+    return best.encoding if best is not None else None
+
+
+def unmangle(text: str) -> str:
+    """Undo mojibake a relay made (UTF-8 read as Latin-1: "CafÃ©"), only where ftfy sees it."""
+    return ftfy.fix_text(text) if text and is_bad(text) else text
+
+
+def decode_bytes(data: bytes, declared: str | None = None, detected: str | None = None) -> str:
+    """Text from bytes: the declared charset if it decodes cleanly, then UTF-8, then the charset
+    detected for the whole mail, then the fallbacks; never fails."""
     candidates = []
     if declared:
         name = declared.strip().strip('"').lower()
         candidates.append(CHARSET_ALIASES.get(name, name))
+    candidates.append("utf-8")
+    if detected:
+        candidates.append(detected)
     candidates += FALLBACK_CHARSETS
     for charset in candidates:
         try:
@@ -36,9 +70,15 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     return data.decode("utf-8", errors="replace")  # unreachable: latin-1 decodes any byte
 
 
+def has_raw_8bit(value: str) -> bool:
+    """The parser hands raw 8-bit header bytes over as surrogate escapes."""
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
 def fix_8bit_header(value: str, body_charset: str | None = None) -> str:
-    """A header with raw 8-bit bytes (no RFC 2047) comes from the parser as surrogate escapes."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    """A header with raw 8-bit bytes (no RFC 2047): UTF-8, else the charset the body declares or
+    the one detected for the whole mail, else the fallbacks."""
+    if not has_raw_8bit(value):
         return value
     data = value.encode("ascii", "surrogateescape")
     # UTF-8 first (a valid UTF-8 byte run is almost never meant as Latin-1), then the body's charset.
@@ -49,6 +89,34 @@ def fix_8bit_header(value: str, body_charset: str | None = None) -> str:
             except (LookupError, UnicodeDecodeError):
                 pass
     return decode_bytes(data)
+
+
+# An encoded word as mailers really write them: raw 8-bit inside, or cut off before "?=".
+_LOOSE_WORD = re.compile(r"=\?([\w.:-]+)(?:\*[\w-]+)?\?([QqBb])\?(.*?)(?:\?=|$)", re.S)
+
+
+def decode_words_loosely(raw: str) -> str:
+    """Encoded words the standard decoder gave up on, decoded as far as they go. `raw` is the
+    header as the parser gave it (raw 8-bit bytes as surrogate escapes)."""
+    if "=?" not in raw:
+        return raw
+    # Whitespace between two adjacent encoded words is not part of the text (RFC 2047, 6.2).
+    text = re.sub(r"(\?=)\s+(?==\?)", r"\1", raw)
+
+    def word(match: re.Match) -> str:
+        charset, encoding, payload = match.group(1).lower(), match.group(2).upper(), match.group(3)
+        try:
+            if encoding == "B":
+                clean = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+                data = base64.b64decode(clean[: len(clean) - len(clean) % 4] if len(clean) % 4 == 1 else clean + "=" * (-len(clean) % 4))
+            else:  # Q: "_" is a space, =XX a byte; characters already decoded stay as they are
+                data = re.sub(rb"=([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]),
+                              payload.replace("_", " ").encode("utf-8", "surrogateescape"))
+            return decode_bytes(data, charset)
+        except (ValueError, binascii.Error):
+            return match.group(0)
+
+    return _LOOSE_WORD.sub(word, text)
 
 
 # --- HTML -----------------------------------------------------------------------------------

@@ -14,9 +14,12 @@
   back to the first Received: time, a From: with no usable address leaves senders empty
   (ingest flags the message unknown_sender).
 """
+import base64
+import binascii
 import email
 import hashlib
 import mimetypes
+import quopri
 import re
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -26,7 +29,17 @@ from email.utils import parsedate_to_datetime
 from apps.crm.identities import InvalidIdentity, normalize_email
 from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
 
-from .content import clean_html_with_quote, decode_bytes, fix_8bit_header, html_to_text, quoted_start
+from .content import (
+    clean_html_with_quote,
+    decode_bytes,
+    decode_words_loosely,
+    detect_charset,
+    fix_8bit_header,
+    has_raw_8bit,
+    html_to_text,
+    quoted_start,
+    unmangle,
+)
 from .tokens import SUBJECT_TAG, reference_from_address
 
 POLICY = policy.default
@@ -34,6 +47,8 @@ MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024  # per file; ingest's own ceiling is hig
 MAX_ATTACHMENTS_BYTES = 30 * 1024 * 1024  # per mail
 MAX_ATTACHMENTS = 50
 MAX_REFERENCES = 50
+MAX_FORWARDED = 5
+MAX_FORWARDED_TEXT = 20_000
 MAX_LISTED_ADDRESSES = 50
 FUTURE_TOLERANCE = timedelta(days=1)
 MAIL_HEADERS = {"from", "to", "date", "subject", "message-id", "received", "mime-version", "content-type",
@@ -91,7 +106,8 @@ def _strip_mbox_from_line(raw: bytes) -> bytes:
 
 
 def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> InboundMessage:
-    headers = _Headers(msg)
+    detected = _undeclared_charset(msg)
+    headers = _Headers(msg, detected)
     metadata: dict = {}
 
     message_id = next(iter(_ids(headers.raw_all("Message-ID"), bare_ok=True)), None)
@@ -106,8 +122,9 @@ def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> 
         if automated[0] == "bounce":
             metadata["bounce"], bounce_refs = _bounce_details(msg)
 
-    text, html, body_parts = _bodies(msg, metadata)
+    text, html, body_parts = _bodies(msg, metadata, detected)
     attachments = _attachments(msg, body_parts, metadata)
+    forwarded = _forwarded(msg)
 
     in_reply_to = _ids(headers.raw_all("In-Reply-To"))
     references = _ids(headers.raw_all("References"))
@@ -127,6 +144,8 @@ def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> 
         "in_reply_to": in_reply_to,
         "references": references[-MAX_REFERENCES:],
     }
+    if forwarded:
+        metadata["forwarded"] = forwarded
     defects = sorted({type(d).__name__ for part in msg.walk() for d in part.defects})
     if defects:
         metadata["defects"] = defects[:10]
@@ -149,9 +168,9 @@ def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> 
 class _Headers:
     """Header values decoded by the modern API, after fixing raw 8-bit bytes ourselves."""
 
-    def __init__(self, msg):
+    def __init__(self, msg, detected: str | None):
         self.msg = msg
-        self.charset = next((p.get_content_charset() for p in msg.walk() if p.get_content_charset()), None)
+        self.charset = next((p.get_content_charset() for p in msg.walk() if p.get_content_charset()), None) or detected
 
     def raw_all(self, name: str) -> list[str]:
         lowered = name.lower()
@@ -172,14 +191,18 @@ class _Headers:
         if not values:
             return ""
         header = self.parsed(name, values[0])
-        return str(header) if header is not None else values[0]
+        text = str(header) if header is not None else values[0]
+        if "=?" in text:  # words the standard decoder refused (raw 8-bit inside, cut off)
+            raw = next(v for k, v in self.msg.raw_items() if k.lower() == name.lower())
+            text = re.sub(r"[\r\n\x00]", "", decode_words_loosely(raw))
+        return unmangle(text)
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
         found = []
         for value in self.raw_all(name):
             header = self.parsed(name, value)
             for address in getattr(header, "addresses", ()) or ():
-                found.append((_decode_words(address.display_name), address.addr_spec))
+                found.append((unmangle(_decode_words(address.display_name)), address.addr_spec))
         return found
 
     def address_list(self, name: str) -> list[str]:
@@ -341,7 +364,7 @@ def _bounce_details(msg) -> tuple[dict, list[str]]:
                     if block.get(field) and field.lower() not in details:
                         details[field.lower()] = str(block.get(field))[:300]
         elif content_type in ("message/rfc822", "text/rfc822-headers"):
-            original = part.get_payload(0) if content_type == "message/rfc822" else _headers_part(part)
+            original = _enclosed(part) if content_type == "message/rfc822" else _headers_part(part)
             if original is not None:
                 original_ids += _ids([str(original.get("Message-ID", ""))])
     return details, original_ids
@@ -357,20 +380,32 @@ def _headers_part(part):
 # --- bodies and attachments --------------------------------------------------------------------------
 
 
-def _bodies(msg, metadata: dict) -> tuple[str, str, list]:
+def _undeclared_charset(msg) -> str | None:
+    """Detected once per mail from every 8-bit byte it does not declare a charset for (headers and
+    body parts together: a subject alone is too short to tell KOI8-R from Windows-1252)."""
+    sample = b"".join(
+        value.encode("ascii", "surrogateescape") for _, value in msg.raw_items() if has_raw_8bit(value)
+    )
+    for part in msg.walk():
+        if part.get_content_maintype() == "text" and not part.get_content_charset():
+            sample += part.get_payload(decode=True) or b""
+    return detect_charset(sample[:64 * 1024])
+
+
+def _bodies(msg, metadata: dict, detected: str | None = None) -> tuple[str, str, list]:
     """(text, sanitized html, the parts they came from)."""
     text_part = msg.get_body(preferencelist=("plain",))
     html_part = msg.get_body(preferencelist=("html",))
 
     html = ""
     if html_part is not None:
-        html, html_quote, blocked = clean_html_with_quote(_part_text(html_part))
+        html, html_quote, blocked = clean_html_with_quote(_part_text(html_part, detected))
         if html_quote is not None:
             metadata["html_quoted_start"] = html_quote
         if blocked:
             metadata["remote_images_blocked"] = len(blocked)
             metadata["remote_images"] = blocked[:20]
-    text = _part_text(text_part) if text_part is not None else html_to_text(html)
+    text = unmangle(_part_text(text_part, detected)) if text_part is not None else html_to_text(html)
     # NUL never belongs in mail text, and PostgreSQL refuses it in a text column.
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").rstrip()
     quote = quoted_start(text)
@@ -379,9 +414,9 @@ def _bodies(msg, metadata: dict) -> tuple[str, str, list]:
     return text, html, [p for p in (text_part, html_part) if p is not None]
 
 
-def _part_text(part) -> str:
+def _part_text(part, detected: str | None = None) -> str:
     payload = part.get_payload(decode=True) or b""
-    return decode_bytes(payload, part.get_content_charset())
+    return decode_bytes(payload, part.get_content_charset(), detected)
 
 
 def _leaves(part):
@@ -421,7 +456,46 @@ def _attachments(msg, body_parts: list, metadata: dict) -> list[InboundAttachmen
     return kept
 
 
+def _enclosed(part):
+    """The mail inside a message/rfc822 part. Outlook base64-encodes it (RFC 2046 forbids it):
+    the parser then sees no headers, only the base64 text, and it must be decoded first."""
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding in ("base64", "quoted-printable") and inner is not None and not inner.keys():
+        body = inner.get_payload()
+        data = body.encode("ascii", "surrogateescape") if isinstance(body, str) else b""
+        try:
+            data = base64.b64decode(data) if encoding == "base64" else quopri.decodestring(data)
+            return email.message_from_bytes(data, policy=POLICY)
+        except (ValueError, binascii.Error):
+            return None
+    return inner
+
+
+def _forwarded(msg) -> list[dict]:
+    """Forwarded mails (message/rfc822 parts): who wrote them, when, what, readable in the thread."""
+    found = []
+    for part in _leaves(msg):
+        if part.get_content_type() != "message/rfc822" or len(found) >= MAX_FORWARDED:
+            continue
+        inner = _enclosed(part)
+        if inner is None:
+            continue
+        headers = _Headers(inner, _undeclared_charset(inner))
+        text, _, _ = _bodies(inner, {})
+        found.append({
+            "from": headers.text("From")[:300],
+            "subject": re.sub(r"\s+", " ", headers.text("Subject")).strip()[:300],
+            "date": headers.text("Date")[:100],
+            "text": text[:MAX_FORWARDED_TEXT],
+        })
+    return found
+
+
 def _part_bytes(part) -> bytes:
+    if part.get_content_type() == "message/rfc822" and (inner := _enclosed(part)) is not None:
+        return inner.as_bytes(policy=POLICY.clone(linesep="\r\n"))
     if part.get_content_maintype() == "message":
         payload = part.get_payload()
         if isinstance(payload, list):  # message/rfc822, message/delivery-status: parsed messages
