@@ -17,7 +17,7 @@ from apps.inbox.models import DeadLetter
 from apps.inbox.services.ingest import messages_ingest
 
 from .models import ChannelAccount, InboundPayload
-from .registry import parser_for
+from .registry import parser_for, splitter_for
 from .services import DRAIN_NUDGE_KEY, ImportCounts, Parsed, dead_letter_keep, failure_text, parsed_ingest, storable_text
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,22 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> ImportCounts:
     dead_letter.save(update_fields=["replayed_at", "resolved"])
     counts.ingested, counts.duplicates = result.ingested, result.duplicates
     return counts
+
+
+def files_split(*, kind: str, account: ChannelAccount, files: Iterable[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], ImportCounts]:
+    """Each file into its payloads (an mbox into mails, a CDR file into rows). A file the splitter
+    refuses as a whole (another layout) is kept as one dead letter with its reason, and the
+    import goes on with the next file."""
+    payloads: list[tuple[str, bytes]] = []
+    refused = ImportCounts()
+    split = splitter_for(kind)
+    for name, raw in files:
+        try:
+            payloads += list(split(name, raw))
+        except ParseError as exc:
+            dead_letter = dead_letter_keep(kind=kind, raw=raw, error=str(exc), source="import", account=account)
+            refused.add(ImportCounts(failed=1, failures=[f"{name}: {exc} (dead letter #{dead_letter.id})"]))
+    return payloads, refused
 
 
 def payloads_import(

@@ -2,7 +2,7 @@
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.urls import reverse
 
 from apps.accounts.models import Role
@@ -67,10 +67,20 @@ def test_16_and_18_column_files_import_idempotently(phone_account, name, calls):
     assert ingest(FIXTURES / name, phone_account)[1] == f"ingested 0 · duplicates {calls} · failed 0"
 
 
-def test_a_cdr_custom_file_is_refused_by_the_command_with_the_reason(phone_account):
-    with pytest.raises(CommandError, match="cdr_custom.csv: not an Asterisk cdr_csv Master.csv.*13 columns"):
-        ingest(FIXTURES / "cdr_custom.csv", phone_account)
-    assert not Message.objects.exists() and not DeadLetter.objects.exists()
+def test_a_file_of_another_layout_is_reported_kept_and_the_next_file_still_imports(phone_account, tmp_path):
+    # given: a cdr_custom file first, then a good Master.csv, in one run
+    folder = tmp_path / "cdrs"
+    folder.mkdir()
+    (folder / "1-cdr_custom.csv").write_bytes((FIXTURES / "cdr_custom.csv").read_bytes())
+    (folder / "2-Master-18.csv").write_bytes((FIXTURES / "Master-18.csv").read_bytes())
+    # when
+    code, out, err = ingest(folder, phone_account)
+    # then: the refused file is named with its reason and kept whole; the next one imported
+    assert (code, out) == (1, "ingested 2 · duplicates 0 · failed 1")
+    assert "1-cdr_custom.csv: not an Asterisk cdr_csv Master.csv" in err and "13 columns" in err
+    dead = DeadLetter.objects.get()
+    assert (dead.kind, dead.source, bytes(dead.raw)) == ("asterisk", "import", (FIXTURES / "cdr_custom.csv").read_bytes())
+    assert Message.objects.filter(kind="call").count() == 2
 
 
 def test_a_broken_row_in_a_good_file_is_a_dead_letter_and_the_rest_imports(phone_account, tmp_path):

@@ -5,10 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from apps.connectors.drain import payloads_import
+from apps.connectors.drain import files_split, payloads_import
 from apps.connectors.models import ChannelAccount
-from apps.connectors.registry import PAYLOAD_KINDS, splitter_for
-from apps.inbox.inbound import ParseError
+from apps.connectors.registry import PAYLOAD_KINDS
 
 
 class Command(BaseCommand):
@@ -24,11 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, kind, paths, account, batch_size, no_progress, **options):
         channel_account = self._account(account)
         files = self._files(paths)
-        split = splitter_for(kind)
-        try:
-            payloads = [p for f in files for p in split(str(f), f.read_bytes())]
-        except ParseError as exc:  # a file refused as a whole (e.g. not a Master.csv layout)
-            raise CommandError(str(exc)) from exc
+        payloads, refused = files_split(kind=kind, account=channel_account, files=((str(f), f.read_bytes()) for f in files))
         show_progress = not no_progress and len(payloads) > 1
         bar = tqdm(total=len(payloads), unit="payload", disable=not show_progress, file=sys.stderr)
 
@@ -39,6 +34,7 @@ class Command(BaseCommand):
             kind=kind, account=channel_account, payloads=payloads, batch_size=batch_size, on_progress=on_progress
         )
         bar.close()
+        counts.add(refused)
         for failure in counts.failures:
             self.stderr.write(f"failed: {failure}")
         self.stdout.write(counts.summary())
