@@ -65,8 +65,12 @@ def _messenger_event(event, page_id: str, account_id: int, where: str) -> Inboun
     if not isinstance(event, dict):
         raise ParseError(where + "expected an object")
     sender, recipient = _id((event.get("sender") or {}).get("id")), _id((event.get("recipient") or {}).get("id"))
-    sent_at = _epoch(event.get("timestamp"), where)
     message, postback = event.get("message"), event.get("postback")
+    if not isinstance(message, dict) and not isinstance(postback, dict):
+        # delivery / read / reaction / optin: no message to store, and receipts may come without
+        # a timestamp (their watermark says when), so nothing else is asked of them.
+        return None
+    sent_at = _epoch(event.get("timestamp"), where)
     if isinstance(message, dict):
         mid = _id(message.get("mid"))
         if not mid:
@@ -80,15 +84,13 @@ def _messenger_event(event, page_id: str, account_id: int, where: str) -> Inboun
             account_id, psid=psid, mid=mid, name="", text=text or extras, sent_at=sent_at, echo=echo,
             attachments=attachments, references=[f"mid:{reply_to}"] if reply_to else [], where=where,
         )
-    if isinstance(postback, dict):
-        # Newer postbacks carry a mid; older ones do not, and are named by who tapped and when.
-        mid = _id(postback.get("mid")) or f"postback-{sender}-{event.get('timestamp')}"
-        title = str(postback.get("title") or postback.get("payload") or "")
-        return _messenger_message(
-            account_id, psid=sender, mid=mid, name="", text=title, sent_at=sent_at, echo=False,
-            attachments=[], references=[], where=where, extra={"postback": {"title": title, "payload": postback.get("payload")}},
-        )
-    return None  # delivery / read / reaction / optin: nothing to store
+    # Newer postbacks carry a mid; older ones do not, and are named by who tapped and when.
+    mid = _id(postback.get("mid")) or f"postback-{sender}-{event.get('timestamp')}"
+    title = str(postback.get("title") or postback.get("payload") or "")
+    return _messenger_message(
+        account_id, psid=sender, mid=mid, name="", text=title, sent_at=sent_at, echo=False,
+        attachments=[], references=[], where=where, extra={"postback": {"title": title, "payload": postback.get("payload")}},
+    )
 
 
 def _messenger_attachments(items, where: str) -> tuple[list[InboundAttachment], str]:

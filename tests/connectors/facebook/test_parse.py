@@ -141,3 +141,17 @@ def test_a_comment_without_its_author_is_kept_with_an_unknown_sender():
     [message] = parse(json.dumps(body).encode(), account_id=7)
     # then: ingest marks it unknown_sender; it is not a dead letter
     assert (message.senders, message.direction, message.metadata["facebook"]["from_id"]) == ([], "in", "")
+
+
+def test_receipts_and_reactions_without_a_timestamp_are_recognised_not_dead_letters():
+    # given: Messenger's delivery receipt as documented (no timestamp: its watermark says when),
+    # a read receipt and a reaction, in one body
+    body = {"object": "page", "entry": [{"id": PAGE_ID, "time": 1764600000000, "messaging": [
+        {"sender": {"id": PSID}, "recipient": {"id": PAGE_ID},
+         "delivery": {"mids": ["m_AG5Hz2Uq7qAo4oMhM0ZQ1qGl1vcgvEk3"], "watermark": 1764600000000}},
+        {"sender": {"id": PSID}, "recipient": {"id": PAGE_ID}, "read": {"watermark": 1764600001000}},
+        {"sender": {"id": PSID}, "recipient": {"id": PAGE_ID}, "timestamp": 1764600002000,
+         "reaction": {"mid": "m_AG5Hz2Uq7qAo4oMhM0ZQ1qGl1vcgvEk3", "action": "react", "reaction": "love", "emoji": "❤"}},
+    ]}]}
+    # when / then: nothing to store, and no ParseError
+    assert parse(json.dumps(body).encode(), account_id=7) == []
