@@ -25,11 +25,14 @@ def whole_file(name: str, raw: bytes) -> list[tuple[str, bytes]]:
 class PayloadKind:
     """One kind of raw payload a channel receives (the phone channel has two: twilio, asterisk).
     `parse(raw, *, account_id) -> list[InboundMessage]` is pure; `split(name, raw)` cuts an
-    import file into payloads."""
+    import file into payloads; `statuses(raw, messages, *, account_id) -> list[InboundStatus]`
+    (optional, pure) reads what the payload says about messages already stored (receipts,
+    bounces, reactions, edits), given what parse made of it."""
 
     name: str
     parse: Callable
     split: Callable[[str, bytes], list[tuple[str, bytes]]] = whole_file
+    statuses: Callable | None = None
 
 
 @dataclass(frozen=True)

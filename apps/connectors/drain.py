@@ -12,23 +12,27 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from apps.inbox.inbound import InboundMessage, ParseError
+from apps.inbox.inbound import InboundMessage, InboundStatus, ParseError
 from apps.inbox.models import DeadLetter
 from apps.inbox.services.ingest import messages_ingest
+from apps.inbox.services.statuses import message_statuses_apply
 
 from .models import ChannelAccount, InboundPayload
-from .registry import parser_for, splitter_for
+from .registry import parser_for, splitter_for, statuses_for
 from .services import DRAIN_NUDGE_KEY, ImportCounts, Parsed, dead_letter_keep, failure_text, parsed_ingest, storable_text
 
 logger = logging.getLogger(__name__)
 
 
-def payload_parse(*, kind: str, raw: bytes, account_id: int) -> list[InboundMessage]:
-    """The channel's pure parser, with ONE rule for what it raises: anything at all is the
-    payload's fault (a shape the parser never met), so it comes out as a ParseError that the
-    caller keeps as the payload's dead letter, and the next payload goes on."""
+def payload_parse(*, kind: str, raw: bytes, account_id: int) -> tuple[list[InboundMessage], list[InboundStatus]]:
+    """The channel's pure parsers (messages, then what the payload reports about stored ones),
+    with ONE rule for what they raise: anything at all is the payload's fault (a shape the parser
+    never met), so it comes out as a ParseError that the caller keeps as the payload's dead
+    letter, and the next payload goes on."""
     try:
-        return parser_for(kind)(raw, account_id=account_id)
+        messages = parser_for(kind)(raw, account_id=account_id)
+        statuses = statuses_for(kind)
+        return messages, (statuses(raw, messages, account_id=account_id) if statuses else [])
     except ParseError:
         raise
     except Exception as exc:  # AttributeError on "sender": "text", RecursionError on deep JSON, ...
@@ -69,7 +73,7 @@ def _ingest_rows(
     for row in rows:
         raw, account = bytes(row.raw), accounts[row.channel_account_id]
         try:
-            messages = payload_parse(kind=row.kind, raw=raw, account_id=account.id)
+            messages, statuses = payload_parse(kind=row.kind, raw=raw, account_id=account.id)
         except ParseError as exc:
             dead_letter_keep(kind=row.kind, raw=raw, error=str(exc), source=row.source, account=account)
             counts.add(ImportCounts(failed=1, failures=[str(exc)]))
@@ -77,7 +81,7 @@ def _ingest_rows(
             continue
         if parsed and n_messages + len(messages) > max_messages:
             break
-        parsed.append(Parsed(kind=row.kind, raw=raw, messages=messages, source=row.source, account=account))
+        parsed.append(Parsed(kind=row.kind, raw=raw, messages=messages, statuses=statuses, source=row.source, account=account))
         done.append(row)
         n_messages += len(messages)
     counts.add(parsed_ingest(parsed))
@@ -93,9 +97,10 @@ def dead_letter_replay(*, dead_letter: DeadLetter) -> ImportCounts:
         counts.failed = 1
         return counts
     try:
-        messages = payload_parse(kind=dead_letter.kind, raw=bytes(dead_letter.raw), account_id=dead_letter.channel_account_id)
+        messages, statuses = payload_parse(kind=dead_letter.kind, raw=bytes(dead_letter.raw), account_id=dead_letter.channel_account_id)
         with transaction.atomic():
             result = messages_ingest(messages=messages)
+            counts.updated = message_statuses_apply(statuses=statuses)
     except Exception as exc:  # still unparseable, or the ingest refuses it: it stays a dead letter
         dead_letter.error = storable_text(failure_text(exc))
         dead_letter.replayed_at = timezone.now()
@@ -145,7 +150,7 @@ def payloads_import(
 
     for name, raw in payloads:
         try:
-            messages = payload_parse(kind=kind, raw=raw, account_id=account.id)
+            messages, statuses = payload_parse(kind=kind, raw=raw, account_id=account.id)
         except ParseError as exc:
             dead_letter = dead_letter_keep(kind=kind, raw=raw, error=str(exc), source="import", account=account)
             report(ImportCounts(failed=1, failures=[f"{name}: {exc} (dead letter #{dead_letter.id})"]))
@@ -153,7 +158,7 @@ def payloads_import(
         if pending and pending_messages + len(messages) > batch_size:
             report(parsed_ingest(pending))
             pending, pending_messages = [], 0
-        pending.append(Parsed(kind=kind, raw=raw, messages=messages, source="import", account=account, name=name))
+        pending.append(Parsed(kind=kind, raw=raw, messages=messages, statuses=statuses, source="import", account=account, name=name))
         pending_messages += len(messages)
     if pending:
         report(parsed_ingest(pending))

@@ -50,6 +50,11 @@ def parser_for(name: str):
     return payload_kind(name).parse
 
 
+def statuses_for(name: str):
+    """The kind's reader of receipts/bounces/reactions, or None when it reports none."""
+    return payload_kind(name).statuses
+
+
 def splitter_for(name: str):
     """How a file of this kind splits into payloads (the whole file is one, unless the channel says)."""
     return payload_kind(name).split

@@ -15,9 +15,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from apps.inbox.inbound import InboundMessage, ParseError
+from apps.inbox.inbound import InboundMessage, InboundStatus, ParseError
 from apps.inbox.models import DeadLetter
 from apps.inbox.services.ingest import messages_ingest
+from apps.inbox.services.statuses import message_statuses_apply
 
 from .models import ChannelAccount, InboundPayload
 
@@ -34,15 +35,18 @@ class ImportCounts:
     duplicates: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
+    updated: int = 0  # messages already stored that a receipt, bounce, reaction or edit changed
 
     def add(self, other: "ImportCounts") -> None:
         self.ingested += other.ingested
         self.duplicates += other.duplicates
         self.failed += other.failed
         self.failures += other.failures
+        self.updated += other.updated
 
     def summary(self) -> str:
-        return f"ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
+        updated = f" · updated {self.updated}" if self.updated else ""
+        return f"ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}{updated}"
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -195,6 +199,7 @@ class Parsed:
     source: str
     account: ChannelAccount
     name: str = ""  # the file it came from (imports), to name it in failures
+    statuses: list[InboundStatus] = field(default_factory=list)
 
 
 def parsed_ingest(parsed: list[Parsed]) -> ImportCounts:
@@ -204,21 +209,23 @@ def parsed_ingest(parsed: list[Parsed]) -> ImportCounts:
     try:
         with transaction.atomic():
             result = messages_ingest(messages=[m for item in parsed for m in item.messages])
+            counts.updated = message_statuses_apply(statuses=[s for item in parsed for s in item.statuses])
         counts.ingested, counts.duplicates = result.ingested, result.duplicates
     except Exception:
         logger.exception("batch ingest failed; retrying payload by payload")
         for item in parsed:
-            one = _ingest_one(item.kind, item.raw, item.messages, source=item.source, account=item.account)
+            one = _ingest_one(item.kind, item.raw, item.messages, item.statuses, source=item.source, account=item.account)
             one.failures = [f"{item.name}: {f}" if item.name else f for f in one.failures]
             counts.add(one)
     return counts
 
 
-def _ingest_one(kind, raw, messages, *, source, account) -> ImportCounts:
+def _ingest_one(kind, raw, messages, statuses, *, source, account) -> ImportCounts:
     counts = ImportCounts()
     try:
         with transaction.atomic():
             result = messages_ingest(messages=messages)
+            counts.updated = message_statuses_apply(statuses=statuses)
         counts.ingested, counts.duplicates = result.ingested, result.duplicates
     except Exception as exc:
         error = failure_text(exc)

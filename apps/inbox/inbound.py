@@ -44,3 +44,23 @@ class InboundMessage:
     priority: int | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class InboundStatus:
+    """A fact a provider reports later about messages already stored (never a message itself).
+
+    kind: "failed" (a bounce: data["reason"]), "delivered", "read" (receipts), "reaction"
+    (data["emoji"], data["reaction"]; data["removed"] when taken back), "edited" (data["text"]),
+    "unsent". The messages concerned: `external_ids` (the provider's ids, as stored on the
+    message), or a watermark: every outbound message of the conversation with `thread_key`
+    sent up to `until` (Messenger's delivery and read watermarks).
+    """
+
+    account_id: int
+    kind: str
+    external_ids: list[str] = field(default_factory=list)
+    thread_key: str = ""
+    until: datetime | None = None
+    at: datetime | None = None
+    data: dict = field(default_factory=dict)

@@ -75,6 +75,7 @@ class Message(models.Model):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
         FAILED = "failed", "Failed"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
@@ -113,9 +114,10 @@ class Message(models.Model):
         return f"{self.direction} {self.kind} #{self.pk}"
 
     # metadata keys the desk shows (the rest is connector bookkeeping): a call's facts, a form's
-    # fields, the social network's ids and moderation state, the mails a mail forwards.
+    # fields, the social network's ids and moderation state, the mails a mail forwards, what the
+    # customer did to a message later (reactions, edits with the earlier texts, unsending).
     # Shapes: see README "Message details".
-    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded")
+    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent")
 
     @property
     def details(self) -> dict:

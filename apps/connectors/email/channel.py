@@ -17,7 +17,7 @@ def probe(account) -> str:
 CHANNEL = Channel(
     kind="email",
     package=__package__,
-    payloads=(PayloadKind("email", parse.parse, parse.split),),  # .eml files and mbox archives
+    payloads=(PayloadKind("email", parse.parse, parse.split, statuses=parse.statuses),),  # .eml files and mbox archives
     send=send.send,
     beat=(Beat("email-poll-all", "email_poll_all", 60.0),),  # one IMAP poll per enabled account
     settings=(

@@ -5,8 +5,9 @@
 - references: In-Reply-To ids, the desk's token from a plus address we are written to
   (see tokens.py), the original of a bounce, then References newest first: ingest threads by
   the first one it knows.
-- Auto-replies, bounces and list or bulk mail are kept with opens_conversation=False and
-  metadata["automated"] saying which and why (no SLA clock, no reopening, no mail loops).
+- Auto-replies, bounces, read receipts and list or bulk mail are kept with opens_conversation=False
+  and metadata["automated"] saying which and why (no SLA clock, no reopening, no mail loops).
+  statuses() turns a bounce into "our reply failed" and a read receipt into "our reply was read".
 - HTML: sanitized, remote images blocked (metadata["remote_images"]); text comes from the
   text/plain part, else from the HTML. metadata["quoted_start"] / ["html_quoted_start"] mark
   where the quoted history starts, for display; the full text is kept.
@@ -27,7 +28,7 @@ from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 
 from apps.crm.identities import InvalidIdentity, normalize_email
-from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
+from apps.inbox.inbound import InboundAttachment, InboundMessage, InboundStatus, ParseError, SenderIdentity
 
 from .content import (
     clean_html_with_quote,
@@ -121,6 +122,10 @@ def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> 
         metadata["automated"], metadata["automated_reason"] = automated
         if automated[0] == "bounce":
             metadata["bounce"], bounce_refs = _bounce_details(msg)
+            metadata["bounce_of"] = bounce_refs[:MAX_REFERENCES]
+        elif automated[0] == "receipt":
+            metadata["receipt"], bounce_refs = _receipt_details(msg)
+            metadata["receipt_of"] = bounce_refs[:MAX_REFERENCES]
 
     text, html, body_parts = _bodies(msg, metadata, detected)
     attachments = _attachments(msg, body_parts, metadata)
@@ -328,6 +333,8 @@ def _automated(msg, headers: _Headers, sender_address: str) -> tuple[str, str] |
     content_type = msg.get_content_type()
     if content_type == "multipart/report" or content_type == "message/delivery-status":
         report_type = msg.get_param("report-type") or ""
+        if str(report_type).lower() == "disposition-notification":
+            return "receipt", f"Content-Type: {content_type}; report-type={report_type}"
         return "bounce", f"Content-Type: {content_type}; report-type={report_type}"
     if sender_address.split("@")[0] in SYSTEM_SENDERS:
         return "bounce", f"From: {sender_address}"
@@ -368,6 +375,34 @@ def _bounce_details(msg) -> tuple[dict, list[str]]:
             if original is not None:
                 original_ids += _ids([str(original.get("Message-ID", ""))])
     return details, original_ids
+
+
+def _receipt_details(msg) -> tuple[dict, list[str]]:
+    """A read receipt (RFC 8098 MDN): its disposition and the Message-ID of the mail it is about."""
+    for part in msg.walk():
+        if part.get_content_type() == "message/disposition-notification":
+            payload = part.get_payload()
+            # The parser reads message/* parts as enclosed header blocks; a lone text body otherwise.
+            fields = payload[0] if isinstance(payload, list) and payload else _headers_part(part)
+            if fields is not None:
+                disposition = str(fields.get("Disposition", ""))[:200]
+                return {"disposition": disposition}, _ids([str(fields.get("Original-Message-ID", ""))])
+    return {}, []
+
+
+def statuses(raw: bytes, messages: list[InboundMessage], *, account_id: int) -> list[InboundStatus]:
+    """What a mail reports about our own replies: a bounce fails the reply it returns, a read
+    receipt ("displayed") marks it read. Read from what parse() found; nothing parsed twice."""
+    found = []
+    for m in messages:
+        if m.metadata.get("bounce_of"):
+            bounce = m.metadata.get("bounce") or {}
+            reason = bounce.get("diagnostic-code") or bounce.get("status") or m.metadata.get("automated_reason") or ""
+            found.append(InboundStatus(account_id=account_id, kind="failed", external_ids=m.metadata["bounce_of"],
+                                       at=m.sent_at, data={"reason": f"Returned by the mail server: {reason}".strip()}))
+        elif m.metadata.get("receipt_of") and "displayed" in (m.metadata.get("receipt") or {}).get("disposition", "").lower():
+            found.append(InboundStatus(account_id=account_id, kind="read", external_ids=m.metadata["receipt_of"], at=m.sent_at))
+    return found
 
 
 def _headers_part(part):

@@ -18,6 +18,8 @@ from django.db import transaction
 
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
+    Parsed,
+    parsed_ingest,
     channel_account_poll,
     channel_account_record_failure,
     channel_accounts_due,
@@ -25,10 +27,9 @@ from apps.connectors.services import (
 )
 from apps.connectors.services import backoff_seconds  # noqa: F401  (re-exported: tests and callers use it here)
 from apps.inbox.inbound import ParseError
-from apps.inbox.services.ingest import messages_ingest
 
 from .client import FetchedMail, Mailbox, MailServerError
-from .parse import parse
+from .parse import parse, statuses
 
 logger = logging.getLogger(__name__)
 
@@ -134,24 +135,17 @@ def _store_chunk(account, uidvalidity: int, last_uid: int, fetched: list[Fetched
 
 
 def _ingest(account, parsed: list[tuple[FetchedMail, list]], result: PollResult) -> None:
+    """The connectors' one ingest-with-fallback: a batch, else mail by mail (a bad one is a dead letter)."""
     if not parsed:
         return
-    try:
-        with transaction.atomic():
-            stored = messages_ingest(messages=[m for _, messages in parsed for m in messages])
-        result.ingested += stored.ingested
-        result.duplicates += stored.duplicates
-        return
-    except Exception:
-        logger.exception("email batch of account %s failed; storing mail by mail", account.id)
-    for mail, messages in parsed:  # one bad mail must not hold back the others
-        try:
-            with transaction.atomic():
-                stored = messages_ingest(messages=messages)
-            result.ingested += stored.ingested
-            result.duplicates += stored.duplicates
-        except Exception as exc:
-            _dead_letter(account, mail.uid, mail.raw, f"ingest failed: {exc.__class__.__name__}: {exc}", result)
+    counts = parsed_ingest([
+        Parsed(kind="email", raw=mail.raw, messages=messages, source="poll", account=account, name=f"IMAP UID {mail.uid}",
+               statuses=statuses(mail.raw, messages, account_id=account.id))
+        for mail, messages in parsed
+    ])
+    result.ingested += counts.ingested
+    result.duplicates += counts.duplicates
+    result.failed += counts.failed
 
 
 def _dead_letter(account, uid: int, raw: bytes, error: str, result: PollResult) -> None:

@@ -16,7 +16,7 @@ def probe(account) -> str:
 CHANNEL = Channel(
     kind="facebook",
     package=__package__,
-    payloads=(PayloadKind("facebook", parse.parse, split_json_bodies),),
+    payloads=(PayloadKind("facebook", parse.parse, split_json_bodies, statuses=parse.statuses),),
     send=send.send,
     composer=composer.rules,
     webhooks=(("hooks/facebook/", urls),),

@@ -5,7 +5,8 @@ Two sources, one parser:
 * Webhook bodies (`{"object": "page", "entry": [...]}`), as Facebook POSTs them:
   - entry[].messaging[]: Messenger events. A message (text, attachments, is_echo = the
     page's own message, seen as direction "out") or a postback (a button the person tapped).
-    Delivery, read, reaction and opt-in events carry no message and are skipped.
+    Delivery, read, reaction, edit and opt-in events carry no message: statuses() reads
+    them (receipts, reactions, edits and unsends applied to the messages they concern).
   - entry[].changes[] with field "feed" and item "comment": a comment on one of the page's
     posts. Verbs add/edited become messages (an edit of a stored comment is a duplicate of
     it); hide/remove/unhide change nothing we keep. The sender is `from: {id, name}` or, in
@@ -25,7 +26,7 @@ the two overlap safely.
 from datetime import datetime, timezone
 
 from apps.connectors.social import emails_in_text, json_body
-from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
+from apps.inbox.inbound import InboundAttachment, InboundMessage, InboundStatus, ParseError, SenderIdentity
 
 COMMENT_VERBS = {"add", "edited"}  # hide / remove / unhide: nothing new to store
 ATTACHMENT_TYPES = {"image": "image/*", "video": "video/*", "audio": "audio/*", "file": "application/octet-stream"}
@@ -58,6 +59,55 @@ def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
     return messages
 
 
+# --- what Messenger reports about messages already stored -----------------------------------
+
+
+def statuses(raw: bytes, messages: list[InboundMessage], *, account_id: int) -> list[InboundStatus]:
+    """Delivery and read receipts (by mids or by watermark), reactions, edits and unsends.
+    Messages themselves are parse()'s; an unsend arrives as a message event with is_deleted."""
+    body = json_body(raw)
+    if not isinstance(body, dict) or body.get("object") != "page" or not isinstance(body.get("entry"), list):
+        return []
+    found = []
+    for entry in body["entry"]:
+        for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+            if isinstance(event, dict):
+                found += _messenger_statuses(event, account_id)
+    return found
+
+
+def _messenger_statuses(event: dict, account_id: int) -> list[InboundStatus]:
+    psid = _id((event.get("sender") or {}).get("id"))
+    at = _optional_epoch(event.get("timestamp"))
+    delivery, read = event.get("delivery"), event.get("read")
+    reaction, edit, message = event.get("reaction"), event.get("message_edit"), event.get("message")
+    if isinstance(delivery, dict):
+        mids = [f"mid:{_id(m)}" for m in delivery.get("mids") or [] if _id(m)]
+        until = _optional_epoch(delivery.get("watermark"))
+        if mids:
+            return [InboundStatus(account_id=account_id, kind="delivered", external_ids=mids, at=at or until)]
+        if until and psid:
+            return [InboundStatus(account_id=account_id, kind="delivered", thread_key=f"psid:{psid}", until=until, at=until)]
+    if isinstance(read, dict) and psid and (until := _optional_epoch(read.get("watermark"))):
+        return [InboundStatus(account_id=account_id, kind="read", thread_key=f"psid:{psid}", until=until, at=until)]
+    if isinstance(reaction, dict) and _id(reaction.get("mid")):
+        return [InboundStatus(
+            account_id=account_id, kind="reaction", external_ids=[f"mid:{_id(reaction['mid'])}"], at=at,
+            data={"reaction": str(reaction.get("reaction") or ""), "emoji": str(reaction.get("emoji") or ""),
+                  "removed": reaction.get("action") == "unreact"},
+        )]
+    if isinstance(edit, dict) and _id(edit.get("mid")):
+        return [InboundStatus(account_id=account_id, kind="edited", external_ids=[f"mid:{_id(edit['mid'])}"], at=at,
+                              data={"text": str(edit.get("text") or "")})]
+    if isinstance(message, dict) and message.get("is_deleted") and _id(message.get("mid")):
+        return [InboundStatus(account_id=account_id, kind="unsent", external_ids=[f"mid:{_id(message['mid'])}"], at=at)]
+    return []
+
+
+def _optional_epoch(value) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc) if isinstance(value, int) and value > 0 else None
+
+
 # --- Messenger -------------------------------------------------------------------------------
 
 
@@ -67,14 +117,16 @@ def _messenger_event(event, page_id: str, account_id: int, where: str) -> Inboun
     sender, recipient = _id((event.get("sender") or {}).get("id")), _id((event.get("recipient") or {}).get("id"))
     message, postback = event.get("message"), event.get("postback")
     if not isinstance(message, dict) and not isinstance(postback, dict):
-        # delivery / read / reaction / optin: no message to store, and receipts may come without
-        # a timestamp (their watermark says when), so nothing else is asked of them.
+        # delivery / read / reaction / edit / optin: no message to store (statuses() reads them),
+        # and receipts may come without a timestamp (their watermark says when).
         return None
     sent_at = _epoch(event.get("timestamp"), where)
     if isinstance(message, dict):
         mid = _id(message.get("mid"))
         if not mid:
             raise ParseError(where + "message without mid")
+        if message.get("is_deleted"):
+            return None  # the customer unsent an earlier message: statuses() applies it
         echo = bool(message.get("is_echo")) or (page_id and sender == page_id)
         psid = recipient if echo else sender
         text = message.get("text") if isinstance(message.get("text"), str) else ""

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.connectors import services as connector_services  # the one ingest-with-fallback the poll uses
 from apps.connectors.email import services, tasks
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.inbox.models import Conversation, DeadLetter, Message
@@ -67,14 +68,14 @@ def test_a_restarted_poller_fetches_nothing_twice(email_account, customer_box):
 def test_mail_is_flagged_only_after_its_transaction_commits(email_account, customer_box, monkeypatch):
     # given: a look at the server from inside the ingest transaction
     seen_during_ingest = []
-    real_ingest = services.messages_ingest
+    real_ingest = connector_services.messages_ingest
 
     def ingest_and_look(**kwargs):
         result = real_ingest(**kwargs)
         seen_during_ingest.append((connection.in_atomic_block, customer_box.flags()))
         return result
 
-    monkeypatch.setattr(services, "messages_ingest", ingest_and_look)
+    monkeypatch.setattr(connector_services, "messages_ingest", ingest_and_look)
     customer_box.deliver(mail(1))
     # when
     poll(email_account)
@@ -85,13 +86,13 @@ def test_mail_is_flagged_only_after_its_transaction_commits(email_account, custo
 
 def test_a_worker_dying_mid_transaction_leaves_the_mail_unflagged_and_the_cursor_unmoved(email_account, customer_box, monkeypatch):
     # given: the worker is killed after ingest, before the transaction commits
-    real_ingest = services.messages_ingest
+    real_ingest = connector_services.messages_ingest
 
     def ingest_then_die(**kwargs):
         real_ingest(**kwargs)
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services, "messages_ingest", ingest_then_die)
+    monkeypatch.setattr(connector_services, "messages_ingest", ingest_then_die)
     customer_box.deliver(mail(1))
     # when
     with pytest.raises(SystemExit):
@@ -102,7 +103,7 @@ def test_a_worker_dying_mid_transaction_leaves_the_mail_unflagged_and_the_cursor
     email_account.refresh_from_db()
     assert email_account.cursor == {}
     # and the next poll stores it once
-    monkeypatch.setattr(services, "messages_ingest", real_ingest)
+    monkeypatch.setattr(connector_services, "messages_ingest", real_ingest)
     assert poll(email_account).ingested == 1
     assert customer_box.flags() == {1: {"\\Seen"}}
 

@@ -153,10 +153,41 @@ def test_a_bounce_of_a_reply_lands_in_its_conversation_and_the_next_reply_still_
     conversation.refresh_from_db()
     assert bounce.conversation_id == conversation.id
     assert conversation.status == Conversation.Status.RESOLVED
+    # and the reply it returns is marked failed, with the server's reason, for the agent to see
+    reply.refresh_from_db()
+    assert reply.delivery_status == "failed"
+    assert reply.delivery_error.startswith("Returned by the mail server: smtp; 550")
     # and the next reply goes to Lucía, answering her mail, not to the mailer daemon
     reply_create(conversation=conversation, author=agent, text="¿Tienes otra dirección?")
     last = captured(smtp_server)
     assert (last["To"].addresses[0].addr_spec, last["In-Reply-To"]) == ("lucia@example.com", "<pedido-5512@example.com>")
+
+
+def test_a_read_receipt_marks_the_reply_read(desk, customer_box, smtp_server):
+    account, agent = desk
+    # given: a reply was sent
+    customer_box.deliver(FIRST_MAIL)
+    services.email_account_poll(account_id=account.id)
+    reply = reply_create(conversation=Conversation.objects.get(), author=agent, text="Enviado.")
+    reply.refresh_from_db()
+    assert reply.delivery_status == "sent"
+    # when: her mail program sends a read receipt (RFC 8098 MDN)
+    mdn = (
+        "From: lucia@example.com\r\nTo: soporte@tienda.example\r\nSubject: Leído: Re: Pedido 5512\r\n"
+        "Message-ID: <mdn-1@example.com>\r\nDate: Tue, 01 Dec 2026 12:00:00 +0100\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="R"\r\n\r\n'
+        "--R\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSu mensaje ha sido leído.\r\n"
+        "--R\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        "Reporting-UA: mail.example.com; Thunderbird\r\nFinal-Recipient: rfc822;lucia@example.com\r\n"
+        f"Original-Message-ID: <{reply.external_id}>\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n--R--\r\n"
+    ).encode()
+    customer_box.deliver(mdn)
+    services.email_account_poll(account_id=account.id)
+    # then: the reply reads "read"; the receipt is kept as automated mail, not a customer message
+    reply.refresh_from_db()
+    assert reply.delivery_status == "read"
+    assert Message.objects.get(external_id="mdn-1@example.com").metadata["automated"] == "receipt"
 
 
 def test_long_outlook_message_ids_are_folded_not_encoded(desk, customer_box, smtp_server):

@@ -42,7 +42,8 @@ def test_signed_posts_are_staged_then_drained_into_messenger_and_comment_convers
     counts = inbound_drain()
     # then: staged first (nothing parsed in the request), then one conversation per thread
     assert [r.status_code for r in responses] == [200, 200]
-    assert (staged, counts.summary()) == (2, "ingested 6 · duplicates 0 · failed 0")
+    # (the body's read receipt also marks the page's own earlier message read: "updated 1")
+    assert (staged, counts.summary()) == (2, "ingested 6 · duplicates 0 · failed 0 · updated 1")
     chat = Conversation.objects.get(thread_key="psid:7481023395512345")
     thread = Conversation.objects.get(thread_key="post:104857600123456_889900112233:889900112233_4001")
     assert (chat.is_public, chat.message_count, chat.team_id) == (False, 4, fb_account.team_id)
@@ -125,8 +126,10 @@ def test_manage_py_ingest_facebook_replays_bodies(fb_account, tmp_path):
     # when
     first, second = ingest(), ingest()
     # then: the edit of a stored comment is a duplicate, a second run only duplicates
-    assert first == "ingested 6 · duplicates 1 · failed 0"
+    # the read receipt marks the page's echo read once; a second run changes nothing
+    assert first == "ingested 6 · duplicates 1 · failed 0 · updated 1"
     assert second == "ingested 0 · duplicates 7 · failed 0"
+    assert Message.objects.get(external_id="mid:m_echo_from_page_5512").delivery_status == "read"
     assert Message.objects.filter(channel_account=fb_account).count() == 6
 
 
