@@ -82,3 +82,10 @@ def _load(version: int) -> Book:
         by_id={p.id: p for p in all_policies},
         schedules=schedules,
     )
+
+
+def book_reset() -> None:
+    """Tests: forget this process's copy (a rolled-back test may have left policies in it)."""
+    global _book, _checked
+    with _lock:
+        _book, _checked = Book(version=-1), 0.0
