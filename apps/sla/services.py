@@ -60,7 +60,7 @@ def clocks_sweep(*, now: datetime | None = None) -> dict:
 def _fire(clock_id: int, conversation_id: int, now: datetime) -> str | None:
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
-        clock = Clock.objects.select_for_update().select_related("policy").filter(pk=clock_id, next_check_at__lte=now).first()
+        clock = Clock.objects.select_for_update(of=("self",)).select_related("policy").filter(pk=clock_id, next_check_at__lte=now).first()
         if conversation is None or clock is None:
             return None
         breached = clock.due_at is not None and clock.due_at <= now
