@@ -8,9 +8,14 @@ from apps.connectors.phone import api as phone_calls
 from apps.crm import api as crm
 from apps.inbox import api as inbox
 from apps.routing.api import PriorityRuleViewSet
+from apps.sla.api import CalendarViewSet, PolicyViewSet
 
 priority_rules = PriorityRuleViewSet.as_view({"get": "list", "post": "create"})
 priority_rule = PriorityRuleViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
+sla_calendars = CalendarViewSet.as_view({"get": "list", "post": "create"})
+sla_calendar = CalendarViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
+sla_policies = PolicyViewSet.as_view({"get": "list", "post": "create"})
+sla_policy = PolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
@@ -43,6 +48,11 @@ urlpatterns = [
     # routing
     path("priority-rules/", priority_rules, name="api-priority-rules"),
     path("priority-rules/<int:pk>/", priority_rule, name="api-priority-rule"),
+    # SLA: business-hours calendars and policies (docs/sla.md)
+    path("sla/calendars/", sla_calendars, name="api-sla-calendars"),
+    path("sla/calendars/<int:pk>/", sla_calendar, name="api-sla-calendar"),
+    path("sla/policies/", sla_policies, name="api-sla-policies"),
+    path("sla/policies/<int:pk>/", sla_policy, name="api-sla-policy"),
     # channel accounts (admins)
     path("channel-accounts/", channel_accounts.ChannelAccountListView.as_view(), name="api-channel-accounts"),
     path("channel-accounts/<int:account_id>/", channel_accounts.ChannelAccountDetailView.as_view(), name="api-channel-account"),

@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
     "replies-requeue-stale": {"task": "apps.inbox.tasks.replies_requeue_stale", "schedule": 300.0},
     # Snoozed conversations whose time came back to the queue (open).
     "conversations-wake-snoozed": {"task": "apps.inbox.tasks.conversations_wake_snoozed", "schedule": 60.0},
+    # SLA warnings and breaches: each fired once, pushed live (apps/sla/services.py).
+    "sla-sweep": {"task": "apps.sla.tasks.sla_sweep", "schedule": float(env.int("SLA_SWEEP_SECONDS", default=30))},
 }
 # Each channel's own periodic tasks (polls) and task modules come from its channel.py (config/celery.py).
 
@@ -316,9 +318,7 @@ WEBFORM_RATE_LIMIT = env("WEBFORM_RATE_LIMIT", default="5/10m")
 WEBFORM_TRUSTED_PROXIES = env.int("WEBFORM_TRUSTED_PROXIES", default=0)
 
 # --- the inbox (apps/inbox, apps/sla, apps/accounts presence) ---------------------------
-# First-response target in minutes per priority (3 urgent .. 0 low); "warning" from the ratio on.
-SLA_FIRST_RESPONSE_MINUTES = {3: 15, 2: 60, 1: 240, 0: 1440}
-SLA_WARNING_RATIO = 0.75
+# SLA targets live in policies and business-hours calendars (apps/sla, /desk/sla/, docs/sla.md).
 # Live events kept for GET /api/events/?after= (resync after a dropped socket): the newest N.
 EVENT_LOG_SIZE = env.int("EVENT_LOG_SIZE", default=20_000)
 # A socket refreshes its presence entry every HEARTBEAT seconds; entries of a process that died

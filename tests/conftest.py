@@ -51,6 +51,16 @@ def pytest_runtest_setup(item):
         pytest.fail(f"CENTRALITA_REQUIRE_SERVICES=1 and this test {item.stash[_MISSING_SERVER]}", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sla_book():
+    """SLA policies are cached per process (apps/sla/book.py); a rolled-back test's must not linger."""
+    from apps.sla.book import book_reset
+
+    book_reset()
+    yield
+    book_reset()
+
+
 @pytest.fixture
 def eager_celery():
     """Run tasks in-process even when REDIS_URL points the broker at a real Redis."""

@@ -26,7 +26,8 @@ from apps.core.parsers import JSONParser
 
 from . import selectors
 from .channels import composer_rules
-from .events import sla_data, snoozed_until_of
+from .clocks import sla_data
+from .events import snoozed_until_of
 from .models import Attachment, CannedResponse, Conversation, Message, Notification
 from .services.canned import canned_create, canned_delete, canned_render, canned_update
 from .services.conversations import (
@@ -66,8 +67,16 @@ class ChannelRefSerializer(serializers.Serializer):
 
 
 class SlaSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=["ok", "warning", "breached", "none"])
+    """The active SLA clock (docs/sla.md): times are instants, remaining_seconds is working time."""
+
+    clock = serializers.ChoiceField(choices=["first_response", "next_response", "resolution"], allow_null=True)
+    state = serializers.ChoiceField(choices=["ok", "warning", "breached", "paused", "none"])
     due_at = serializers.DateTimeField(allow_null=True)
+    warn_at = serializers.DateTimeField(allow_null=True)
+    remaining_seconds = serializers.IntegerField(allow_null=True, help_text="Working seconds left at as_of (negative: overdue)")
+    ticking = serializers.BooleanField(help_text="Whether working time runs at as_of (calendar open, clock not paused)")
+    until = serializers.DateTimeField(allow_null=True, help_text="When `ticking` next changes (calendar opens or closes)")
+    as_of = serializers.DateTimeField()
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -201,7 +210,7 @@ class ConversationListView(GenericAPIView):
                              "status, open and pending are listed (status=any: every status)"),
             OpenApiParameter("priority", str, description="0-3, several comma-separated"),
             OpenApiParameter("tag", str, description="A tag name"),
-            OpenApiParameter("sla", str, description="ok, warning, breached, none"),
+            OpenApiParameter("sla", str, description="ok, warning, breached, paused, none (ranges on the stored due times)"),
             OpenApiParameter("q", str, description="Full text over messages; customer name, email, phone or handle"),
         ],
         responses=ConversationSerializer(many=True),

@@ -2,15 +2,10 @@
 from collections import defaultdict
 
 from apps.core.realtime import publish_on_commit
-from apps.sla.state import sla_state
 
+from .clocks import sla_data
 from .models import Conversation, Message, Notification, Tag
 from .visibility import conversation_groups, user_group
-
-
-def sla_data(conversation: Conversation) -> dict:
-    state = sla_state(status=conversation.status, priority=conversation.priority, waiting_since=conversation.waiting_since)
-    return {"state": state["state"], "due_at": state["due_at"].isoformat() if state["due_at"] else None}
 
 
 def snoozed_until_of(conversation: Conversation):

@@ -37,6 +37,15 @@ class Conversation(models.Model):
     waiting_since = models.DateTimeField(null=True, blank=True)
     last_message_preview = models.CharField(max_length=200, blank=True)
     message_count = models.PositiveIntegerField(default=0)
+    # The SLA clock that matters now, kept by apps/sla through services/clocks.py (see clocks.py):
+    # lists, filters and counts read these columns only. The policy is an id, not a foreign key:
+    # the inbox does not depend on the sla app.
+    sla_policy_id = models.IntegerField(null=True, blank=True)
+    sla_clock = models.CharField(max_length=16, blank=True)  # first_response / next_response / resolution / ""
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    # Working seconds left while the clock is paused (pending, snoozed); None while it runs.
+    sla_paused_seconds = models.IntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -51,8 +60,11 @@ class Conversation(models.Model):
             # The inbox's page order (keyset on both columns) and the snooze wake-up sweep.
             models.Index(fields=["-last_activity_at", "-id"], name="conv_activity_id"),
             models.Index(fields=["snoozed_until"], condition=models.Q(status="snoozed"), name="conv_snoozed_until"),
-            # SLA filters: the customers waiting longest, per priority.
+            # The customers waiting longest, per priority.
             models.Index(fields=["priority", "waiting_since"], condition=models.Q(waiting_since__isnull=False), name="conv_waiting"),
+            # SLA filters and counts: breached = a range on due, due soon = a range on warn.
+            models.Index(fields=["sla_due_at"], condition=models.Q(sla_due_at__isnull=False), name="conv_sla_due"),
+            models.Index(fields=["sla_warn_at"], condition=models.Q(sla_warn_at__isnull=False), name="conv_sla_warn"),
         ]
 
     def __str__(self):
@@ -149,6 +161,9 @@ class ConversationEvent(models.Model):
         NOTE = "note"
         TAGS = "tags"
         SNOOZED = "snoozed"
+        SLA_POLICY = "sla_policy"
+        SLA_WARNING = "sla_warning"
+        SLA_BREACHED = "sla_breached"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -215,6 +230,8 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         MENTION = "mention", "Mentioned in a note"
         ASSIGNED = "assigned", "Assigned to you"
+        SLA_WARNING = "sla_warning", "SLA due soon"
+        SLA_BREACHED = "sla_breached", "SLA breached"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=16, choices=Kind.choices)

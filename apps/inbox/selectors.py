@@ -13,9 +13,9 @@ from django.http import Http404
 
 from apps.core.errors import ApplicationError
 from apps.core.parsing import id_parse
-from apps.sla.state import STATES as SLA_STATES
-from apps.sla.state import sla_filter_q
 
+from .clocks import STATES as SLA_STATES
+from .clocks import sla_filter_q
 from .models import Attachment, Conversation, ConversationRead, Message, Tag
 from .visibility import team_ids_subquery, visible_conversations_q
 

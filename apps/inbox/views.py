@@ -41,7 +41,7 @@ STATUS_FILTERS = [
     ("open,pending", "Open & pending"), ("open", "Open"), ("pending", "Pending"), ("snoozed", "Snoozed"),
     ("resolved", "Resolved"), ("spam", "Spam"), ("any", "Any status"),
 ]
-SLA_FILTERS = [("", "Any SLA"), ("breached", "Breached"), ("warning", "Due soon"), ("ok", "On time")]
+SLA_FILTERS = [("", "Any SLA"), ("breached", "Breached"), ("warning", "Due soon"), ("ok", "On time"), ("paused", "Paused")]
 FILTER_KEYS = ("view", "status", "channel", "priority", "tag", "sla", "q")
 TIMELINE_PAGE = 30
 THREAD_LIMIT = 300  # newest messages of a very long thread; older ones stay in the customer timeline

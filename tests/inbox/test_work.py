@@ -68,11 +68,11 @@ def test_snooze_then_wake_up(make_user, make_account, inbound, django_capture_on
     until = timezone.now() + timedelta(hours=1)
     # when snoozed until a time
     response = client.patch(f"/api/conversations/{conv.id}/", {"status": "snoozed", "snoozed_until": until.isoformat()}, format="json")
-    # then it is snoozed with that time, out of the SLA clock
+    # then it is snoozed with that time, its SLA clock paused (the working time left is kept)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "snoozed" and body["snoozed_until"] is not None
-    assert body["sla"] == {"state": "none", "due_at": None}
+    assert (body["sla"]["state"], body["sla"]["due_at"], body["sla"]["ticking"]) == ("paused", None, False)
     # and snoozing needs a future time
     assert client.patch(f"/api/conversations/{conv.id}/", {"snoozed_until": "2001-01-01T00:00:00Z"}, format="json").status_code == 400
     (other,) = conversations(inbound, make_account(), 1)

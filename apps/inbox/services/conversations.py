@@ -10,6 +10,7 @@ from apps.accounts.models import Team, User
 from apps.core.errors import ApplicationError
 from apps.core.realtime import publish_on_commit
 
+from ..clocks import clocks_sync
 from ..events import conversation_data
 from ..models import Conversation, ConversationEvent, ConversationRead, Tag
 from ..visibility import conversation_groups, visible_conversations_q
@@ -24,6 +25,8 @@ _AUDITED = {
     "snoozed_until": ConversationEvent.Kind.SNOOZED,
 }
 CHANGEABLE = (*_AUDITED, "tags")
+# What an SLA clock depends on (apps/inbox/clocks.py).
+_CLOCKED = {"status", "priority", "team_id"}
 MAX_TAGS = 20
 TAG_NAME = re.compile(r"^[\w][\w .:/&+-]{0,49}$")
 BULK_MAX = 200
@@ -71,6 +74,10 @@ def conversation_update(*, conversation: Conversation, actor: User | None, **cha
         if fields:
             locked.save(update_fields=fields)
         ConversationEvent.objects.bulk_create(events)
+        if _CLOCKED.intersection(fields) or tag_names is not None:
+            # Paused (pending, snoozed), resumed, stopped (resolved, spam), a new resolution clock on
+            # reopening, the policy re-picked (priority, team, tags): before the event is built.
+            clocks_sync([locked])
         # The old audience hears about it too, so a conversation moved to another team
         # leaves their lists at once.
         groups = sorted(set(before_groups) | set(conversation_groups(team_id=locked.team_id, assignee_id=locked.assignee_id)))

@@ -8,7 +8,8 @@ batch, not per message):
    identities already owned by two customers become a MergeSuggestion);
 3. threading: references, then thread key, then the customer's open conversation;
    a resolved conversation reopens when the customer writes back;
-4. messages, attachments, audit events; then, on commit, live events.
+4. messages, attachments, audit events, SLA clocks (apps/inbox/clocks.py); then, on commit,
+   live events.
 
 Concurrency (PostgreSQL): a batch first takes a transaction-scoped advisory lock per
 (account, external_id), in one order, so a worker holding a redelivered copy of a
@@ -38,6 +39,7 @@ from apps.crm.models import Customer, Identity, MergeSuggestion
 from apps.routing.assignment import assignments_notify, conversations_auto_assign
 from apps.routing.services import priority_resolver
 
+from ..clocks import clocks_sync
 from ..events import publish_conversations_and_messages
 from ..inbound import InboundMessage
 from ..models import Attachment, Conversation, ConversationEvent, Message
@@ -146,6 +148,9 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     auto_assigned = conversations_auto_assign(created)
 
     conversations = list({c.id: c for c in conversation_of}.values())
+    # SLA clocks follow what the messages changed (waiting_since, status): started, resumed,
+    # answered by an echo, a new resolution clock on reopening. Set on these objects before publishing.
+    clocks_sync(conversations)
     publish_conversations_and_messages(
         conversations=conversations, messages=messages, created_ids={c.id for c in created}
     )

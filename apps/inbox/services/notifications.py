@@ -1,4 +1,5 @@
-"""Notifications: a @mention in a note, a conversation assigned to someone by someone else.
+"""Notifications: a @mention in a note, a conversation assigned to someone by someone else, an SLA
+warning or breach.
 
 Rows are made in the caller's transaction and published after commit to the user's own
 group (live event "notification"); GET /api/notifications/ lists them, and marking them
@@ -57,6 +58,13 @@ def notify_assigned(*, conversation: Conversation, assignee_id: int, actor) -> l
     return _create(
         [Notification(user_id=assignee_id, kind=Notification.Kind.ASSIGNED, conversation=conversation, actor=actor,
                       text=text[:TEXT_CHARS])]
+    )
+
+
+def notify_sla(*, conversation: Conversation, user_ids: list[int], kind: str, text: str) -> list[Notification]:
+    """An SLA warning or breach, to the assignee (and, on a breach, the team's supervisors)."""
+    return _create(
+        [Notification(user_id=u, kind=kind, conversation=conversation, text=text[:TEXT_CHARS]) for u in dict.fromkeys(user_ids)]
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError
 from apps.inbox.channels import PermanentSendError, TemporarySendError, reply_check, sender_for
 
+from ..clocks import clocks_sync
 from ..events import publish_conversations_and_messages, publish_message_updated
 from ..models import Attachment, Conversation, ConversationEvent, Message
 
@@ -101,11 +102,9 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None,
         locked.last_activity_at = max(now, locked.last_activity_at)
         fields = ["message_count", "last_activity_at"]
         if not is_note:
-            # The customer is answered: the wait ends and the first response is stamped once.
-            locked.first_response_at = locked.first_response_at or now
-            locked.waiting_since = None
+            # The wait ends (and the first response is stamped) only once the reply is sent: _mark_sent.
             locked.last_message_preview = re.sub(r"\s+", " ", text)[:PREVIEW_CHARS] or ", ".join(f.name for f in files)[:PREVIEW_CHARS]
-            fields += ["first_response_at", "waiting_since", "last_message_preview"]
+            fields += ["last_message_preview"]
         locked.save(update_fields=fields)
         ConversationEvent.objects.create(
             conversation=locked,
@@ -186,9 +185,25 @@ def message_deliver(*, message_id: int, final_attempt: bool = True) -> Message |
             _mark_sent(message, external_id)
         message.save(update_fields=["delivery_status", "delivery_error", "external_id", "metadata"])
         publish_message_updated(message)
+        if message.delivery_status == Message.Delivery.SENT:
+            _customer_answered(message)
     if temporary is not None:
         raise temporary
     return message
+
+
+def _customer_answered(message: Message) -> None:
+    """The reply reached the channel: the customer's wait ends, the first response is stamped once,
+    and the response clock stops. A failed reply does none of this: the customer got nothing, so
+    the conversation stays waiting in every queue and SLA view. Lock order: message, then
+    conversation (as message_retry)."""
+    conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+    now = timezone.now()
+    conversation.first_response_at = conversation.first_response_at or now
+    conversation.waiting_since = None
+    conversation.save(update_fields=["first_response_at", "waiting_since"])
+    clocks_sync([conversation], now=now)
+    publish_conversations_and_messages(conversations=[conversation], messages=[])
 
 
 def _mark_failed(message: Message, error: str) -> None:

@@ -1,0 +1,222 @@
+"""Writes of the sla app: calendars and policies (supervisors and admins), and the sweep that
+fires each warning and breach once.
+
+The sweep (Celery beat, every SWEEP_SECONDS) reads the clocks whose next check is due from a
+small partial index (Clock.next_check_at: only running clocks with a warning or breach ahead),
+then takes each one under the conversation's lock (lock order: conversation, then its clock) and
+checks again: a clock answered, paused or re-targeted meanwhile is skipped or re-timed, and a
+clock already fired has no next check, so a second sweep, a slow beat or two workers never fire
+it twice.
+"""
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Role, User
+from apps.core.errors import ApplicationError
+from apps.inbox.models import Conversation
+from apps.inbox.services.clocks import conversation_sla_alert
+from apps.inbox.services.conversations import conversation_update
+
+from .book import book_changed
+from .clocks import _next_check
+from .models import BusinessCalendar, CalendarClosure, CalendarPeriod, Clock, Escalation, SlaPolicy
+from .worktime import NeverOpen, add_working
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+CLOCK_NAMES = {
+    Clock.Kind.FIRST_RESPONSE: "first response",
+    Clock.Kind.NEXT_RESPONSE: "next response",
+    Clock.Kind.RESOLUTION: "resolution",
+}
+
+
+# --- the sweep ---------------------------------------------------------------------------------
+
+
+def clocks_sweep(*, now: datetime | None = None) -> dict:
+    """Fire the warnings and breaches that are due; returns {"warnings": n, "breaches": n}."""
+    now = now or timezone.now()
+    due = list(
+        Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at").values_list("id", "conversation_id")[:SWEEP_BATCH]
+    )
+    fired = {"warnings": 0, "breaches": 0}
+    for clock_id, conversation_id in due:
+        try:
+            kind = _fire(clock_id, conversation_id, now)
+        except Exception:  # one bad clock must not stop the others; it is retried on the next sweep
+            logger.exception("SLA clock %s could not be swept", clock_id)
+            continue
+        if kind:
+            fired[kind] += 1
+    return fired
+
+
+def _fire(clock_id: int, conversation_id: int, now: datetime) -> str | None:
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+        clock = Clock.objects.select_for_update(of=("self",)).select_related("policy").filter(pk=clock_id, next_check_at__lte=now).first()
+        if conversation is None or clock is None:
+            return None
+        breached = clock.due_at is not None and clock.due_at <= now
+        clock.warned_at = clock.warned_at or now
+        if breached:
+            clock.breached_at = now
+        clock.next_check_at = _next_check(clock)
+        clock.save(update_fields=["warned_at", "breached_at", "next_check_at"])
+        policy = clock.policy
+        name = CLOCK_NAMES[clock.kind]
+        data = {
+            "clock": clock.kind, "clock_id": clock.id, "due_at": clock.due_at.isoformat() if clock.due_at else None,
+            "policy": policy.id if policy else None, "policy_name": policy.name if policy else None,
+        }
+        recipients = [conversation.assignee_id] if conversation.assignee_id else []
+        if breached:
+            recipients += _supervisors_of(conversation.team_id)
+            data["escalation"] = policy.escalation if policy else Escalation.NOTIFY
+            text = _("SLA breached (%(clock)s) on conversation #%(id)s") % {"clock": name, "id": conversation.id}
+        else:
+            text = _("SLA due soon (%(clock)s) on conversation #%(id)s") % {"clock": name, "id": conversation.id}
+        subject = conversation.subject or conversation.last_message_preview
+        if subject:
+            text += f": {subject}"
+        conversation_sla_alert(conversation=conversation, breached=breached, data=data, notify_user_ids=recipients, text=text)
+        if breached and policy is not None:
+            _escalate(conversation, policy)
+    return "breaches" if breached else "warnings"
+
+
+def _supervisors_of(team_id: int | None) -> list[int]:
+    """The team's supervisors; every supervisor when the team has none (or there is no team)."""
+    supervisors = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id")
+    ids = list(supervisors.filter(teams=team_id).values_list("id", flat=True)) if team_id else []
+    return ids or list(supervisors.values_list("id", flat=True))
+
+
+def _escalate(conversation: Conversation, policy: SlaPolicy) -> None:
+    if policy.escalation == Escalation.RAISE_PRIORITY and conversation.priority < Conversation.Priority.URGENT:
+        conversation_update(conversation=conversation, actor=None, priority=conversation.priority + 1)
+    elif policy.escalation == Escalation.TEAM_QUEUE and conversation.assignee_id is not None:
+        conversation_update(conversation=conversation, actor=None, assignee=None)
+
+
+# --- calendars and policies -----------------------------------------------------------------
+
+
+CALENDAR_FIELDS = ("name", "time_zone", "always_open", "holiday_country", "holiday_subdivision")
+POLICY_FIELDS = (
+    "name", "position", "enabled", "calendar", "channel_kind", "team", "priority", "tag", "first_response_minutes",
+    "next_response_minutes", "resolution_minutes", "warning_percent", "escalation",
+)
+
+
+def calendar_save(*, calendar: BusinessCalendar | None = None, periods: list[dict] | None = None,
+                  closures: list[dict] | None = None, **fields) -> BusinessCalendar:
+    """Create or change a calendar; `periods` ({weekday, start, end}) and `closures` ({name,
+    date_from, date_to, start, end}) replace the calendar's lists when given."""
+    unknown = set(fields) - set(CALENDAR_FIELDS)
+    if unknown:
+        raise ApplicationError("These fields cannot be set", extra={"fields": sorted(unknown)})
+    with transaction.atomic():
+        calendar = calendar or BusinessCalendar()
+        for name, value in fields.items():
+            setattr(calendar, name, value)
+        calendar.holiday_country = calendar.holiday_country.upper()
+        calendar.holiday_subdivision = calendar.holiday_subdivision.upper()
+        _check_holidays(calendar)
+        calendar.save()
+        if periods is not None:
+            rows = [CalendarPeriod(calendar=calendar, **p) for p in periods]
+            for p in rows:
+                _check_span(p.start, p.end, _("A period"))
+            calendar.periods.all().delete()
+            CalendarPeriod.objects.bulk_create(rows)
+        if closures is not None:
+            rows = [CalendarClosure(calendar=calendar, **c) for c in closures]
+            for c in rows:
+                if c.date_to and c.date_to < c.date_from:
+                    raise ApplicationError(_("A closure ends before it starts"), extra={"closure": c.name})
+                if (c.start is None) != (c.end is None):
+                    raise ApplicationError(_("A partial closure needs both start and end"), extra={"closure": c.name})
+                if c.start is not None:
+                    _check_span(c.start, c.end, _("A closure"))
+            calendar.closures.all().delete()
+            CalendarClosure.objects.bulk_create(rows)
+        if not calendar.always_open:
+            try:  # a calendar with no working time at all would stop every clock it runs
+                add_working(timezone.now(), 60, calendar.schedule())
+            except NeverOpen:
+                raise ApplicationError(_("The calendar has no working time: add periods or make it 24/7")) from None
+        _changed()
+    return calendar
+
+
+def _check_span(start, end, what: str) -> None:
+    if end.hour == 0 and end.minute == 0:
+        return  # until midnight
+    if end <= start:
+        raise ApplicationError(_("%(what)s must end after it starts") % {"what": what},
+                               extra={"start": start.isoformat(), "end": end.isoformat()})
+
+
+def _check_holidays(calendar: BusinessCalendar) -> None:
+    if not calendar.holiday_country:
+        if calendar.holiday_subdivision:
+            raise ApplicationError(_("A region needs its country"))
+        return
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    if calendar.holiday_country not in supported:
+        raise ApplicationError(_("Unknown holiday country"), extra={"country": calendar.holiday_country})
+    if calendar.holiday_subdivision and calendar.holiday_subdivision not in supported[calendar.holiday_country]:
+        raise ApplicationError(
+            _("Unknown region for this country"),
+            extra={"subdivision": calendar.holiday_subdivision, "allowed": supported[calendar.holiday_country]},
+        )
+
+
+def calendar_delete(*, calendar: BusinessCalendar) -> None:
+    if calendar.policies.exists():
+        raise ApplicationError(_("Policies use this calendar"), extra={"policies": list(calendar.policies.values_list("id", flat=True))},
+                               status_code=409)
+    calendar.delete()
+    _changed()
+
+
+def policy_save(*, policy: SlaPolicy | None = None, **fields) -> SlaPolicy:
+    """Create or change a policy. Conversations keep the policy and targets they have until
+    something they depend on changes (priority, team, tags, a new message): see docs/sla.md."""
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ApplicationError("These fields cannot be set", extra={"fields": sorted(unknown)})
+    policy = policy or SlaPolicy()
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    if not (policy.first_response_minutes or policy.next_response_minutes or policy.resolution_minutes):
+        raise ApplicationError(_("A policy needs at least one target"))
+    if not 1 <= policy.warning_percent <= 99:
+        raise ApplicationError(_("The warning share is a percentage between 1 and 99"))
+    if policy.escalation not in Escalation.values:
+        raise ApplicationError(_("Unknown escalation"), extra={"allowed": Escalation.values})
+    with transaction.atomic():
+        policy.save()
+        _changed()
+    return policy
+
+
+def policy_delete(*, policy: SlaPolicy) -> None:
+    with transaction.atomic():
+        policy.delete()
+        _changed()
+
+
+def _changed() -> None:
+    # Now (this process, this transaction's reads) and after commit (every other process).
+    book_changed()
+    transaction.on_commit(book_changed)
