@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 
+from apps.core.parsing import json_parse
 from apps.inbox.inbound import ParseError
 
 # Deliberately plain: an address someone typed in a tweet or a message, not RFC 5322 in full.
@@ -31,7 +32,7 @@ def emails_in_text(text: str, *, ignore_domains=None) -> list[str]:
 def json_body(raw: bytes):
     """A provider's JSON body, or ParseError saying why not."""
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json_parse(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ParseError(f"body is not UTF-8: {exc}") from exc
     except json.JSONDecodeError as exc:
@@ -44,7 +45,7 @@ def split_json_bodies(name: str, raw: bytes):
         data = json_body(raw)
     except ParseError:
         try:
-            data = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+            data = [json_parse(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
         except (UnicodeDecodeError, json.JSONDecodeError):
             yield name, raw  # parse() says what is wrong; it becomes a dead letter
             return

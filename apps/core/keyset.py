@@ -16,6 +16,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from .parsing import json_parse
+
 
 class KeysetPagination(BasePagination):
     ordering = ("-created_at", "-id")
@@ -70,7 +72,7 @@ class KeysetPagination(BasePagination):
         if not encoded:
             return None
         try:
-            data = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+            data = json_parse(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
             data["v"] = parse_datetime(data["v"])
             if data["v"] is None or not isinstance(data["i"], int) or data["b"] not in (0, 1):
                 raise ValueError

@@ -1,9 +1,12 @@
-"""Untrusted text (query parameters, cursors, payload fields) to ids and date-times.
+"""Untrusted text (query parameters, cursors, payload fields, socket frames) to ids, date-times
+and JSON.
 
-One definition each, so no view trips on the two classic traps: `"²".isdigit()` is True
-while `int("²")` raises, and `parse_datetime("2026-02-30T10:00")` raises instead of
-answering None for a date no calendar has.
+One definition each, so no caller trips on the classic traps: `"²".isdigit()` is True
+while `int("²")` raises; `parse_datetime("2026-02-30T10:00")` raises instead of
+answering None for a date no calendar has; `json.loads("[" * 1000)` raises RecursionError,
+which no `except ValueError` catches.
 """
+import json
 import re
 from datetime import datetime
 
@@ -14,6 +17,15 @@ from .errors import ApplicationError
 
 # ASCII digits only (int() also takes "١٢" or "1_000"), short enough for a bigint.
 _ID = re.compile(r"[0-9]{1,18}")
+_DIGITS = re.compile(r"[0-9]{1,19}")  # X ids run to 19 digits; int() refuses past 4,300
+
+
+def digits_parse(raw) -> int | None:
+    """ASCII digits (a str or an int from JSON) to an int, else None. For parsers that raise
+    their own error: `str.isdigit()` would pass "²" and let `int()` raise."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw if raw >= 0 else None
+    return int(raw) if isinstance(raw, str) and _DIGITS.fullmatch(raw) else None
 
 
 def id_parse(raw: str, *, name: str) -> int:
@@ -34,3 +46,12 @@ def datetime_parse(value: str) -> datetime | None:
         return parse_datetime(value)
     except ValueError:
         return None
+
+
+def json_parse(raw: str | bytes | bytearray):
+    """json.loads for untrusted input: nesting too deep for the decoder is a JSONDecodeError
+    (a ValueError) like any other malformed document, never a RecursionError."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", raw if isinstance(raw, str) else "", 0) from None

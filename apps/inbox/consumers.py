@@ -14,7 +14,6 @@ the user's last socket closed = offline (apps/accounts/presence.py).
 """
 import asyncio
 import hashlib
-import json
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -22,6 +21,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from apps.accounts import presence
+from apps.core.parsing import json_parse
 from apps.core.realtime import broadcast_ephemeral
 
 from .models import Conversation
@@ -100,7 +100,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # Clients only ever send small control messages; garbage is ignored, not fatal.
         try:
-            content = json.loads(text_data or "")
+            content = json_parse(text_data or "")
         except ValueError:
             return
         if not isinstance(content, dict):

@@ -6,12 +6,13 @@ It reads facebook.FACEBOOK_GRAPH_URL at call time (tests point it at a loopback 
 The library raises GraphAPIError for an error body and lets requests' own errors through; it
 keeps neither the HTTP status nor the headers, so a response hook on our session does.
 """
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import facebook
 import requests
+
+from apps.core.parsing import json_parse
 
 DEFAULT_VERSION = "v19.0"
 TIMEOUT = 20  # seconds per call
@@ -92,7 +93,7 @@ class Graph:
         minutes = 0
         for name in ("X-Business-Use-Case-Usage", "X-Page-Usage", "X-App-Usage"):
             try:
-                usage = json.loads(headers.get(name) or "null")
+                usage = json_parse(headers.get(name) or "null")
             except ValueError:
                 continue
             for entry in _usage_entries(usage):

@@ -26,6 +26,7 @@ the two overlap safely.
 from datetime import datetime, timezone
 
 from apps.connectors.social import emails_in_text, json_body
+from apps.core.parsing import digits_parse
 from apps.inbox.inbound import InboundAttachment, InboundMessage, InboundStatus, ParseError, SenderIdentity
 
 COMMENT_VERBS = {"add", "edited"}  # hide / remove / unhide: nothing new to store
@@ -367,8 +368,8 @@ def graph_time(value, where: str = "") -> datetime:
         return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=timezone.utc)
     if isinstance(value, str) and value:
         text = value.strip()
-        if text.isdigit():
-            return graph_time(int(text), where)
+        if (seconds := digits_parse(text)) is not None:
+            return graph_time(seconds, where)
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:

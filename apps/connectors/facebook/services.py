@@ -25,6 +25,7 @@ from apps.connectors.services import (
     dead_letter_keep,
 )
 from apps.core.errors import ApplicationError
+from apps.core.parsing import json_parse
 from apps.inbox.events import publish_message_updated
 from apps.inbox.inbound import ParseError
 from apps.crm.models import Customer, Identity
@@ -285,7 +286,7 @@ def comment_visibility_sync(*, account: ChannelAccount, raw: bytes) -> int:
     """Mirror hide/unhide feed events onto the stored comments (nothing to ingest: parse skips them).
     Returns how many stored comments changed. An unreadable body changes nothing (staging keeps it)."""
     try:
-        body = json.loads(raw)
+        body = json_parse(raw)
         changes = [c for entry in body.get("entry") or [] for c in entry.get("changes") or []]
     except (ValueError, AttributeError, TypeError):
         return 0

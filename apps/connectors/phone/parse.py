@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
+from apps.core.parsing import digits_parse, json_parse
 from apps.crm.identities import InvalidIdentity, normalize_phone
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
@@ -174,7 +175,7 @@ def parse_twilio(raw: bytes, *, account_id: int) -> list[InboundMessage]:
     Intermediate statuses (queued, ringing, in-progress) are no interaction: nothing.
     """
     try:
-        data = json.loads(raw)
+        data = json_parse(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"not JSON: {exc}") from exc
     items = data if isinstance(data, list) else [data]
@@ -252,7 +253,7 @@ def split_twilio(name: str, raw: bytes) -> Iterator[tuple[str, bytes]]:
     if not text:
         return
     try:
-        data = json.loads(text)
+        data = json_parse(text)
     except json.JSONDecodeError:
         data = None
     if isinstance(data, dict):
@@ -381,7 +382,7 @@ def _layout(fields: list[str]) -> dict[str, str]:
             )
     if row["answer"] and not _TIME.fullmatch(row["answer"]):
         raise ParseError(f"{_REFUSED}: column 11 (answer) is {row['answer'][:40]!r}, not a time or empty")
-    if not (row["duration"].isdigit() and row["billsec"].isdigit()):
+    if digits_parse(row["duration"]) is None or digits_parse(row["billsec"]) is None:
         raise ParseError(f"{_REFUSED}: columns 13-14 (duration, billsec) must be whole seconds")
     if row["disposition"].upper() not in DISPOSITIONS:
         raise ParseError(
@@ -389,7 +390,7 @@ def _layout(fields: list[str]) -> dict[str, str]:
         )
     extra = fields[16:]
     # With newcdrcolumns the row ends in peeraccount, linkedid and a whole-number sequence.
-    if len(extra) >= 3 and extra[-1].isdigit() and (len(extra) != 3 or not _UNIQUEID.fullmatch(extra[0])):
+    if len(extra) >= 3 and digits_parse(extra[-1]) is not None and (len(extra) != 3 or not _UNIQUEID.fullmatch(extra[0])):
         row.update(zip(NEW_COLUMNS, extra[-3:]))
         extra = extra[:-3]
     if len(extra) == 2:
@@ -433,7 +434,7 @@ def _cdr_call(fields: list[str], record: bytes, account_id: int) -> InboundMessa
 
 def _is_extension(value: str) -> bool:
     value = value.strip()
-    return bool(value) and len(value) <= settings.ASTERISK_EXTENSION_MAX_DIGITS and value.lstrip("*#").isdigit()
+    return bool(value) and len(value) <= settings.ASTERISK_EXTENSION_MAX_DIGITS and digits_parse(value.lstrip("*#")) is not None
 
 
 def _cdr_direction(row: dict) -> str | None:

@@ -21,6 +21,8 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
+from apps.core.parsing import json_parse
+
 API_HOST = "https://api.twitter.com"  # fixed inside tweepy's BaseClient.request
 TIMEOUT = 30  # seconds: tweepy passes none, and a hung connection must not hold a worker
 MAX_RESULTS = 100
@@ -104,7 +106,7 @@ class XApi:
 def _read(response: requests.Response) -> tuple[bytes, dict]:
     raw = response.content
     try:
-        body = json.loads(raw) if raw else {}
+        body = json_parse(raw) if raw else {}
     except json.JSONDecodeError as exc:
         raise BadBody(f"X answered {response.status_code} with a body that is not JSON") from exc
     return raw, body if isinstance(body, dict) else {}

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.connectors.social import emails_in_text, json_body
+from apps.core.parsing import digits_parse
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
 TWITTER_EPOCH_MS = 1288834974657  # snowflake ids carry their creation time after this epoch
@@ -214,16 +215,17 @@ def _list(body: dict, key: str) -> list:
 
 def _pair(a: str, b: str) -> str:
     """X's id of a one-to-one DM conversation: both user ids, lower first."""
-    if not (a and b) or a == b or not (a.isdigit() and b.isdigit()):
+    if not (a and b) or a == b or digits_parse(a) is None or digits_parse(b) is None:
         return f"{a or b}" if (a or b) else ""
-    return "-".join(sorted((a, b), key=int))
+    return "-".join(sorted((a, b), key=digits_parse))
 
 
 def _snowflake_time(object_id: str) -> datetime:
     """When created_at was not asked for: X ids carry their creation time (ms since 2010-11-04)."""
-    if not object_id.isdigit():
+    number = digits_parse(object_id)
+    if number is None:
         raise ParseError(f"id {object_id!r} is not numeric and the item has no creation time")
-    return datetime.fromtimestamp(((int(object_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(((number >> 22) + TWITTER_EPOCH_MS) / 1000, tz=timezone.utc)
 
 
 def _iso_time(value, object_id: str) -> datetime:

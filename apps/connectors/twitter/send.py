@@ -13,6 +13,7 @@ import requests
 import tweepy
 
 from apps.connectors.services import channel_account_record_failure
+from apps.core.parsing import digits_parse
 from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.models import Message
 
@@ -31,7 +32,8 @@ def send(*, message, account) -> str:
         raise PermanentSendError(str(exc)) from exc
     except tweepy.TooManyRequests as exc:
         reset = exc.response.headers.get("x-rate-limit-reset") if exc.response is not None else None
-        retry_after = max(int(reset) - time.time(), 1.0) if str(reset or "").isdigit() else None
+        reset_at = digits_parse(str(reset or ""))
+        retry_after = max(reset_at - time.time(), 1.0) if reset_at is not None else None
         raise TemporarySendError(f"rate limited by X ({error_text(exc)})", retry_after=retry_after) from exc
     except tweepy.TwitterServerError as exc:
         raise TemporarySendError(error_text(exc)) from exc

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from apps.connectors.drain import payloads_import
 from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.core.parsing import digits_parse
 from apps.connectors.services import (
     channel_account_pause,
     channel_account_poll,
@@ -150,8 +151,9 @@ def _poll_dms(account, api: XApi, own_id: str, result: PollResult) -> None:
         for _ in range(_max_pages(account)):
             raw, body = api.dm_events(pagination_token=token)
             events = [e for e in body.get("data") or [] if isinstance(e, dict)]
-            ids = [int(e["id"]) for e in events if str(e.get("id", "")).isdigit()]
-            fresh = [e for e in events if not str(e.get("id", "")).isdigit() or int(e["id"]) > seen]
+            numbered = [(e, digits_parse(str(e.get("id", "")))) for e in events]
+            ids = [number for _, number in numbered if number is not None]
+            fresh = [e for e, number in numbered if number is None or number > seen]
             newest = max([newest, *ids])
             if fresh:
                 # Only the events newer than the cursor: the ones at and past it are stored already.

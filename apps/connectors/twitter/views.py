@@ -18,7 +18,6 @@ An unknown account answers exactly as a bad signature does (403), so ids cannot 
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import re
 
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import dead_letter_keep, payload_stage
+from apps.core.parsing import json_parse
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -81,7 +81,7 @@ def signature_ok(raw: bytes, header: str, consumer_secret: str) -> bool:
 def _account_for(account: ChannelAccount, raw: bytes, header: str) -> ChannelAccount | None:
     """The account whose user the body is for (for_user_id); the URL's account when it says nothing."""
     try:
-        for_user_id = str(json.loads(raw).get("for_user_id") or "")
+        for_user_id = str(json_parse(raw).get("for_user_id") or "")
     except (ValueError, AttributeError):
         return account  # not JSON: staged all the same, the drain keeps it as a dead letter
     own = str((account.settings or {}).get("user_id") or "")

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from apps.connectors.drain import files_split, payloads_import
 from apps.connectors.models import ChannelAccount
 from apps.connectors.registry import PAYLOAD_KINDS
+from apps.core.parsing import digits_parse
 
 
 class Command(BaseCommand):
@@ -42,7 +43,8 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _account(self, value: str) -> ChannelAccount:
-        accounts = ChannelAccount.objects.filter(pk=int(value)) if value.isdigit() else ChannelAccount.objects.filter(name=value)
+        account_id = digits_parse(value)
+        accounts = ChannelAccount.objects.filter(pk=account_id) if account_id is not None else ChannelAccount.objects.filter(name=value)
         found = list(accounts[:2])
         if len(found) != 1:
             known = ", ".join(f"{a.id}:{a.name}" for a in ChannelAccount.objects.all()[:20])
