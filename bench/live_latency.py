@@ -140,6 +140,31 @@ def start_web(env: dict, logs: Path, n: int) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
+def start_split(env: dict, logs: Path, args) -> tuple[list[subprocess.Popen], str, dict]:
+    """nginx on a free port -> gunicorn (HTTP) and uvicorn (/ws/ only), as run_desk starts them with REDIS_URL.
+    Returns the processes, the proxy's URL and the process groups to account CPU to."""
+    from apps.core import serving
+
+    nginx = serving.nginx_binary()
+    if nginx is None:
+        sys.exit("--layout split needs nginx (apt-get install nginx-light)")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nginx binds it again at once (a tiny race on a quiet machine; the bench just fails if lost)
+    layout = serving.SplitLayout(listen_host="127.0.0.1", listen_port=port, run_dir=logs / "run",
+                                 http_workers=args.http_workers, http_threads=args.http_threads, ws_workers=args.web)
+    serving.prepare(layout)
+    env = {**env, **serving.app_environment(trusted_proxies=0)}
+    procs = {}
+    for name, argv in (("http", serving.gunicorn_argv(sys.executable, layout)), ("ws", serving.uvicorn_ws_argv(sys.executable, layout)),
+                       ("proxy", serving.nginx_argv(nginx, layout))):
+        argv = argv + (["--log-level", "warning"] if name in ("http", "ws") else [])
+        procs[name] = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                       stdout=open(logs / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
+    return list(procs.values()), f"http://127.0.0.1:{port}", {name: ([p.pid], True) for name, p in procs.items()}
+
+
 def start_worker(env: dict, logs: Path, procs: int) -> subprocess.Popen:
     command = [str(BIN / "celery"), "-A", "config", "worker", "-c", str(procs), "--pool", "prefork",
                "--loglevel", "WARNING", "-n", f"bench-live-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
@@ -147,13 +172,13 @@ def start_worker(env: dict, logs: Path, procs: int) -> subprocess.Popen:
                             stdout=open(logs / "worker.log", "wb"), stderr=subprocess.STDOUT)
 
 
-def wait_ready(webs, worker, logs: Path, timeout: float = 90) -> None:
+def wait_ready(webs, worker, logs: Path, timeout: float = 90, extra=()) -> None:
     from config.celery import app
 
     deadline = time.monotonic() + timeout
     pending = {url for _, url in webs}
     while pending or not app.control.ping(timeout=0.5):
-        for proc in [p for p, _ in webs] + [worker]:
+        for proc in [p for p, _ in webs] + [worker, *extra]:
             if proc.poll() is not None:
                 sys.exit(f"a server exited with {proc.returncode}: see the logs in {logs}")
         for url in list(pending):
@@ -282,7 +307,11 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=4, help="teams (one API account each; default 4)")
     parser.add_argument("--rate", type=float, default=10, help="inbound POSTs per second (default 10)")
     parser.add_argument("--duration", type=float, default=20, help="seconds of POSTing (default 20)")
-    parser.add_argument("--web", type=int, default=1, help="uvicorn processes, one port each (default 1)")
+    parser.add_argument("--layout", choices=("single", "split"), default="single",
+                        help="single: uvicorn serves HTTP and sockets; split: nginx -> gunicorn + uvicorn for /ws/ (run_desk with REDIS_URL)")
+    parser.add_argument("--web", type=int, default=1, help="uvicorn processes (single: one port each; split: socket workers) (default 1)")
+    parser.add_argument("--http-workers", type=int, default=4, help="split: gunicorn workers (default 4)")
+    parser.add_argument("--http-threads", type=int, default=1, help="split: threads per gunicorn worker (default 1)")
     parser.add_argument("--worker-procs", type=int, default=2, help="celery prefork processes (default 2)")
     parser.add_argument("--client-procs", type=int, default=1, help="processes holding the sockets (default 1)")
     parser.add_argument("--post-connections", type=int, default=200,
@@ -320,12 +349,21 @@ def main() -> None:
     servers, clients, ctx = [], [], mp.get_context("spawn")
     results, stop_clients = ctx.Queue(), ctx.Event()
     try:
-        webs = [start_web(env, logs, n) for n in range(args.web)]
+        if args.layout == "split":
+            split_procs, proxy_url, web_groups = start_split(env, logs, args)
+            webs = [(split_procs[-1], proxy_url)]
+        else:
+            split_procs, webs = [], [start_web(env, logs, n) for n in range(args.web)]
+            web_groups = {"web": ([p.pid for p, _ in webs], False)}
         worker = start_worker(env, logs, args.worker_procs)
-        servers = [p for p, _ in webs] + [worker]
-        wait_ready(webs, worker, logs)
+        servers = [p for p, _ in webs] + split_procs + [worker]
+        wait_ready(webs, worker, logs, extra=split_procs)
         urls = [url for _, url in webs]
-        print(f"servers: {args.web} uvicorn ({', '.join(urls)}), celery worker -c {args.worker_procs}; logs in {logs}")
+        if args.layout == "split":
+            print(f"servers: nginx {proxy_url} -> gunicorn {args.http_workers} x {args.http_threads} threads, "
+                  f"uvicorn /ws/ × {args.web}; celery worker -c {args.worker_procs}; logs in {logs}")
+        else:
+            print(f"servers: {args.web} uvicorn ({', '.join(urls)}), celery worker -c {args.worker_procs}; logs in {logs}")
 
         counters = [ctx.Value("q", 0, lock=False) for _ in range(args.client_procs)]
         # Each team's agents spread over the servers; agents dealt to client processes in turn.
@@ -337,7 +375,7 @@ def main() -> None:
         members = [sum(1 for j in connected if agent_team[j] == t) for t in range(args.teams)]
         print(f"sockets: {len(connected)}/{args.agents} connected, per team {members}")
 
-        groups = {"web": ([p.pid for p, _ in webs], False), "worker": ([worker.pid], True), "POSTer": ([os.getpid()], False),
+        groups = {**web_groups, "worker": ([worker.pid], True), "POSTer": ([os.getpid()], False),
                   **{f"socket client {c}": ([client.pid], False) for c, client in enumerate(clients)}}
         cpu0 = {name: sched(*group) for name, group in groups.items()}
         wall0 = time.monotonic()
@@ -404,7 +442,8 @@ def main() -> None:
     to_row = [built[i] - start[i] for i in accepted if i in built]
 
     print(f"agents {args.agents} in {args.teams} teams · {args.rate:g} msg/s for {args.duration:g} s · "
-          f"{args.web} web, {args.worker_procs} worker processes, {args.client_procs} socket client process(es), "
+          + (f"nginx + gunicorn {args.http_workers}×{args.http_threads} + {args.web} uvicorn /ws/, " if args.layout == "split" else f"{args.web} web, ")
+          + f"{args.worker_procs} worker processes, {args.client_procs} socket client process(es), "
           f"≤ {args.post_connections} POSTs in flight")
     failed = collections.Counter(status or "no answer" for _, status, _ in posts if not 200 <= status < 300)
     print(f"POSTs   sent {len(posts)} · accepted (2xx) {len(accepted)} · {len(accepted) / (last_answer - start[0]):.1f} accepted/s "

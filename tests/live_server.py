@@ -32,19 +32,7 @@ START_TIMEOUT = 60  # a bound on waiting for a slow start on a loaded machine, n
 def _desk_server_process(django_db_setup, django_db_blocker):
     if not settings.IS_POSTGRES:
         pytest.skip("the live server needs PostgreSQL (an in-memory SQLite test DB cannot be shared)")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        # The test database pytest-django created, not the development one.
-        "DATABASE_URL": urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + settings.DATABASES["default"]["NAME"]).geturl(),
-        # Sessions and their auth hashes are signed with it.
-        "SECRET_KEY": settings.SECRET_KEY,
-        # Channel layer and cache exactly as this process has them (per-xdist-worker prefixes).
-        "CENTRALITA_TEST_SETTINGS": json.dumps({"CHANNEL_LAYERS": settings.CHANNEL_LAYERS, "CACHES": settings.CACHES}),
-        # Tasks the server sends (drain, delivery) wait in a queue of this xdist worker's own, for a
-        # real worker a test starts on it (`desk_worker`); other workers' tests never take them.
-        "CELERY_TASK_DEFAULT_QUEUE": desk_queue(),
-    }
+    env = desk_server_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.live_server"], cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, text=True
     )
@@ -59,6 +47,28 @@ def _desk_server_process(django_db_setup, django_db_blocker):
     finally:
         _stop(proc)
         proc.stdout.close()
+
+
+def desk_server_env() -> dict[str, str]:
+    """The environment of a server process serving this test session's database, layer and cache."""
+    layer = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        # The test database pytest-django created, not the development one.
+        "DATABASE_URL": urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + settings.DATABASES["default"]["NAME"]).geturl(),
+        # Sessions and their auth hashes are signed with it.
+        "SECRET_KEY": settings.SECRET_KEY,
+        # Channel layer and cache exactly as this process has them (per-xdist-worker prefixes).
+        "CENTRALITA_TEST_SETTINGS": json.dumps({"CHANNEL_LAYERS": settings.CHANNEL_LAYERS, "CACHES": settings.CACHES}),
+        # Tasks the server sends (drain, delivery) wait in a queue of this xdist worker's own, for a
+        # real worker a test starts on it (`desk_worker`); other workers' tests never take them.
+        "CELERY_TASK_DEFAULT_QUEUE": desk_queue(),
+    }
+    if "prefix" in layer:  # the same prefixes as settings would build from these (gunicorn: no _serve)
+        env["CHANNEL_LAYER_PREFIX"] = layer["prefix"]
+    env["CACHE_KEY_PREFIX"] = settings.CACHES["default"].get("KEY_PREFIX", "")
+    return env
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -1,9 +1,12 @@
 """manage.py run_desk — the desk and everything around it, as one foreground process.
 
-Starts uvicorn (config.asgi:application: HTTP and websockets), the traffic simulator
-and, when REDIS_URL is set, a Celery worker and beat. When any of them stops, or on
-Ctrl-C / SIGTERM, it stops the others, so nothing is left running in the background.
+Embedded (no REDIS_URL): one uvicorn (config.asgi:application: HTTP and websockets) and the
+traffic simulator. With REDIS_URL: nginx on --port routing /ws/ to uvicorn (websockets only) and
+everything else to gunicorn (apps/core/serving.py), a Celery worker and beat, and the simulator;
+without an nginx on the machine, one uvicorn serves both as in the embedded layout (with a warning).
+When any of them stops, or on Ctrl-C / SIGTERM, it stops the others, so nothing is left running.
 """
+import os
 import signal
 import subprocess
 import sys
@@ -12,6 +15,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from apps.core import serving
 
 
 def uvicorn_proxy_options(forwarded_allow_ips) -> dict:
@@ -35,13 +40,20 @@ def uvicorn_proxy_args(forwarded_allow_ips) -> list[str]:
 
 def desk_processes(
     *, python: str, host: str, port: int, simulator: bool, celery: bool, workers: int = 1, reply_port: int = 8001,
-    forwarded_allow_ips=(),
+    forwarded_allow_ips=(), split: serving.SplitLayout | None = None, nginx: str = "nginx",
 ) -> list[tuple[str, list[str]]]:
-    """(name, argv) of each process to run."""
-    processes = [
-        ("web", [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-                 "--workers", str(workers), "--no-access-log", *uvicorn_proxy_args(forwarded_allow_ips)]),
-    ]
+    """(name, argv) of each process to run. With `split`: proxy, http (gunicorn), ws (uvicorn)."""
+    if split is None:
+        processes = [
+            ("web", [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
+                     "--workers", str(workers), "--no-access-log", *uvicorn_proxy_args(forwarded_allow_ips)]),
+        ]
+    else:
+        processes = [
+            ("http", serving.gunicorn_argv(python, split)),
+            ("ws", serving.uvicorn_ws_argv(python, split)),
+            ("proxy", serving.nginx_argv(nginx, split)),
+        ]
     if celery:
         processes += [
             ("worker", [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "info", "--concurrency", "2"]),
@@ -64,28 +76,49 @@ class Command(BaseCommand):
         parser.add_argument("--reply-port", type=int, default=8001,
                             help="port the simulator receives the API channel's replies on (demo_seed --reply-url)")
         parser.add_argument("--workers", type=int, default=1,
-                            help="uvicorn workers (more than 1 only with REDIS_URL: the embedded channel layer is per process)")
+                            help="uvicorn workers (more than 1 only with REDIS_URL: the embedded channel layer is per process); "
+                                 "in the split layout, the websocket processes")
+        parser.add_argument("--http-workers", type=int, default=serving.default_http_workers(),
+                            help="split layout: gunicorn worker processes (default 2 per core)")
+        parser.add_argument("--http-threads", type=int, default=1, help="split layout: threads per gunicorn worker")
+        parser.add_argument("--single", action="store_true",
+                            help="with REDIS_URL too: one uvicorn for HTTP and websockets, no proxy")
 
-    def handle(self, *args, host, port, no_simulator, reply_port, workers, **options):
+    def handle(self, *args, host, port, no_simulator, reply_port, workers, http_workers, http_threads, single, **options):
         celery = bool(settings.REDIS_URL) and not settings.CELERY_TASK_ALWAYS_EAGER
         if workers > 1 and not settings.REDIS_URL:
             self.stderr.write("Embedded mode runs one web worker: live events stay inside one process.")
             workers = 1
+        split, nginx, env = None, serving.nginx_binary(), dict(os.environ)
+        if settings.REDIS_URL and not single:
+            if nginx is None:
+                self.stderr.write("No nginx found: one uvicorn serves HTTP and websockets (slower under load; "
+                                  "install nginx for the split layout, docs/deployment.md).")
+            else:
+                split = serving.SplitLayout(
+                    listen_host=host, listen_port=port, run_dir=Path(settings.BASE_DIR) / "var" / "run",
+                    http_workers=http_workers, http_threads=http_threads, ws_workers=workers,
+                )
+                serving.prepare(split)
+                env.update(serving.app_environment(trusted_proxies=settings.WEBFORM_TRUSTED_PROXIES))
         database = "PostgreSQL" if settings.IS_POSTGRES else f"SQLite ({settings.DATABASES['default']['NAME']})"
         self.stdout.write(self.style.SUCCESS(f"Centralita desk on http://{host}:{port}/  (Ctrl-C stops everything)"))
         self.stdout.write(
             f"  database: {database} · live events: {'Redis' if settings.REDIS_URL else 'in-process'} · "
             f"Celery: {'worker + beat' if celery else 'tasks run in-process'}"
         )
+        if split:
+            self.stdout.write(f"  nginx -> gunicorn ({split.http_workers} x {split.http_threads} threads: at most "
+                              f"{split.db_connections} database sessions) and /ws/ -> uvicorn ({split.ws_workers})")
         # WhiteNoise warns about a missing STATIC_ROOT; the embedded desk serves from the finders.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         processes = desk_processes(
             python=sys.executable, host=host, port=port, simulator=not no_simulator, celery=celery, workers=workers,
-            reply_port=reply_port, forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+            reply_port=reply_port, forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS, split=split, nginx=nginx or "nginx",
         )
-        sys.exit(self._supervise(processes))
+        sys.exit(self._supervise(processes, env))
 
-    def _supervise(self, processes) -> int:
+    def _supervise(self, processes, env: dict) -> int:
         running: dict[str, subprocess.Popen] = {}
 
         def stop(signum, frame):
@@ -95,7 +128,7 @@ class Command(BaseCommand):
         code = 0
         try:
             for name, argv in processes:
-                running[name] = subprocess.Popen(argv, cwd=settings.BASE_DIR)
+                running[name] = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=env)
             while True:
                 for name, process in running.items():
                     if process.poll() is not None:
