@@ -2,7 +2,7 @@
 from django.urls import path
 
 from apps.accounts.api import AgentListView, MeView
-from apps.connectors import rest as channel_accounts
+from apps.connectors import rest_urls as channel_accounts_urls
 from apps.connectors.facebook import api as facebook
 from apps.connectors.phone import api as phone_calls
 from apps.crm import api as crm
@@ -43,12 +43,6 @@ urlpatterns = [
     # routing
     path("priority-rules/", priority_rules, name="api-priority-rules"),
     path("priority-rules/<int:pk>/", priority_rule, name="api-priority-rule"),
-    # channel accounts (admins)
-    path("channel-accounts/", channel_accounts.ChannelAccountListView.as_view(), name="api-channel-accounts"),
-    path("channel-accounts/<int:account_id>/", channel_accounts.ChannelAccountDetailView.as_view(), name="api-channel-account"),
-    path(
-        "channel-accounts/<int:account_id>/rotate-token/",
-        channel_accounts.ChannelAccountRotateTokenView.as_view(),
-        name="api-channel-account-rotate-token",
-    ),
+    # channel accounts, dead letters, alerts (admins): apps/connectors/rest_urls.py
+    *channel_accounts_urls.urlpatterns,
 ]

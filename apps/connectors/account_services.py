@@ -32,7 +32,7 @@ from apps.inbox.services.notifications import notify_users
 from .channel import Channel, Field
 from .models import ChannelAccount, ChannelAlertPreference, ChannelAuditEvent, ChannelKind
 from .registry import channel_for
-from .services import channel_account_rotate_token
+from .services import channel_account_rotate_token, secrets_scrub
 
 _validate_url = URLValidator(schemes=["http", "https"])
 _HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
@@ -333,6 +333,7 @@ def channel_account_test(*, account: ChannelAccount, actor=None) -> ProbeResult:
                 result = ProbeResult(False, probe_error_text(exc), time.monotonic() - started)
             finally:
                 executor.shutdown(wait=False)  # a hung socket ends on its own timeout; the admin does not wait for it
+    result = ProbeResult(result.ok, secrets_scrub(result.message, account.secrets), result.seconds)
     _audit(account, ChannelAuditEvent.Action.TESTED, actor, ("OK: " if result.ok else "Failed: ") + result.message)
     return result
 

@@ -113,3 +113,24 @@ class ChannelAlertPreference(models.Model):
 
     user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="channel_alerts")
     email = models.BooleanField(default=False)
+
+
+class ChannelAccountError(models.Model):
+    """The last failures and rate-limit pauses of an account, with their time (the health page
+    lists them; services keep the newest KEEP per account)."""
+
+    KEEP = 20
+
+    class Kind(models.TextChoices):
+        FAILURE = "failure", "Failure"
+        RATE_LIMIT = "rate_limit", "Rate-limit pause"
+
+    channel_account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="errors")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FAILURE)
+    error = models.TextField()
+    paused_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["channel_account", "-created_at", "-id"], name="channel_error_account_time")]

@@ -21,7 +21,7 @@ from apps.inbox.inbound import InboundMessage, ParseError
 from apps.inbox.models import DeadLetter
 from apps.inbox.services.ingest import messages_ingest
 
-from .models import ChannelAccount, InboundPayload
+from .models import ChannelAccount, ChannelAccountError, InboundPayload
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +79,22 @@ def channel_account_touch_success(*, account_id: int) -> None:
     ).update(last_success_at=now, consecutive_failures=0, paused_until=None, failing_since=None)
 
 
+def secrets_scrub(text: str, secrets: dict | None) -> str:
+    """A library's error can quote the request (a Graph URL carries ?access_token=...): never
+    store or show a secret's value, whatever text it is in."""
+    for value in sorted((v for v in (secrets or {}).values() if isinstance(v, str) and len(v) >= 4), key=len, reverse=True):
+        text = text.replace(value, "[secret]")
+    return text
+
+
 def channel_account_record_failure(*, account: ChannelAccount, error: str) -> None:
+    error = secrets_scrub(error, account.secrets)
     now = timezone.now()
-    ChannelAccount.objects.filter(pk=account.pk).update(
+    if not ChannelAccount.objects.filter(pk=account.pk).update(
         last_error=storable_text(error)[:2000], last_error_at=now, consecutive_failures=F("consecutive_failures") + 1
-    )
+    ):
+        return  # removed meanwhile
+    _error_keep(account_id=account.pk, kind=ChannelAccountError.Kind.FAILURE, error=error)
     # The first failure of an outage (nothing set failing_since since the last success) tells the
     # admins; the next ones match no row. One UPDATE decides it, so two workers cannot both alert.
     if ChannelAccount.objects.filter(pk=account.pk, failing_since__isnull=True).update(failing_since=now):
@@ -101,12 +112,22 @@ def backoff_seconds(failures: int) -> int:
 
 def channel_account_pause(*, account: ChannelAccount, until, error: str) -> None:
     """The provider said when to come back (429 reset time): record it as a failure with that deadline."""
-    ChannelAccount.objects.filter(pk=account.pk).update(
+    error = secrets_scrub(error, account.secrets)
+    if ChannelAccount.objects.filter(pk=account.pk).update(
         paused_until=until,
         last_error=error[:2000],
         last_error_at=timezone.now(),
         consecutive_failures=F("consecutive_failures") + 1,
-    )
+    ):
+        _error_keep(account_id=account.pk, kind=ChannelAccountError.Kind.RATE_LIMIT, error=error, paused_until=until)
+
+
+def _error_keep(*, account_id: int, kind: str, error: str, paused_until=None) -> None:
+    """Failures are rare (backoff spaces them): one row each, and the account keeps the newest KEEP."""
+    ChannelAccountError.objects.create(channel_account_id=account_id, kind=kind, error=storable_text(error)[:2000],
+                                       paused_until=paused_until)
+    old = ChannelAccountError.objects.filter(channel_account_id=account_id).values_list("id", flat=True)[ChannelAccountError.KEEP:]
+    ChannelAccountError.objects.filter(pk__in=list(old)).delete()
 
 
 def channel_accounts_due(*, kind: str, now=None) -> list[int]:
