@@ -2,7 +2,7 @@
 from django.urls import path
 
 from apps.accounts.api import AgentListView, MeView
-from apps.connectors import rest as channel_accounts
+from apps.connectors import rest_urls as channel_accounts_urls
 from apps.connectors.facebook import api as facebook
 from apps.connectors.phone import api as phone_calls
 from apps.crm import api as crm
@@ -53,12 +53,6 @@ urlpatterns = [
     path("sla/calendars/<int:pk>/", sla_calendar, name="api-sla-calendar"),
     path("sla/policies/", sla_policies, name="api-sla-policies"),
     path("sla/policies/<int:pk>/", sla_policy, name="api-sla-policy"),
-    # channel accounts (admins)
-    path("channel-accounts/", channel_accounts.ChannelAccountListView.as_view(), name="api-channel-accounts"),
-    path("channel-accounts/<int:account_id>/", channel_accounts.ChannelAccountDetailView.as_view(), name="api-channel-account"),
-    path(
-        "channel-accounts/<int:account_id>/rotate-token/",
-        channel_accounts.ChannelAccountRotateTokenView.as_view(),
-        name="api-channel-account-rotate-token",
-    ),
+    # channel accounts, dead letters, alerts (admins): apps/connectors/rest_urls.py
+    *channel_accounts_urls.urlpatterns,
 ]

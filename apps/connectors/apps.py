@@ -10,6 +10,6 @@ class ConnectorsConfig(AppConfig):
         # (apps/inbox/channels.py); the registry answers it. Imported here, once every app is loaded.
         from apps.inbox.channels import channels_connect
 
-        from .registry import channel_for
+        from .registry import channel_for_inbox
 
-        channels_connect(channel_for)
+        channels_connect(channel_for_inbox)

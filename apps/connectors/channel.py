@@ -37,12 +37,20 @@ class PayloadKind:
 
 @dataclass(frozen=True)
 class Field:
-    """One key of a channel account's `settings` or `secrets`, as the admin fills it in."""
+    """One key of a channel account's `settings` or `secrets`, as the admin fills it in.
+
+    `type` decides the console's input and how the value is checked and stored: text, int
+    (a whole number within `min`..`max`), choice (one of `choices`), bool (a checkbox), url
+    (http or https), email, file (a server path). Secrets are always write-only text."""
 
     name: str
     label: str
     help: str = ""
     required: bool = False
+    type: str = "text"
+    choices: tuple[str, ...] = ()
+    min: int | None = None
+    max: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,3 +79,17 @@ class Channel:
     secrets: tuple[Field, ...] = ()
     # probe(account) -> a one-line description of what answered; raises with the reason otherwise.
     probe: Callable | None = None
+    # Seconds between polls of a new account (0: the channel is not polled); each account may change it.
+    poll_interval: int = 0
+    # (label, URL name taking account_id): the provider is given these, ready to copy from the console.
+    webhook_urls: tuple[tuple[str, str], ...] = ()
+    # A secret the console generates, shows once at creation and rotates ("verify_token"); "inbound_token"
+    # is the API channel's token, of which only a hash is kept.
+    generated_secret: str = ""
+    # missing(settings, secrets) -> what is still needed, in words; None: the `required` Fields.
+    missing: Callable | None = None
+
+
+# How often the polled channels' beat entries fan out; each account is polled when its own
+# poll_interval has passed (read from the database at every tick: a change needs no restart).
+POLL_TICK_SECONDS = 15.0

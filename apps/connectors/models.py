@@ -34,6 +34,13 @@ class ChannelAccount(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     # A provider's rate limit (HTTP 429 reset time): no poll or send before this moment.
     paused_until = models.DateTimeField(null=True, blank=True)
+    # Set by the first failure after a success (cleared by the next success): admins are told once per outage.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    # Polling: the beat's fan-out ticks every few seconds and polls an account once this many seconds have passed.
+    poll_interval = models.PositiveIntegerField(default=60, help_text="Seconds between polls (polled channels)")
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    # Who set each secret and when ({key: {"at": iso, "by": username}}): the console shows it, never the value.
+    secrets_meta = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["kind", "name"]
@@ -48,19 +55,15 @@ class ChannelAccount(models.Model):
     @property
     def health(self) -> str:
         """One line an admin reads at a glance: what is wrong, since when, and what happens next."""
-        from django.utils import timezone
+        from .health import account_health  # the rule needs the channel declarations (registry)
 
-        if not self.enabled:
-            return "Disabled"
-        if self.paused_until and self.paused_until > timezone.now():
-            reason = f": {self.last_error[:160]}" if self.last_error else ""
-            return f"Paused until {timezone.localtime(self.paused_until):%Y-%m-%d %H:%M} (provider rate limit){reason}"
-        if not self.is_healthy:
-            times = f" ({self.consecutive_failures} failures in a row)" if self.consecutive_failures > 1 else ""
-            return f"Failing{times}: {self.last_error[:200]}"
-        if self.last_success_at:
-            return f"OK, last success {timezone.localtime(self.last_success_at):%Y-%m-%d %H:%M}"
-        return "OK"
+        return account_health(self).line
+
+    @property
+    def health_state(self) -> str:
+        from .health import account_health
+
+        return account_health(self).state
 
     @property
     def is_healthy(self) -> bool:
@@ -75,3 +78,59 @@ class InboundPayload(models.Model):
     source = models.CharField(max_length=16, default="webhook")
     raw = models.BinaryField()
     received_at = models.DateTimeField(auto_now_add=True)
+
+
+class ChannelAuditEvent(models.Model):
+    """Who changed what on a channel account from the console or the API (secrets named, never shown)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        SECRETS = "secrets", "Secrets replaced"
+        ENABLED = "enabled", "Enabled"
+        DISABLED = "disabled", "Disabled"
+        REMOVED = "removed", "Removed"
+        ROTATED = "rotated", "Token rotated"
+        TESTED = "tested", "Connection tested"
+        REPLAYED = "replayed", "Dead letter replayed"
+        DISCARDED = "discarded", "Dead letter discarded"
+
+    # No FK: the trail outlives a removed account.
+    account_id = models.PositiveIntegerField(db_index=True)
+    account_name = models.CharField(max_length=120)
+    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account_id", "-created_at"], name="channel_audit_account_time")]
+
+
+class ChannelAlertPreference(models.Model):
+    """An admin's choice to get an email (besides the live notification) when an account starts failing."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="channel_alerts")
+    email = models.BooleanField(default=False)
+
+
+class ChannelAccountError(models.Model):
+    """The last failures and rate-limit pauses of an account, with their time (the health page
+    lists them; services keep the newest KEEP per account)."""
+
+    KEEP = 20
+
+    class Kind(models.TextChoices):
+        FAILURE = "failure", "Failure"
+        RATE_LIMIT = "rate_limit", "Rate-limit pause"
+
+    channel_account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="errors")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FAILURE)
+    error = models.TextField()
+    paused_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["channel_account", "-created_at", "-id"], name="channel_error_account_time")]

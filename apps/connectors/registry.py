@@ -3,6 +3,8 @@
 Adding a channel: its package with a channel.py, and one line in CHANNELS below
 (docs/new-channel.md). tests/connectors/test_registry.py checks every channel declares its parts.
 """
+from dataclasses import replace
+
 from django.urls import include, path
 
 from .api.channel import CHANNEL as API
@@ -10,6 +12,7 @@ from .channel import Channel, PayloadKind
 from .email.channel import CHANNEL as EMAIL
 from .facebook.channel import CHANNEL as FACEBOOK
 from .phone.channel import CHANNEL as PHONE
+from .services import channel_account_touch_success
 from .twitter.channel import CHANNEL as TWITTER
 from .webform.channel import CHANNEL as WEBFORM
 
@@ -38,6 +41,30 @@ for _channel in (API, EMAIL, TWITTER, FACEBOOK, PHONE, WEBFORM):
 
 def channel_for(kind: str) -> Channel | None:
     return CHANNELS.get(kind)
+
+
+_FOR_INBOX: dict[str, tuple[Channel, Channel]] = {}
+
+
+def channel_for_inbox(kind: str) -> Channel | None:
+    """The declaration the inbox sends replies with: its sender records each success on the
+    account's health (failures are the channel's to judge: a closed Messenger window is not the
+    account failing). Connected to the inbox by apps.py."""
+    channel = CHANNELS.get(kind)
+    if channel is None or channel.send is None:
+        return channel
+    if _FOR_INBOX.get(kind, (None,))[0] is not channel:
+        _FOR_INBOX[kind] = (channel, replace(channel, send=_tracked(channel.send)))
+    return _FOR_INBOX[kind][1]
+
+
+def _tracked(send):
+    def send_and_record(*, message, account):
+        external_id = send(message=message, account=account)
+        channel_account_touch_success(account_id=account.pk)
+        return external_id
+
+    return send_and_record
 
 
 def payload_kind(name: str) -> PayloadKind:

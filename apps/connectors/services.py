@@ -8,11 +8,13 @@ import secrets as token_generator
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.inbox.inbound import InboundMessage, InboundStatus, ParseError
@@ -20,13 +22,14 @@ from apps.inbox.models import DeadLetter
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.statuses import message_statuses_apply
 
-from .models import ChannelAccount, InboundPayload
+from .models import ChannelAccount, ChannelAccountError, InboundPayload
 
 logger = logging.getLogger(__name__)
 
 DRAIN_NUDGE_KEY = "centralita:inbound-drain-queued"
 DRAIN_NUDGE_TIMEOUT = 30
 DRAIN_TASK = "apps.connectors.tasks.inbound_drain"
+ALERT_TASK = "apps.connectors.tasks.channel_account_alert"
 
 
 @dataclass
@@ -61,15 +64,45 @@ def channel_account_rotate_token(*, account: ChannelAccount) -> str:
 
 
 def channel_account_record_success(*, account: ChannelAccount) -> None:
-    ChannelAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now(), consecutive_failures=0, paused_until=None)
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        last_success_at=timezone.now(), consecutive_failures=0, paused_until=None, failing_since=None
+    )
+
+
+SUCCESS_WRITE_EVERY = timedelta(seconds=30)
+
+
+def channel_account_touch_success(*, account_id: int) -> None:
+    """A webhook or a send went through. At a hundred messages a second this must not rewrite the
+    row each time: it writes when the last success is older than SUCCESS_WRITE_EVERY or a failure
+    came after it (one indexed UPDATE that usually matches nothing)."""
+    now = timezone.now()
+    ChannelAccount.objects.filter(pk=account_id).filter(
+        Q(last_success_at__isnull=True) | Q(last_success_at__lt=now - SUCCESS_WRITE_EVERY)
+        | Q(last_error_at__gte=F("last_success_at")) | Q(failing_since__isnull=False)
+    ).update(last_success_at=now, consecutive_failures=0, paused_until=None, failing_since=None)
+
+
+def secrets_scrub(text: str, secrets: dict | None) -> str:
+    """A library's error can quote the request (a Graph URL carries ?access_token=...): never
+    store or show a secret's value, whatever text it is in."""
+    for value in sorted((v for v in (secrets or {}).values() if isinstance(v, str) and len(v) >= 4), key=len, reverse=True):
+        text = text.replace(value, "[secret]")
+    return text
 
 
 def channel_account_record_failure(*, account: ChannelAccount, error: str) -> None:
-    from django.db.models import F
-
-    ChannelAccount.objects.filter(pk=account.pk).update(
-        last_error=error[:2000], last_error_at=timezone.now(), consecutive_failures=F("consecutive_failures") + 1
-    )
+    error = secrets_scrub(error, account.secrets)
+    now = timezone.now()
+    if not ChannelAccount.objects.filter(pk=account.pk).update(
+        last_error=storable_text(error)[:2000], last_error_at=now, consecutive_failures=F("consecutive_failures") + 1
+    ):
+        return  # removed meanwhile
+    _error_keep(account_id=account.pk, kind=ChannelAccountError.Kind.FAILURE, error=error)
+    # The first failure of an outage (nothing set failing_since since the last success) tells the
+    # admins; the next ones match no row. One UPDATE decides it, so two workers cannot both alert.
+    if ChannelAccount.objects.filter(pk=account.pk, failing_since__isnull=True).update(failing_since=now):
+        transaction.on_commit(lambda: current_app.signature(ALERT_TASK, args=(account.pk, error[:500])).delay())
 
 
 BACKOFF_BASE_SECONDS = 60
@@ -83,33 +116,47 @@ def backoff_seconds(failures: int) -> int:
 
 def channel_account_pause(*, account: ChannelAccount, until, error: str) -> None:
     """The provider said when to come back (429 reset time): record it as a failure with that deadline."""
-    from django.db.models import F
-
-    ChannelAccount.objects.filter(pk=account.pk).update(
+    error = secrets_scrub(error, account.secrets)
+    if ChannelAccount.objects.filter(pk=account.pk).update(
         paused_until=until,
         last_error=error[:2000],
         last_error_at=timezone.now(),
         consecutive_failures=F("consecutive_failures") + 1,
-    )
+    ):
+        _error_keep(account_id=account.pk, kind=ChannelAccountError.Kind.RATE_LIMIT, error=error, paused_until=until)
+
+
+def _error_keep(*, account_id: int, kind: str, error: str, paused_until=None) -> None:
+    """Failures are rare (backoff spaces them): one row each, and the account keeps the newest KEEP."""
+    ChannelAccountError.objects.create(channel_account_id=account_id, kind=kind, error=storable_text(error)[:2000],
+                                       paused_until=paused_until)
+    old = ChannelAccountError.objects.filter(channel_account_id=account_id).values_list("id", flat=True)[ChannelAccountError.KEEP:]
+    ChannelAccountError.objects.filter(pk__in=list(old)).delete()
 
 
 def channel_accounts_due(*, kind: str, now=None) -> list[int]:
-    """Enabled accounts of this kind that are neither paused (rate limit) nor backing off after failures."""
-    from datetime import timedelta
-
+    """Enabled accounts of this kind whose poll interval has passed, neither paused (rate limit)
+    nor backing off after failures. Read at every beat tick, so an interval changed in the
+    console applies from the next tick, with no restart."""
     now = now or timezone.now()
     rows = ChannelAccount.objects.filter(kind=kind, enabled=True).order_by("id")
     due = []
     # values_list: no secrets decrypted just to decide who is due.
-    for account_id, failures, last_error_at, paused_until in rows.values_list(
-        "id", "consecutive_failures", "last_error_at", "paused_until"
+    for account_id, failures, last_error_at, paused_until, interval, last_poll_at in rows.values_list(
+        "id", "consecutive_failures", "last_error_at", "paused_until", "poll_interval", "last_poll_at"
     ):
         if paused_until and now < paused_until:
             continue
         if failures and last_error_at and now < last_error_at + timedelta(seconds=backoff_seconds(failures)):
             continue
+        # Half a tick of slack: a poll started a moment after its tick is due again at the tick `interval` later.
+        if last_poll_at and now < last_poll_at + timedelta(seconds=max(interval - POLL_SLACK_SECONDS, 0)):
+            continue
         due.append(account_id)
     return due
+
+
+POLL_SLACK_SECONDS = 8
 
 
 @contextmanager
@@ -136,6 +183,7 @@ def channel_account_poll(*, kind: str, account_id: int, lock_seconds: int, poll:
     with channel_account_poll_lock(account=account, seconds=lock_seconds) as held:
         if not held:
             return None
+        ChannelAccount.objects.filter(pk=account.pk).update(last_poll_at=timezone.now())
         try:
             result = poll(account)
         except Exception as exc:
@@ -172,6 +220,7 @@ def failure_text(exc: Exception) -> str:
 def payload_stage(*, account: ChannelAccount, kind: str, raw: bytes, source: str = "webhook") -> InboundPayload:
     """Keep a verified payload for the worker; the provider gets its 2xx once this commits."""
     payload = InboundPayload.objects.create(channel_account=account, kind=kind, raw=raw, source=source)
+    channel_account_touch_success(account_id=account.pk)  # the provider reached us: the webhook works
     transaction.on_commit(_nudge_drain)
     return payload
 

@@ -16,3 +16,12 @@ def polls_fan_out(poll_task, account_ids: list[int], *, expires: float) -> int:
     for account_id in account_ids:
         poll_task.apply_async((account_id,), expires=expires)
     return len(account_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def channel_account_alert(account_id: int, error: str):
+    """Thin shell: tells the admins an account started failing (queued once per outage by
+    services.channel_account_record_failure)."""
+    from .account_services import channel_account_alert as alert
+
+    return alert(account_id=account_id, error=error)

@@ -397,7 +397,7 @@ class EventsView(APIView):
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
-        fields = ["id", "kind", "conversation_id", "text", "created_at", "read_at"]
+        fields = ["id", "kind", "conversation_id", "link", "text", "created_at", "read_at"]
 
 
 class NotificationListView(GenericAPIView):

@@ -139,6 +139,7 @@ def notification_data(notification: Notification) -> dict:
         "id": notification.id,
         "kind": notification.kind,
         "conversation_id": notification.conversation_id,
+        "link": notification.link,
         "text": notification.text,
         "created_at": notification.created_at.isoformat(),
         "read_at": notification.read_at.isoformat() if notification.read_at else None,

@@ -232,10 +232,13 @@ class Notification(models.Model):
         ASSIGNED = "assigned", "Assigned to you"
         SLA_WARNING = "sla_warning", "SLA due soon"
         SLA_BREACHED = "sla_breached", "SLA breached"
+        CHANNEL_FAILING = "channel_failing", "A channel account started failing"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    # None for notifications about something else than a conversation (a failing channel: see `link`).
+    conversation = models.ForeignKey(Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    link = models.CharField(max_length=200, blank=True, help_text="Where the notification leads when it is not a conversation")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     text = models.CharField(max_length=300, blank=True)

@@ -1062,13 +1062,25 @@
     state.notifications.set(notification.id, notification);
     renderNotifications();
     if (quiet) return;
-    const title = notification.kind === "mention" ? "You were mentioned" : "New work assigned to you";
-    const open = () => { openConversation(notification.conversation_id); readNotifications([notification.id]); };
+    const title = notificationTitle(notification);
+    const open = () => openNotification(notification);
     toast(`${title}: ${notification.text || `conversation #${notification.conversation_id}`}`, { onClick: open });
     if ("Notification" in window && Notification.permission === "granted") {
       const desktop = new Notification(title, { body: notification.text || "", tag: `centralita-${notification.id}` });
       desktop.onclick = () => { window.focus(); open(); desktop.close(); };
     }
+  }
+
+  // A notification leads to its conversation, or (a channel that started failing) to its `link`.
+  function notificationTitle(n) {
+    if (n.kind === "channel_failing") return "A channel started failing";
+    return n.kind === "mention" ? "You were mentioned" : "New work assigned to you";
+  }
+
+  function openNotification(n) {
+    readNotifications([n.id]);
+    if (n.link && !n.conversation_id) { window.location.assign(n.link); return; }
+    openConversation(n.conversation_id);
   }
 
   function renderNotifications() {
@@ -1081,14 +1093,15 @@
     list.replaceChildren(...items.map((n) => {
       const item = el("li");
       const link = el("a");
-      link.href = `/c/${n.conversation_id}/`;
-      link.append(el("strong", "", n.kind === "mention" ? "Mention" : "Assigned"), document.createTextNode(` · #${n.conversation_id}`));
+      const channel = n.link && !n.conversation_id;
+      link.href = channel ? n.link : `/c/${n.conversation_id}/`;
+      link.append(el("strong", "", channel ? "Channel failing" : n.kind === "mention" ? "Mention" : "Assigned"),
+        document.createTextNode(channel ? "" : ` · #${n.conversation_id}`));
       link.append(el("div", "muted small", n.text || ""));
       link.addEventListener("click", (e) => {
         e.preventDefault();
         $("notif-panel").hidden = true;
-        openConversation(n.conversation_id);
-        readNotifications([n.id]);
+        openNotification(n);
       });
       item.append(link);
       return item;

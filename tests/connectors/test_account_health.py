@@ -16,8 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_health_says_what_is_wrong_and_what_happens_next(make_account, make_user):
-    # given a healthy account, one paused by a provider's rate limit, and one failing repeatedly
-    ok, paused, failing = make_account(kind="twitter"), make_account(kind="twitter"), make_account(kind="facebook")
+    # given a healthy account, one paused by a provider's rate limit, and one failing repeatedly (all configured)
+    x_keys = {"bearer_token": "user-token"}
+    page = {"settings": {"page_id": "1"}, "secrets": {"page_access_token": "t", "app_secret": "s", "verify_token": "v"}}
+    ok, paused = make_account(kind="twitter", secrets=x_keys), make_account(kind="twitter", secrets=x_keys)
+    failing = make_account(kind="facebook", **page)
     channel_account_record_success(account=ok)
     channel_account_pause(account=paused, until=timezone.now() + timedelta(minutes=12), error="rate limited by X (429)")
     for _ in range(3):

@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from django.urls import resolve
+from django.urls import reverse, resolve
 
 from apps.connectors import registry
 from apps.connectors.channel import Channel, Field, PayloadKind
@@ -49,9 +49,18 @@ def test_every_channel_declares_all_its_parts(kind):
 
 
 def test_the_channels_that_receive_from_providers_declare_their_secrets_and_a_probe():
-    for kind in ("email", "twitter", "facebook"):
+    for kind in ("email", "twitter", "facebook", "phone", "api"):
         channel = registry.channel_for(kind)
-        assert any(f.required for f in channel.secrets) and channel.probe is not None
+        # what an account needs before it can work: required secrets, or the channel's own rule
+        assert (any(f.required for f in channel.secrets) or channel.missing is not None) and channel.probe is not None
+        # without secrets it is not configured
+        assert channel.missing is None or channel.missing({"outbound_url": "https://x.example"}, {}) != []
+
+
+def test_every_declared_webhook_url_name_takes_the_account_id():
+    for channel in registry.CHANNELS.values():
+        for _label, name in channel.webhook_urls:
+            assert reverse(name, args=[7]).rstrip("/").endswith("/7") or "/7/" in reverse(name, args=[7])
 
 
 def _example(pattern) -> str:

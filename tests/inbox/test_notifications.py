@@ -40,7 +40,7 @@ def test_a_mention_in_a_note_notifies_who_can_see_it(make_user, team, make_accou
     n = event["notification"]
     assert (n["kind"], n["conversation_id"]) == ("mention", conv.id)
     assert n["text"].startswith("sara mentioned you: @laura")
-    assert set(n) == {"id", "kind", "conversation_id", "text", "created_at", "read_at"}
+    assert set(n) == {"id", "kind", "conversation_id", "link", "text", "created_at", "read_at"}
     assert not Notification.objects.filter(user=outsider).exists()
 
 

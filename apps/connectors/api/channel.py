@@ -3,12 +3,28 @@ from apps.connectors.channel import Channel, Field, PayloadKind
 
 from . import parse, send, urls
 
+
+def missing(settings: dict, secrets: dict) -> list[str]:
+    """Inbound needs only the token (kept as a hash on the account); replies need both outbound keys."""
+    if settings.get("outbound_url") and not secrets.get("outbound_secret"):
+        return ["the outbound secret that signs replies"]
+    return []
+
+
+def probe(account) -> str:
+    """Replies go to outbound_url: a signed ping that says the receiver is there and checks signatures."""
+    return send.ping(account=account)
+
 CHANNEL = Channel(
     kind="api",
     package=__package__,
     payloads=(PayloadKind("api", parse.parse, parse.split),),
     send=send.send,
     webhooks=(("api/inbound/", urls),),
-    settings=(Field("outbound_url", "Outbound URL", "Replies are POSTed here as signed JSON (http or https)."),),
+    settings=(Field("outbound_url", "Outbound URL", "Replies are POSTed here as signed JSON (http or https).", type="url"),),
+    webhook_urls=(("Inbound URL (POST with Authorization: Bearer <token>)", "api-inbound"),),
+    generated_secret="inbound_token",
+    probe=probe,
+    missing=missing,
     secrets=(Field("outbound_secret", "Outbound secret", "Signs replies: X-Centralita-Signature (HMAC-SHA256)."),),
 )

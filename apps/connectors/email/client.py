@@ -116,6 +116,10 @@ class Mailbox:
             except (OSError, imaplib.IMAP4.error, ImapToolsError):
                 pass  # the session is over either way
 
+    def folder_names(self) -> list[str]:
+        with _imap_errors("IMAP LIST"):
+            return [f.name for f in self.box.folder.list()]
+
     def uids_after(self, last_uid: int) -> list[tuple[int, int]]:
         """(uid, size) of every mail with a UID above last_uid, ascending."""
         with _imap_errors("IMAP UID FETCH"):

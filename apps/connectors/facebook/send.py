@@ -28,8 +28,8 @@ def send(*, message, account) -> str:
             return _private_reply(graph, conversation, message.text)
         return _messenger_reply(graph, conversation, message.text)
     except FacebookError as exc:
-        if exc.kind in ("rate_limit", "expired_token"):
-            account_unhealthy(account, exc)  # the account's health shows why replies stall
+        if exc.kind in ("rate_limit", "expired_token", "temporary"):
+            account_unhealthy(account, exc)  # the account's health shows why replies stall (unreachable Graph too)
         if exc.kind in ("rate_limit", "temporary"):
             raise TemporarySendError(str(exc), retry_after=exc.retry_after) from exc
         raise PermanentSendError(str(exc)) from exc

@@ -2,6 +2,26 @@
 from apps.connectors.channel import NO_OUTBOUND_MESSAGES, Channel, Field, PayloadKind
 
 from . import parse, urls
+from .client import twilio_account_fetch
+
+
+def missing(settings: dict, secrets: dict) -> list[str]:
+    """A Twilio line needs its account SID and auth token; an Asterisk import or a manual log needs nothing."""
+    if (settings.get("source") or "twilio") != "twilio":
+        return []
+    return [label for key, label, value in (
+        ("account_sid", "the Twilio account SID", settings.get("account_sid")),
+        ("auth_token", "the Twilio auth token", secrets.get("auth_token")),
+    ) if not value]
+
+
+def probe(account) -> str:
+    """GET /2010-04-01/Accounts/{sid}.json with the SID and auth token (Asterisk: nothing remote to test)."""
+    settings = account.settings or {}
+    if (settings.get("source") or "twilio") != "twilio":
+        return "Asterisk imports read a Master.csv file: nothing remote to test"
+    found = twilio_account_fetch(account_sid=settings.get("account_sid") or "", auth_token=(account.secrets or {}).get("auth_token") or "")
+    return f"Twilio answered: account {found['friendly_name']} ({found['sid']}), status {found['status']}"
 
 CHANNEL = Channel(
     kind="phone",
@@ -12,6 +32,14 @@ CHANNEL = Channel(
     ),
     no_outbound=NO_OUTBOUND_MESSAGES,
     webhooks=(("hooks/phone/", urls),),
-    settings=(Field("phone_number", "Phone number", "The line's own number (E.164), to tell in from out."),),
-    secrets=(Field("auth_token", "Twilio auth token", "Verifies X-Twilio-Signature on status callbacks."),),
+    webhook_urls=(("Twilio call status callback URL", "phone-twilio-status"),),
+    settings=(
+        Field("source", "Calls come from", "twilio (status callbacks), asterisk (Master.csv imports) or manual (agents log calls).",
+              type="choice", choices=("twilio", "asterisk", "manual")),
+        Field("phone_number", "Phone number", "The line's own number (E.164, +34910000000), to tell in from out.", type="phone"),
+        Field("account_sid", "Twilio account SID", "AC followed by 32 characters (Twilio console, Account info).", type="twilio_sid"),
+    ),
+    secrets=(Field("auth_token", "Twilio auth token", "Verifies X-Twilio-Signature on status callbacks and lets the test call Twilio."),),
+    probe=probe,
+    missing=missing,
 )

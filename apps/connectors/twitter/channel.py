@@ -1,9 +1,19 @@
 """Twitter / X: mentions and DMs polled (API v2), the Account Activity webhook, tweets and DMs out."""
-from apps.connectors.channel import Beat, Channel, Field, PayloadKind
+from apps.connectors.channel import POLL_TICK_SECONDS, Beat, Channel, Field, PayloadKind
 from apps.connectors.social import split_json_bodies
 
 from . import composer, parse, send, urls
 from .client import XApi
+
+
+OAUTH1 = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+
+
+def missing(settings: dict, secrets: dict) -> list[str]:
+    """The four OAuth 1.0a keys, or an OAuth 2.0 user bearer token."""
+    if secrets.get("bearer_token") or all(secrets.get(k) for k in OAUTH1):
+        return []
+    return ["the API key, API key secret, access token and access token secret (or a user bearer token)"]
 
 
 def probe(account) -> str:
@@ -20,18 +30,21 @@ CHANNEL = Channel(
     composer=composer.rules,
     webhooks=(("hooks/twitter/", urls),),
     # Polling is X's main path (webhooks need the top API tier); each account honours its 429 reset.
-    beat=(Beat("twitter-poll-all", "twitter_poll_all", 60.0),),
+    beat=(Beat("twitter-poll-all", "twitter_poll_all", POLL_TICK_SECONDS),),
+    poll_interval=60,
+    webhook_urls=(("Account Activity webhook URL", "twitter-webhook"),),
+    missing=missing,
     settings=(
         Field("user_id", "User id", "The account's own X user id (filled by the first poll)."),
         Field("username", "Username", "The handle, without @."),
-        Field("poll_dms", "Poll DMs", "Also fetch direct messages (default on)."),
-        Field("max_pages", "Pages per poll", "Mention pages fetched per poll at most."),
+        Field("poll_dms", "Poll DMs", "Also fetch direct messages (default on).", type="bool"),
+        Field("max_pages", "Pages per poll", "Mention pages fetched per poll at most (default 10).", type="int", min=1, max=100),
     ),
     secrets=(
-        Field("consumer_key", "API key", required=True),
-        Field("consumer_secret", "API key secret", "Also signs the webhook (CRC and POST signatures).", required=True),
-        Field("access_token", "Access token", required=True),
-        Field("access_token_secret", "Access token secret", required=True),
+        Field("consumer_key", "API key", "OAuth 1.0a: the four keys; or a user bearer token below."),
+        Field("consumer_secret", "API key secret", "Also signs the webhook (CRC and POST signatures)."),
+        Field("access_token", "Access token"),
+        Field("access_token_secret", "Access token secret"),
         Field("bearer_token", "User bearer token", "OAuth 2.0 instead of the four OAuth 1.0a keys."),
     ),
     probe=probe,

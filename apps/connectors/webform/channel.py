@@ -11,7 +11,7 @@ CHANNEL = Channel(
     no_outbound=NO_OUTBOUND_MESSAGES,
     webhooks=(("f/", urls),),
     settings=(
-        Field("address", "Confirmation sender", "From address of the confirmation mail."),
+        Field("address", "Confirmation sender", "From address of the confirmation mail.", type="email"),
         Field("display_name", "Confirmation sender name"),
     ),
 )

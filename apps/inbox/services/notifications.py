@@ -68,6 +68,12 @@ def notify_sla(*, conversation: Conversation, user_ids: list[int], kind: str, te
     )
 
 
+def notify_users(*, user_ids: list[int], kind: str, text: str, link: str = "") -> list[Notification]:
+    """A notification about something other than a conversation (a channel account that started
+    failing): the caller chooses who may see it."""
+    return _create([Notification(user_id=uid, kind=kind, text=text[:TEXT_CHARS], link=link) for uid in user_ids])
+
+
 def notifications_mark_read(*, user, ids: list[int]) -> int:
     """Mark the user's own notifications read (others' ids are ignored); returns how many changed."""
     return Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True).update(read_at=timezone.now())

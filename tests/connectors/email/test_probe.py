@@ -13,7 +13,8 @@ def test_the_probe_logs_in_to_imap_and_smtp(email_account, smtp_settings):
     email_account.secrets = {**email_account.secrets, "smtp_username": "smtp-user", "smtp_password": "smtp-clave"}
     # when / then
     assert channel_for("email").probe(email_account) == (
-        "IMAP 127.0.0.1 (INBOX) and SMTP 127.0.0.1 answered and accepted the login"
+        "IMAP 127.0.0.1 accepted the login and listed 1 folder(s) (INBOX selected); "
+        "SMTP 127.0.0.1 answered EHLO and accepted the login"
     )
 
 
