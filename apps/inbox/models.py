@@ -127,9 +127,10 @@ class Message(models.Model):
 
     # metadata keys the desk shows (the rest is connector bookkeeping): a call's facts, a form's
     # fields, the social network's ids and moderation state, the mails a mail forwards, what the
-    # customer did to a message later (reactions, edits with the earlier texts, unsending).
+    # customer did to a message later (reactions, edits with the earlier texts, unsending), S/MIME
+    # and calendar invitations.
     # Shapes: see README "Message details".
-    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent")
+    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent", "smime", "invite")
 
     @property
     def details(self) -> dict:

@@ -27,6 +27,8 @@ from email import policy
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 
+import icalendar
+
 from apps.crm.identities import InvalidIdentity, normalize_email
 from apps.inbox.inbound import InboundAttachment, InboundMessage, InboundStatus, ParseError, SenderIdentity
 
@@ -130,6 +132,12 @@ def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> 
     text, html, body_parts = _bodies(msg, metadata, detected)
     attachments = _attachments(msg, body_parts, metadata)
     forwarded = _forwarded(msg)
+    smime = _smime(msg)
+    if smime:
+        metadata["smime"] = smime
+    invite = _invite(msg)
+    if invite:
+        metadata["invite"] = invite
 
     in_reply_to = _ids(headers.raw_all("In-Reply-To"))
     references = _ids(headers.raw_all("References"))
@@ -462,11 +470,57 @@ def _leaves(part):
         yield part
 
 
+SMIME_SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature"}
+SMIME_ENVELOPES = {"application/pkcs7-mime", "application/x-pkcs7-mime"}
+
+
+def _smime(msg) -> dict:
+    """S/MIME as the desk sees it: a detached signature (the content is readable; the signature is
+    not the customer's attachment and is not verified here) or an encrypted body the desk cannot
+    read (kept as its .p7m, and said so instead of an empty message)."""
+    found = {}
+    for part in msg.walk():
+        content_type = part.get_content_type()
+        if content_type in SMIME_SIGNATURES:
+            found["signed"] = True
+        elif content_type in SMIME_ENVELOPES:
+            kind = str(part.get_param("smime-type") or "").lower()
+            found["encrypted" if kind in ("enveloped-data", "authenveloped-data", "") else "signed_opaque"] = True
+    return found
+
+
+def _invite(msg) -> dict:
+    """A calendar invitation (text/calendar): when, where, who organizes, what is asked; the .ics
+    itself stays an attachment."""
+    for part in _leaves(msg):
+        if part.get_content_type() != "text/calendar":
+            continue
+        try:
+            calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True) or b"")
+        except ValueError:
+            return {}
+        for event in calendar.walk("VEVENT"):
+            def when(name):
+                value = event.decoded(name, None)
+                return value.isoformat() if hasattr(value, "isoformat") else ""
+            organizer = str(event.get("ORGANIZER", "")).removeprefix("mailto:").removeprefix("MAILTO:")
+            return {
+                "method": str(calendar.get("METHOD", ""))[:20],
+                "summary": str(event.get("SUMMARY", ""))[:300],
+                "start": when("DTSTART"),
+                "end": when("DTEND"),
+                "location": str(event.get("LOCATION", ""))[:300],
+                "organizer": organizer[:300],
+            }
+    return {}
+
+
 def _attachments(msg, body_parts: list, metadata: dict) -> list[InboundAttachment]:
-    """Every other leaf part (inline images too), within the size limits; what is dropped is noted."""
+    """Every other leaf part (inline images too), within the size limits; what is dropped is noted.
+    An S/MIME signature is no attachment of the customer's (see _smime)."""
     kept, total, dropped = [], 0, []
     for n, part in enumerate(_leaves(msg), start=1):
-        if any(part is body for body in body_parts):
+        if any(part is body for body in body_parts) or part.get_content_type() in SMIME_SIGNATURES:
             continue
         content = _part_bytes(part)
         filename = _filename(part, n)
