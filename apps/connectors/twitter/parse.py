@@ -31,10 +31,19 @@ API_KEYS = ("data", "includes", "errors", "meta")
 WEBHOOK_KEYS = ("tweet_create_events", "direct_message_events")
 
 
+# X's error answers (RFC 7807 problem objects: a 429, "TooManyConnections" on a stream, an
+# authorization problem): recognised as what they are, never stored as messages.
+PROBLEM_KEYS = ("title", "detail", "type")
+
+
 def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
     body = json_body(raw)
     if not isinstance(body, dict):
         raise ParseError("a Twitter body is a JSON object")
+    if not any(key in body for key in (*API_KEYS, *WEBHOOK_KEYS, "for_user_id")) and any(k in body for k in PROBLEM_KEYS):
+        # Kept as a dead letter like any payload that is no message, but named for what it is.
+        title, detail = str(body.get("title") or "")[:100], str(body.get("detail") or body.get("status") or "")[:300]
+        raise ParseError(f"an X error answer (problem object), not a payload: {title}: {detail}".rstrip(": "))
     own = str(body.get("for_user_id") or "")
     context = _Context(account_id=account_id, own=own)
     if any(key in body for key in WEBHOOK_KEYS) or ("for_user_id" in body and not any(k in body for k in API_KEYS)):
@@ -77,6 +86,8 @@ def _api_v2(body: dict, context: _Context) -> list[InboundMessage]:
     data = body.get("data")
     if data is None:
         return []  # nothing new (result_count 0), or only errors such as a deleted tweet
+    # data beside errors (a partial answer: one referenced tweet deleted, one user suspended):
+    # the good part is kept; the errors concern objects that are not messages here.
     items = data if isinstance(data, list) else [data]
     includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
     users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}

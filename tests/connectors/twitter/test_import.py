@@ -49,7 +49,7 @@ def test_a_file_of_several_bodies_counts_failures_per_body(x_account, tmp_path):
     code, out, err = ingest(path, account=x_account)
     # then
     assert (code, out) == (1, "ingested 1 · duplicates 0 · failed 1")
-    assert "export.ndjson[1]: not an X API v2 body" in err
+    assert "export.ndjson[1]: an X error answer (problem object), not a payload: Unauthorized" in err
     assert DeadLetter.objects.get().kind == "twitter"
 
 

@@ -113,7 +113,8 @@ def test_an_empty_page_has_no_messages():
     (b"\xff\xfe", "body is not UTF-8"),
     (b"<html>rate limited</html>", "not JSON"),
     (b"[1, 2]", "a Twitter body is a JSON object"),
-    (b'{"title": "Unauthorized", "status": 401}', "not an X API v2 body nor an Account Activity event"),
+    (b'{"title": "Unauthorized", "status": 401}', "an X error answer (problem object), not a payload: Unauthorized: 401"),
+    (b'{"ok": true}', "not an X API v2 body nor an Account Activity event"),
     (b'{"data": [{"text": "no id"}]}', "data[0]: an item needs an id"),
     (b'{"data": {"id": "1", "text": "x", "created_at": "ayer"}}', "created_at 'ayer' is not an ISO 8601 time"),
     (b'{"for_user_id": "1", "tweet_create_events": {"id": 1}}', "tweet_create_events must be a list"),
@@ -131,3 +132,24 @@ def test_split_reads_one_body_a_list_of_bodies_or_ndjson():
     ndjson = "\n".join(json.dumps(b) for b in bodies).encode()
     assert [json.loads(raw) for _, raw in split("x.ndjson", ndjson)] == bodies
     assert list(split("bad.json", b"{nope")) == [("bad.json", b"{nope")]
+
+
+def test_x_error_answers_are_recognised_never_messages_nor_unknown_bodies():
+    # a stream's "too many connections" problem object, as X documents it
+    problem = {
+        "title": "ConnectionException",
+        "detail": "This stream is currently at the maximum allowed connection limit.",
+        "connection_issue": "TooManyConnections",
+        "type": "https://api.twitter.com/2/problems/streaming-connection",
+    }
+    with pytest.raises(ParseError, match="an X error answer \\(problem object\\), not a payload: ConnectionException: This stream"):
+        parse(json.dumps(problem).encode(), account_id=1)
+    # a 200 with both data and errors keeps the good part
+    partial = {
+        "data": [{"id": "1460323737035677698", "text": "@tienda mi pedido no llega", "author_id": "2244994945",
+                  "conversation_id": "1460323737035677698", "created_at": "2026-12-01T10:00:00.000Z"}],
+        "errors": [{"value": "1460323737035677699", "detail": "Could not find tweet with ids: [1460323737035677699].",
+                    "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+                    "type": "https://api.twitter.com/2/problems/resource-not-found"}],
+    }
+    assert [m.external_id for m in parse(json.dumps(partial).encode(), account_id=1)] == ["tweet:1460323737035677698"]
