@@ -1,7 +1,7 @@
 """Phone: Twilio status callbacks and Asterisk Master.csv imports become call logs."""
 from apps.connectors.channel import NO_OUTBOUND_MESSAGES, Channel, Field, PayloadKind
 
-from . import parse, urls
+from . import freeswitch, parse, urls
 from .client import twilio_account_fetch
 
 
@@ -29,6 +29,7 @@ CHANNEL = Channel(
     payloads=(
         PayloadKind("twilio", parse.parse_twilio, parse.split_twilio),
         PayloadKind("asterisk", parse.parse_asterisk, parse.split_asterisk),  # one payload per CDR row
+        PayloadKind("freeswitch", freeswitch.parse_freeswitch, freeswitch.split_freeswitch),  # CSV rows or JSON CDRs
     ),
     no_outbound=NO_OUTBOUND_MESSAGES,
     webhooks=(("hooks/phone/", urls),),

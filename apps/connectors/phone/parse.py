@@ -296,8 +296,9 @@ _REFUSED = (
 def split_asterisk(name: str, raw: bytes) -> Iterator[tuple[str, bytes]]:
     """One payload per CDR row (so imports show progress and a bad row fails alone).
 
-    The first row decides whether the file is a Master.csv at all: another layout (a
-    cdr_custom file, a spreadsheet export) is refused as a whole with ParseError.
+    The first row decides whether the file is a CDR file at all: cdr_csv's Master.csv or
+    cdr_custom's sample mapping; another layout (a spreadsheet export) is refused as a whole
+    with ParseError.
     """
     checked = False
     for line_no, record in _records(raw):
@@ -368,8 +369,47 @@ def _is_header(fields: list[str]) -> bool:
     return bool(fields) and fields[0].strip().lower() == "accountcode" and "disposition" in [f.strip().lower() for f in fields]
 
 
+# cdr_custom.conf's sample mapping (the one most installs keep): clid first, times at 9 and 11;
+# some drop the columns after billsec. Told apart from cdr_csv by where the times are.
+CUSTOM_COLUMNS = (
+    "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata", "start", "answer", "end",
+    "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid", "userfield", "sequence",
+)
+
+
 def _layout(fields: list[str]) -> dict[str, str]:
-    """Column name -> value, the layout told by the column count and the values' shapes."""
+    """Column name -> value: cdr_csv's Master.csv, else cdr_custom's sample mapping, else refused
+    (with cdr_csv's reason, the layout most files have)."""
+    try:
+        return _csv_layout(fields)
+    except ParseError:
+        custom = _custom_layout(fields)
+        if custom is None:
+            raise
+        return custom
+
+
+def _custom_layout(fields: list[str]) -> dict[str, str] | None:
+    if not 13 <= len(fields) <= len(CUSTOM_COLUMNS):
+        return None
+    row = dict(zip(CUSTOM_COLUMNS, (f.strip() for f in fields)))
+    if not (_TIME.fullmatch(row["start"]) and _TIME.fullmatch(row["end"])) or (row["answer"] and not _TIME.fullmatch(row["answer"])):
+        return None
+    if digits_parse(row["duration"]) is None or digits_parse(row["billsec"]) is None:
+        return None
+    disposition = row.get("disposition", "").upper()
+    if disposition not in DISPOSITIONS:
+        if disposition:
+            return None
+        # Mapped without a disposition: answered when billed seconds say so.
+        row["disposition"] = "ANSWERED" if row["answer"] and int(row["billsec"]) > 0 else "NO ANSWER"
+    if row.get("sequence") and digits_parse(row["sequence"]) is None:
+        return None
+    return row
+
+
+def _csv_layout(fields: list[str]) -> dict[str, str]:
+    """cdr_csv's Master.csv: the layout told by the column count and the values' shapes."""
     n = len(fields)
     if n < 16 or n > 21:
         raise ParseError(f"{_REFUSED}: a row has {n} columns, cdr_csv writes 16 to 21 (cdr_custom or another layout?)")

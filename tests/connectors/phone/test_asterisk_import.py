@@ -68,18 +68,18 @@ def test_16_and_18_column_files_import_idempotently(phone_account, name, calls):
 
 
 def test_a_file_of_another_layout_is_reported_kept_and_the_next_file_still_imports(phone_account, tmp_path):
-    # given: a cdr_custom file first, then a good Master.csv, in one run
+    # given: a spreadsheet export first, then a good Master.csv, in one run
     folder = tmp_path / "cdrs"
     folder.mkdir()
-    (folder / "1-cdr_custom.csv").write_bytes((FIXTURES / "cdr_custom.csv").read_bytes())
+    (folder / "1-export.csv").write_bytes((FIXTURES / "spreadsheet_export.csv").read_bytes())
     (folder / "2-Master-18.csv").write_bytes((FIXTURES / "Master-18.csv").read_bytes())
     # when
     code, out, err = ingest(folder, phone_account)
     # then: the refused file is named with its reason and kept whole; the next one imported
     assert (code, out) == (1, "ingested 2 · duplicates 0 · failed 1")
-    assert "1-cdr_custom.csv: not an Asterisk cdr_csv Master.csv" in err and "13 columns" in err
+    assert "1-export.csv: not an Asterisk cdr_csv Master.csv" in err and "1 columns" in err
     dead = DeadLetter.objects.get()
-    assert (dead.kind, dead.source, bytes(dead.raw)) == ("asterisk", "import", (FIXTURES / "cdr_custom.csv").read_bytes())
+    assert (dead.kind, dead.source, bytes(dead.raw)) == ("asterisk", "import", (FIXTURES / "spreadsheet_export.csv").read_bytes())
     assert Message.objects.filter(kind="call").count() == 2
 
 
@@ -124,7 +124,7 @@ def test_an_admin_uploads_a_master_csv_and_sees_the_counts(client, admin_user, p
 
 def test_an_upload_of_another_layout_shows_why_it_was_refused(client, admin_user, phone_account):
     client.force_login(admin_user)
-    response = upload(client, phone_account, FIXTURES / "cdr_custom.csv")
+    response = upload(client, phone_account, FIXTURES / "spreadsheet_export.csv")
     assert response.status_code == 200
     assert "not an Asterisk cdr_csv Master.csv" in response.context["error"]
     assert b'id="import-error"' in response.content and not Message.objects.exists()

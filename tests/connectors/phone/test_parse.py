@@ -155,10 +155,22 @@ def test_usegmtime_files_are_read_as_utc(settings):
     assert rows_of("Master.csv")[0].sent_at.isoformat() == "2026-11-20T10:00:00+00:00"
 
 
-def test_a_cdr_custom_file_is_refused_as_a_whole_with_the_reason():
+def test_a_cdr_custom_file_in_the_sample_mapping_is_read_by_its_columns():
+    # given: cdr_custom.conf's sample mapping cut after billsec (no disposition column)
     raw = (FIXTURES / "cdr_custom.csv").read_bytes()
-    with pytest.raises(ParseError, match=r"cdr_custom.csv: not an Asterisk cdr_csv Master.csv.*13 columns"):
-        list(split_asterisk("cdr_custom.csv", raw))
+    # when
+    [(name, row)] = list(split_asterisk("cdr_custom.csv", raw))
+    [call] = parse_asterisk(row, account_id=1)
+    # then: Ana's call, answered (billed seconds), inbound from the PSTN context
+    assert (call.direction, call.metadata["call"]["status"], call.senders[0].value) == ("in", "completed", "+34600112233")
+    assert call.senders[0].display_name == "Ana García"
+    assert call.metadata["call"]["duration_seconds"] == 252
+
+
+def test_a_spreadsheet_export_is_refused_as_a_whole_with_the_reason():
+    raw = (FIXTURES / "spreadsheet_export.csv").read_bytes()
+    with pytest.raises(ParseError, match=r"spreadsheet_export.csv: not an Asterisk cdr_csv Master.csv.*1 columns"):
+        list(split_asterisk("spreadsheet_export.csv", raw))
 
 
 def test_a_same_width_file_of_another_layout_is_refused_by_its_values():
