@@ -86,3 +86,20 @@ def test_the_real_world_folder_ingests_readably_and_a_rerun_adds_nothing(make_ac
         ingest()
     # then: nothing more (the README is kept again as its own dead letter: it is still no mail)
     assert Message.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parsing_on_several_processes_gives_the_same_result(make_account, settings, tmp_path):
+    # given: the real-world mails, imported by two forked parsers (outside a transaction, as the command runs)
+    from apps.connectors.drain import payloads_import
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    account = make_account(kind=ChannelKind.EMAIL, name="Buzón soporte", settings={"address": "soporte@tienda.example"})
+    payloads = [(p.name, p.read_bytes()) for p in sorted(REAL_WORLD.glob("*.eml"))] * 3  # each mail three times
+    # when
+    counts = payloads_import(kind="email", account=account, payloads=payloads, batch_size=4, parse_workers=2)
+    # then: every mail once, the repeats duplicates, and this process's database connection still works
+    assert (counts.ingested, counts.duplicates, counts.failed) == (5, 10, 0)
+    assert sorted(Message.objects.values_list("subject", flat=True)) == sorted([
+        "こんにちは", "тест тест", "Cafetera rota, ¿cuándo llega el cambio?", "RV: Factura duplicada", "Re: el pedido está roto",
+    ])

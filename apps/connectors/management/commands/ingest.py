@@ -1,4 +1,5 @@
 """manage.py ingest KIND PATH... — replay raw provider payloads through the live path."""
+import os
 import sys
 from pathlib import Path
 
@@ -20,8 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--account", required=True, help="channel account id or name")
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                            help="processes that parse while this one ingests (default: one per core)")
 
-    def handle(self, *args, kind, paths, account, batch_size, no_progress, **options):
+    def handle(self, *args, kind, paths, account, batch_size, no_progress, workers, **options):
         channel_account = self._account(account)
         files = self._files(paths)
         payloads, refused = files_split(kind=kind, account=channel_account, files=((str(f), f.read_bytes()) for f in files))
@@ -32,7 +35,9 @@ class Command(BaseCommand):
             bar.update(counts.ingested + counts.duplicates + counts.failed)
 
         counts = payloads_import(
-            kind=kind, account=channel_account, payloads=payloads, batch_size=batch_size, on_progress=on_progress
+            kind=kind, account=channel_account, payloads=payloads, batch_size=batch_size, on_progress=on_progress,
+            # Forking is worth it for a real import, not for a handful of payloads.
+            parse_workers=workers if len(payloads) >= 200 else 1,
         )
         bar.close()
         counts.add(refused)
