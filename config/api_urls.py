@@ -32,6 +32,7 @@ urlpatterns = [
     path("canned-responses/<int:canned_id>/", inbox.CannedResponseDetailView.as_view(), name="api-canned-response"),
     path("canned-responses/<int:canned_id>/render/", inbox.CannedResponseRenderView.as_view(), name="api-canned-response-render"),
     path("conversations/<int:conversation_id>/", inbox.ConversationDetailView.as_view(), name="api-conversation"),
+    path("customers/<int:customer_id>/outbound/", inbox.CustomerOutboundView.as_view(), name="api-customer-outbound"),
     path("conversations/<int:conversation_id>/messages/", inbox.ConversationMessagesView.as_view(), name="api-conversation-messages"),
     path("conversations/<int:conversation_id>/composer/", inbox.ConversationComposerView.as_view(), name="api-conversation-composer"),
     path("messages/<int:message_id>/retry/", inbox.MessageRetryView.as_view(), name="api-message-retry"),

@@ -79,6 +79,10 @@ class Channel:
     secrets: tuple[Field, ...] = ()
     # probe(account) -> a one-line description of what answered; raises with the reason otherwise.
     probe: Callable | None = None
+    # reaches(account, identity) -> the thread key of a conversation the desk starts with that
+    # identity ("" when the channel threads by its messages, as email does), or None when this
+    # account cannot write to it. None here: the channel never starts conversations.
+    reaches: Callable | None = None
     # Seconds between polls of a new account (0: the channel is not polled); each account may change it.
     poll_interval: int = 0
     # (label, URL name taking account_id): the provider is given these, ready to copy from the console.

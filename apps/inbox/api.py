@@ -38,6 +38,7 @@ from .services.conversations import (
     conversations_bulk_update,
 )
 from .services.notifications import notifications_mark_read
+from .services.outbound import conversation_start
 from .services.replies import message_retry, note_create, reply_create
 from .visibility import groups_for_user
 
@@ -190,12 +191,41 @@ class MessageCreateSerializer(serializers.Serializer):
                                   help_text="multipart/form-data only, as files[] (or files); bounded count and size")
 
 
+class ConversationStartSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text="The customer's id")
+    identity = serializers.IntegerField(help_text="One of the customer's identities: the address or account to write to")
+    channel_account = serializers.IntegerField(help_text="The account to write from (GET /api/customers/<id>/outbound/ lists them)")
+    subject = serializers.CharField(required=False, allow_blank=True, default="", max_length=255, help_text="Email only")
+    text = serializers.CharField(trim_whitespace=True, allow_blank=True, default="")
+    files = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                  help_text="multipart/form-data only, as files[] (or files)")
+
+
+class OutboundIdentitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    value = serializers.CharField()
+    handle = serializers.CharField()
+
+
+class OutboundAccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+
+
+class OutboundOptionSerializer(serializers.Serializer):
+    identity = OutboundIdentitySerializer()
+    accounts = OutboundAccountSerializer(many=True)
+
+
 # --- views -----------------------------------------------------------------------------------
 
 
 class ConversationListView(GenericAPIView):
     serializer_class = ConversationSerializer
     pagination_class = ConversationPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         summary="Conversations (the inbox)",
@@ -223,6 +253,34 @@ class ConversationListView(GenericAPIView):
         filters = selectors.ConversationFilters.from_query(self.request.query_params)
         return selectors.conversation_list(user=self.request.user, filters=filters)
 
+    @extend_schema(
+        summary="Start a conversation: write first to one of a customer's identities",
+        description="The channel account must be able to reach the identity (email to an address, a Messenger "
+        "message to a PSID, an X direct message to a user); where the channel keeps one conversation per person, "
+        "the message goes into it. The message is queued and delivered like any reply; the composer's rules "
+        "apply (Messenger's 24-hour window). Returns the conversation.",
+        request=ConversationStartSerializer,
+        responses={201: ConversationSerializer},
+    )
+    def post(self, request):
+        data = ConversationStartSerializer(data=_message_input(request, ("customer", "identity", "channel_account", "subject", "text")))
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        customer, identity, account = selectors.outbound_parts(
+            user=request.user, customer_id=values["customer"], identity_id=values["identity"], account_id=values["channel_account"],
+        )
+        message = conversation_start(author=request.user, customer=customer, identity=identity, account=account,
+                                     subject=values["subject"], text=values["text"], files=values["files"])
+        return _conversation_response(request, message.conversation_id, status.HTTP_201_CREATED)
+
+
+class CustomerOutboundView(APIView):
+    @extend_schema(summary="Where the desk can write to this customer: each identity with the accounts that reach it",
+                   responses=OutboundOptionSerializer(many=True))
+    def get(self, request, customer_id: int):
+        options = selectors.outbound_options(user=request.user, customer_id=customer_id)
+        return Response(OutboundOptionSerializer(options, many=True).data)
+
 
 class ConversationDetailView(APIView):
     @extend_schema(summary="A conversation", responses=ConversationSerializer)
@@ -242,11 +300,11 @@ class ConversationDetailView(APIView):
         return _conversation_response(request, conversation.id)
 
 
-def _message_input(request) -> dict:
+def _message_input(request, fields=("text", "kind", "public")) -> dict:
     """JSON as is; multipart: the fields plus every file under files[] or files."""
     if not request.FILES:
         return request.data
-    data = {key: request.data.get(key) for key in ("text", "kind", "public") if key in request.data}
+    data = {key: request.data.get(key) for key in fields if key in request.data}
     data["files"] = request.FILES.getlist("files[]") + request.FILES.getlist("files")
     return data
 

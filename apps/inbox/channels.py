@@ -73,6 +73,24 @@ def sender_for(kind: str):
     return channel.send
 
 
+def can_reach(*, account, identity) -> bool:
+    channel = _channel_for(account.kind)
+    return channel is not None and channel.reaches is not None and channel.reaches(account, identity) is not None
+
+
+def outbound_thread_key(*, account, identity) -> str:
+    """The thread key of a conversation started with `identity` on `account` ("" when the channel
+    threads by its messages); ApplicationError when the account cannot write to that identity."""
+    channel = _channel_for(account.kind)
+    key = channel.reaches(account, identity) if channel is not None and channel.reaches is not None else None
+    if key is None:
+        raise ApplicationError(
+            f"{account.name} cannot write to this {identity.kind} identity",
+            extra={"account_kind": account.kind, "identity_kind": identity.kind},
+        )
+    return key
+
+
 def composer_rules(conversation) -> ComposerRules:
     channel = _channel_for(conversation.channel_account.kind)
     if channel is not None and channel.composer is not None:

@@ -287,3 +287,51 @@ def customer_timeline(*, user, customer_id: int) -> QuerySet[Message]:
         qs = qs.filter(visible_conversations_q(user, prefix="conversation__"))
     # The conversation rides along: the timeline labels (groups) messages by conversation.
     return _with_message_details(qs).select_related("conversation").order_by("-sent_at", "-id")
+
+
+# --- starting a conversation -------------------------------------------------------------------
+
+# The inbox reads channel accounts through its own foreign key (it does not import the connectors).
+ChannelAccount = Conversation._meta.get_field("channel_account").related_model
+
+
+def outbound_accounts(*, user) -> QuerySet:
+    """The enabled channel accounts `user` may write from: all for supervisors and admins; an
+    agent's own teams' accounts and those of no team."""
+    accounts = ChannelAccount.objects.filter(enabled=True).order_by("kind", "name")
+    if user.sees_everything:
+        return accounts
+    return accounts.filter(Q(team_id__in=team_ids_subquery(user)) | Q(team__isnull=True))
+
+
+def outbound_options(*, user, customer_id: int) -> list[dict]:
+    """For each of the customer's identities, the accounts that can write to it (the channel says,
+    apps/inbox/channels.py). Two queries whatever the counts."""
+    from apps.crm.selectors import customers_visible
+
+    from .channels import can_reach
+
+    customer = customers_visible(user=user).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("No such customer")
+    accounts = list(outbound_accounts(user=user))
+    return [
+        {"identity": identity, "accounts": [a for a in accounts if can_reach(account=a, identity=identity)]}
+        for identity in customer.identities.order_by("kind", "id")
+    ]
+
+
+def outbound_parts(*, user, customer_id: int, identity_id: int, account_id: int):
+    """(customer, identity, account) for conversation_start, each checked against what `user` may use."""
+    from apps.crm.selectors import customers_visible
+
+    customer = customers_visible(user=user).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("No such customer")
+    identity = customer.identities.filter(pk=identity_id).first()
+    if identity is None:
+        raise ApplicationError("Pick one of the customer's addresses or accounts")
+    account = outbound_accounts(user=user).filter(pk=account_id).first()
+    if account is None:
+        raise ApplicationError("You cannot write from that channel account")
+    return customer, identity, account

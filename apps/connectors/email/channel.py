@@ -18,6 +18,11 @@ def probe(account) -> str:
     )
 
 
+def reaches(account, identity) -> str | None:
+    """Any email address; the customer's answer threads by In-Reply-To to our mail (no key)."""
+    return "" if identity.kind == "email" else None
+
+
 CHANNEL = Channel(
     kind="email",
     package=__package__,
@@ -48,4 +53,5 @@ CHANNEL = Channel(
         Field("smtp_password", "SMTP password", "Default: the IMAP password."),
     ),
     probe=probe,
+    reaches=reaches,
 )

@@ -100,7 +100,9 @@ def _compose(message, conversation, answered, settings, address, to_name, to_add
     mail["To"] = Address(to_name, addr_spec=to_address)
     if settings.get("plus_addressing", True):
         mail["Reply-To"] = Address(display_name, addr_spec=plus_address(address=address, token=token))
-    mail["Subject"] = reply_subject(conversation.subject or (answered.subject if answered else ""), conversation.id)
+    # The desk's first word in a conversation it started is no reply: no "Re:".
+    mail["Subject"] = reply_subject(conversation.subject or (answered.subject if answered else ""), conversation.id,
+                                    first=answered is None and message.subject == conversation.subject)
     in_reply_to, references = _thread_ids(answered)
     if in_reply_to:
         mail["In-Reply-To"] = f"<{in_reply_to}>"
@@ -125,9 +127,9 @@ def _attach(mail: EmailMessage, message) -> None:
                             filename=attachment.filename)
 
 
-def reply_subject(subject: str, conversation_id: int) -> str:
+def reply_subject(subject: str, conversation_id: int, *, first: bool = False) -> str:
     base = _TAG.sub("", _REPLY_PREFIX.sub("", subject or "")).strip() or "Your request"
-    return f"Re: {base} [#{conversation_id}]"
+    return f"{'' if first else 'Re: '}{base} [#{conversation_id}]"
 
 
 def _thread_ids(answered) -> tuple[str | None, list[str]]:

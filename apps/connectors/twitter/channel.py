@@ -22,6 +22,14 @@ def probe(account) -> str:
     return f"X answered: the credentials are @{me.get('username')} (user id {me.get('id')})"
 
 
+def reaches(account, identity) -> str | None:
+    """An X user id, by direct message: the one-to-one DM conversation with the account's own id."""
+    own = str((account.settings or {}).get("user_id") or "")
+    if identity.kind != "twitter" or not own:
+        return None
+    return f"dm:{parse.dm_pair(own, identity.value)}"
+
+
 CHANNEL = Channel(
     kind="twitter",
     package=__package__,
@@ -48,4 +56,5 @@ CHANNEL = Channel(
         Field("bearer_token", "User bearer token", "OAuth 2.0 instead of the four OAuth 1.0a keys."),
     ),
     probe=probe,
+    reaches=reaches,
 )

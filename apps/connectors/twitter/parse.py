@@ -127,7 +127,7 @@ def _dm_v2(item: dict, users: dict, context: _Context) -> InboundMessage | None:
         return None  # ParticipantsJoin / ParticipantsLeave
     event_id = str(item["id"])
     sender = str(item.get("sender_id") or "")
-    conversation = str(item.get("dm_conversation_id") or "") or _pair(context.own, sender)
+    conversation = str(item.get("dm_conversation_id") or "") or dm_pair(context.own, sender)
     return _message(
         context, kind="dm", item_id=event_id, author=sender, username=(users.get(sender) or {}).get("username") or "",
         text=item.get("text") or "", sent_at=_iso_time(item.get("created_at"), event_id), conversation=conversation,
@@ -159,7 +159,7 @@ def _webhook(body: dict, context: _Context) -> list[InboundMessage]:
         messages.append(_message(
             context, kind="dm", item_id=str(event["id"]), author=sender, username=(v2_users.get(sender) or {}).get("username") or "",
             text=(message_create.get("message_data") or {}).get("text") or "",
-            sent_at=_epoch_ms_time(event.get("created_timestamp"), str(event["id"])), conversation=_pair(sender, recipient),
+            sent_at=_epoch_ms_time(event.get("created_timestamp"), str(event["id"])), conversation=dm_pair(sender, recipient),
             person=_person(context, sender, recipient, v2_users),
         ))
     return messages
@@ -224,7 +224,7 @@ def _list(body: dict, key: str) -> list:
     return value
 
 
-def _pair(a: str, b: str) -> str:
+def dm_pair(a: str, b: str) -> str:
     """X's id of a one-to-one DM conversation: both user ids, lower first."""
     if not (a and b) or a == b or digits_parse(a) is None or digits_parse(b) is None:
         return f"{a or b}" if (a or b) else ""

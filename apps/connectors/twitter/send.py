@@ -69,6 +69,10 @@ def _dm_target(conversation) -> tuple[str | None, str | None]:
         return latest_dm.metadata["twitter"]["conversation_id"], None
     latest = _latest_inbound(conversation, "")
     author = (latest.metadata.get("twitter", {}).get("author_id") if latest is not None else "") or ""
+    if not author and (conversation.thread_key or "").startswith("dm:"):
+        # A DM conversation the desk started: the participant is the pair's id that is not ours.
+        own = str((conversation.channel_account.settings or {}).get("user_id") or "")
+        author = next((i for i in conversation.thread_key.removeprefix("dm:").split("-") if i and i != own), "")
     if not author:
         raise PermanentSendError("the author of this conversation is unknown: a direct message cannot be addressed")
     return None, author

@@ -37,7 +37,7 @@ def note_create(*, conversation: Conversation, author, text: str, files=()) -> M
     return message
 
 
-def reply_create(*, conversation: Conversation, author, text: str, is_public: bool | None = None, files=()) -> Message:
+def reply_create(*, conversation: Conversation, author, text: str, is_public: bool | None = None, files=(), first: bool = False) -> Message:
     """A reply to the customer on the conversation's channel, delivered after commit.
 
     The channel's composer rules (length, public/private, reply window) are enforced here,
@@ -45,7 +45,8 @@ def reply_create(*, conversation: Conversation, author, text: str, is_public: bo
     `files`: uploaded files (Django UploadedFile) stored as the reply's attachments.
     """
     is_public = reply_check(conversation=conversation, text=(text or "").strip(), is_public=is_public)
-    message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.MESSAGE, is_public=is_public, files=files)
+    message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.MESSAGE, is_public=is_public, files=files,
+                    first=first)
     _enqueue_delivery(message.id)
     return message
 
@@ -73,7 +74,7 @@ def _save_files(message: Message, files) -> None:
     message._prefetched_objects_cache = {"attachments": saved}
 
 
-def _post(*, conversation, author, text: str, kind: str, is_public: bool | None, files=()) -> Message:
+def _post(*, conversation, author, text: str, kind: str, is_public: bool | None, files=(), first: bool = False) -> Message:
     text = (text or "").strip()
     _check_files(files)
     if not text and not files:
@@ -91,7 +92,8 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None,
             direction=Message.Direction.OUT,
             kind=kind,
             author=author,
-            subject=_reply_subject(locked.subject) if not is_note else "",
+            # The first message of a conversation the desk started carries its subject as is.
+            subject="" if is_note else locked.subject if first else _reply_subject(locked.subject),
             text=text,
             is_public=locked.is_public if is_public is None else is_public,
             sent_at=now,
