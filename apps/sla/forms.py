@@ -92,7 +92,7 @@ def closures_text(calendar: BusinessCalendar) -> str:
 
 
 class CalendarForm(forms.ModelForm):
-    hours = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Working hours"),
+    hours = forms.CharField(widget=forms.Textarea(attrs={"rows": 7}), required=False, label=_("Working hours"),
                             help_text=_("One line per day or range of days: Mon-Fri 09:00-14:00, 16:00-20:00"))
     closures = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Company days off and closures"),
                                help_text=_("2026-12-24 14:00-24:00 Christmas Eve · 2026-08-10..2026-08-14 Summer closing"))

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from apps.accounts.models import Role, User
 from apps.core.errors import ApplicationError
@@ -30,9 +31,9 @@ logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
 CLOCK_NAMES = {
-    Clock.Kind.FIRST_RESPONSE: "first response",
-    Clock.Kind.NEXT_RESPONSE: "next response",
-    Clock.Kind.RESOLUTION: "resolution",
+    Clock.Kind.FIRST_RESPONSE: _lazy("First response"),
+    Clock.Kind.NEXT_RESPONSE: _lazy("Next response"),
+    Clock.Kind.RESOLUTION: _lazy("Resolution"),
 }
 
 
@@ -70,7 +71,7 @@ def _fire(clock_id: int, conversation_id: int, now: datetime) -> str | None:
         clock.next_check_at = _next_check(clock)
         clock.save(update_fields=["warned_at", "breached_at", "next_check_at"])
         policy = clock.policy
-        name = CLOCK_NAMES[clock.kind]
+        name = str(CLOCK_NAMES[clock.kind])
         data = {
             "clock": clock.kind, "clock_id": clock.id, "due_at": clock.due_at.isoformat() if clock.due_at else None,
             "policy": policy.id if policy else None, "policy_name": policy.name if policy else None,
@@ -79,9 +80,9 @@ def _fire(clock_id: int, conversation_id: int, now: datetime) -> str | None:
         if breached:
             recipients += _supervisors_of(conversation.team_id)
             data["escalation"] = policy.escalation if policy else Escalation.NOTIFY
-            text = _("SLA breached (%(clock)s) on conversation #%(id)s") % {"clock": name, "id": conversation.id}
+            text = _("%(clock)s overdue on conversation #%(id)s") % {"clock": name, "id": conversation.id}
         else:
-            text = _("SLA due soon (%(clock)s) on conversation #%(id)s") % {"clock": name, "id": conversation.id}
+            text = _("%(clock)s due soon on conversation #%(id)s") % {"clock": name, "id": conversation.id}
         subject = conversation.subject or conversation.last_message_preview
         if subject:
             text += f": {subject}"
