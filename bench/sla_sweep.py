@@ -81,9 +81,9 @@ def populate(n: int, due: int) -> None:
                    %(policy)s,
                    CASE WHEN g <= %(due)s OR g %% 20 < 9 THEN 'first_response' ELSE '' END,
                    CASE WHEN g <= %(due)s THEN now() + CASE WHEN g %% 2 = 0 THEN interval '-30 seconds' ELSE interval '10 minutes' END
-                        WHEN g %% 20 < 7 THEN now() + (g %% 43200) * interval '1 minute' END,
+                        WHEN g %% 20 < 7 THEN now() + (20 + g %% 43200) * interval '1 minute' END,
                    CASE WHEN g <= %(due)s THEN now() - interval '40 seconds'
-                        WHEN g %% 20 < 7 THEN now() + (g %% 43200) * interval '1 minute' - interval '15 minutes' END,
+                        WHEN g %% 20 < 7 THEN now() + (20 + g %% 43200) * interval '1 minute' - interval '15 minutes' END,
                    CASE WHEN g > %(due)s AND g %% 20 BETWEEN 7 AND 8 THEN 1800 END
             FROM generate_series(1, %(n)s) g
             """,
@@ -151,12 +151,16 @@ def main():
     for label in ("the minute's sweep", "the next sweep (nothing due)"):
         spent = []
 
+        slowest = {}
+
         def timed(execute, sql, params, many, context):
             t = time.perf_counter()
             try:
                 return execute(sql, params, many, context)
             finally:
                 spent.append(time.perf_counter() - t)
+                key = sql[:90]
+                slowest[key] = slowest.get(key, 0) + spent[-1]
 
         started = time.perf_counter()
         with connection.execute_wrapper(timed):
@@ -164,6 +168,8 @@ def main():
         wall = time.perf_counter() - started
         print(f"\n{label}: fired {fired}; {len(spent)} statements, database time {sum(spent) * 1000:.0f} ms, "
               f"wall {wall * 1000:.0f} ms")
+        for key, seconds in sorted(slowest.items(), key=lambda kv: -kv[1])[:6]:
+            print(f"    {seconds * 1000:7.0f} ms  {key}")
 
 
 if __name__ == "__main__":
