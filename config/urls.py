@@ -14,5 +14,6 @@ urlpatterns = [
     # The split view serves its start-up script from ?script= instead of inline (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("console/", include("apps.connectors.console_urls")),  # the admins' channel console
+    path("desk/sla/", include("apps.sla.urls")),  # supervisors: calendars and SLA policies
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

@@ -246,7 +246,11 @@ def desk(request, conversation_id: int | None = None):
     context = {
         "desk_user": _desk_user(user),
         "people": _people(user),
-        "boot": {"last_event_id": last_event_id, "conversation_id": conversation_id},
+        "boot": {"last_event_id": last_event_id, "conversation_id": conversation_id, "notification_titles": {
+            "mention": gettext("You were mentioned"), "assigned": gettext("New work assigned to you"),
+            "sla_warning": gettext("SLA due soon"), "sla_breached": gettext("SLA breached"),
+            "channel_failing": gettext("A channel started failing"),
+        }},
         "filters": state,
         "nav": _nav(user),
         "status_filters": STATUS_FILTERS,

@@ -1,12 +1,12 @@
 """Writes of the sla app: calendars and policies (supervisors and admins), and the sweep that
 fires each warning and breach once.
 
-The sweep (Celery beat, every SWEEP_SECONDS) reads the clocks whose next check is due from a
+The sweep (Celery beat, every SLA_SWEEP_SECONDS) reads the clocks whose next check is due from a
 small partial index (Clock.next_check_at: only running clocks with a warning or breach ahead),
-then takes each one under the conversation's lock (lock order: conversation, then its clock) and
-checks again: a clock answered, paused or re-targeted meanwhile is skipped or re-timed, and a
-clock already fired has no next check, so a second sweep, a slow beat or two workers never fire
-it twice.
+then locks their conversations (id order) and the clocks (lock order: conversation, then its
+clocks, as the inbox services take them) and checks again: a clock answered, paused or
+re-targeted meanwhile is skipped or re-timed, and a clock already fired has no next check, so a
+second sweep, a slow beat or two workers never fire it twice.
 """
 import logging
 from datetime import datetime
@@ -14,11 +14,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from apps.accounts.models import Role, User
 from apps.core.errors import ApplicationError
 from apps.inbox.models import Conversation
-from apps.inbox.services.clocks import conversation_sla_alert
+from apps.inbox.services.clocks import SlaAlert, conversations_sla_alert
 from apps.inbox.services.conversations import conversation_update
 
 from .book import book_changed
@@ -30,9 +31,9 @@ logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
 CLOCK_NAMES = {
-    Clock.Kind.FIRST_RESPONSE: "first response",
-    Clock.Kind.NEXT_RESPONSE: "next response",
-    Clock.Kind.RESOLUTION: "resolution",
+    Clock.Kind.FIRST_RESPONSE: _lazy("First response"),
+    Clock.Kind.NEXT_RESPONSE: _lazy("Next response"),
+    Clock.Kind.RESOLUTION: _lazy("Resolution"),
 }
 
 
@@ -40,62 +41,86 @@ CLOCK_NAMES = {
 
 
 def clocks_sweep(*, now: datetime | None = None) -> dict:
-    """Fire the warnings and breaches that are due; returns {"warnings": n, "breaches": n}."""
+    """Fire the warnings and breaches that are due; returns {"warnings": n, "breaches": n}.
+
+    One transaction per batch, set-based: the conversations locked in id order (as ingest locks
+    them), then their due clocks, re-checked under the lock; one statement each for the clocks,
+    the audit events and the notifications. Escalations go through conversation_update."""
     now = now or timezone.now()
+    fired = {"warnings": 0, "breaches": 0}
+    while True:
+        batch = _fire_batch(now)
+        fired["warnings"] += batch["warnings"]
+        fired["breaches"] += batch["breaches"]
+        if batch["seen"] < SWEEP_BATCH:
+            return fired
+
+
+def _fire_batch(now: datetime) -> dict:
     due = list(
         Clock.objects.filter(next_check_at__lte=now).order_by("next_check_at").values_list("id", "conversation_id")[:SWEEP_BATCH]
     )
-    fired = {"warnings": 0, "breaches": 0}
-    for clock_id, conversation_id in due:
-        try:
-            kind = _fire(clock_id, conversation_id, now)
-        except Exception:  # one bad clock must not stop the others; it is retried on the next sweep
-            logger.exception("SLA clock %s could not be swept", clock_id)
-            continue
-        if kind:
-            fired[kind] += 1
-    return fired
-
-
-def _fire(clock_id: int, conversation_id: int, now: datetime) -> str | None:
+    result = {"warnings": 0, "breaches": 0, "seen": len(due)}
+    if not due:
+        return result
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
-        clock = Clock.objects.select_for_update(of=("self",)).select_related("policy").filter(pk=clock_id, next_check_at__lte=now).first()
-        if conversation is None or clock is None:
-            return None
-        breached = clock.due_at is not None and clock.due_at <= now
-        clock.warned_at = clock.warned_at or now
-        if breached:
-            clock.breached_at = now
-        clock.next_check_at = _next_check(clock)
-        clock.save(update_fields=["warned_at", "breached_at", "next_check_at"])
-        policy = clock.policy
-        name = CLOCK_NAMES[clock.kind]
-        data = {
-            "clock": clock.kind, "clock_id": clock.id, "due_at": clock.due_at.isoformat() if clock.due_at else None,
-            "policy": policy.id if policy else None, "policy_name": policy.name if policy else None,
-        }
-        recipients = [conversation.assignee_id] if conversation.assignee_id else []
-        if breached:
-            recipients += _supervisors_of(conversation.team_id)
-            data["escalation"] = policy.escalation if policy else Escalation.NOTIFY
-            text = _("SLA breached (%(clock)s) on conversation #%(id)s") % {"clock": name, "id": conversation.id}
-        else:
-            text = _("SLA due soon (%(clock)s) on conversation #%(id)s") % {"clock": name, "id": conversation.id}
-        subject = conversation.subject or conversation.last_message_preview
-        if subject:
-            text += f": {subject}"
-        conversation_sla_alert(conversation=conversation, breached=breached, data=data, notify_user_ids=recipients, text=text)
-        if breached and policy is not None:
-            _escalate(conversation, policy)
-    return "breaches" if breached else "warnings"
+        conversations = Conversation.objects.select_for_update().filter(pk__in={c for _, c in due}).order_by("id").in_bulk()
+        clocks = list(
+            Clock.objects.select_for_update(of=("self",)).select_related("policy")
+            .filter(pk__in=[i for i, _ in due], next_check_at__lte=now).order_by("conversation_id", "id")
+        )
+        supervisors = _supervisors_by_team({conversations[k.conversation_id].team_id for k in clocks if k.conversation_id in conversations})
+        alerts, escalate = [], {}  # one escalation per conversation, whichever of its clocks breached
+        for clock in clocks:
+            conversation = conversations.get(clock.conversation_id)
+            if conversation is None:
+                continue
+            breached = clock.due_at is not None and clock.due_at <= now
+            clock.warned_at = clock.warned_at or now
+            if breached:
+                clock.breached_at = now
+            clock.next_check_at = _next_check(clock)
+            alerts.append(_alert(conversation, clock, breached, supervisors))
+            result["breaches" if breached else "warnings"] += 1
+            if breached and clock.policy is not None:
+                escalate.setdefault(conversation.id, clock.policy)
+        Clock.objects.bulk_update(clocks, ["warned_at", "breached_at", "next_check_at"])
+        conversations_sla_alert(alerts=alerts)
+        for conversation_id, policy in escalate.items():
+            _escalate(conversations[conversation_id], policy)
+    return result
 
 
-def _supervisors_of(team_id: int | None) -> list[int]:
-    """The team's supervisors; every supervisor when the team has none (or there is no team)."""
-    supervisors = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id")
-    ids = list(supervisors.filter(teams=team_id).values_list("id", flat=True)) if team_id else []
-    return ids or list(supervisors.values_list("id", flat=True))
+def _alert(conversation: Conversation, clock: Clock, breached: bool, supervisors: dict) -> SlaAlert:
+    policy = clock.policy
+    data = {
+        "clock": clock.kind, "clock_id": clock.id, "due_at": clock.due_at.isoformat() if clock.due_at else None,
+        "policy": policy.id if policy else None, "policy_name": policy.name if policy else None,
+    }
+    recipients = [conversation.assignee_id] if conversation.assignee_id else []
+    name = str(CLOCK_NAMES[clock.kind])
+    if breached:
+        recipients += supervisors.get(conversation.team_id) or supervisors.get(None, [])
+        data["escalation"] = policy.escalation if policy else Escalation.NOTIFY
+        text = _("%(clock)s overdue on conversation #%(id)s") % {"clock": name, "id": conversation.id}
+    else:
+        text = _("%(clock)s due soon on conversation #%(id)s") % {"clock": name, "id": conversation.id}
+    subject = conversation.subject or conversation.last_message_preview
+    if subject:
+        text += f": {subject}"
+    return SlaAlert(conversation=conversation, breached=breached, data=data, notify_user_ids=recipients, text=text)
+
+
+def _supervisors_by_team(team_ids: set) -> dict:
+    """team id -> its supervisors' ids; None -> every supervisor (for no team, or a team with none). One query."""
+    by_team = {None: []}
+    rows = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id").values_list("id", "teams")
+    for user_id, team_id in rows:
+        if user_id not in by_team[None]:
+            by_team[None].append(user_id)
+        if team_id in team_ids:
+            by_team.setdefault(team_id, []).append(user_id)
+    return by_team
 
 
 def _escalate(conversation: Conversation, policy: SlaPolicy) -> None:

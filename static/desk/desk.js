@@ -133,6 +133,26 @@
       const text = node.querySelector(".wait-text");
       if (text) text.textContent = ago(node.dataset.since, { long: true });
     });
+    root.querySelectorAll(".badge.sla[data-remaining]").forEach(slaCountdown);
+  }
+
+  // SLA badges count down in WORKING time: the server says how many working seconds were left at
+  // as_of and whether the calendar was open then (ticking) until when; past `until` the count
+  // stands still until the row is fetched again (a live event, or the next render). The state
+  // itself (due soon, breached) comes from the server's sweep, pushed live.
+  function slaCountdown(node) {
+    const left = node.querySelector(".sla-left");
+    if (!left) return;
+    let seconds = Number(node.dataset.remaining);
+    if (node.dataset.ticking === "1") {
+      const from = new Date(node.dataset.asOf).getTime();
+      const to = node.dataset.until ? Math.min(Date.now(), new Date(node.dataset.until).getTime()) : Date.now();
+      seconds -= Math.max(0, (to - from) / 1000);
+    }
+    const abs = Math.abs(seconds);
+    const minutes = Math.floor(abs / 60);
+    const text = minutes < 60 ? `${minutes}m` : `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
+    left.textContent = (seconds < 0 ? node.dataset.over : node.dataset.left).replace("%s", text);
   }
 
   // --- filters and the URL ----------------------------------------------------------------------
@@ -1073,8 +1093,9 @@
 
   // A notification leads to its conversation, or (a channel that started failing) to its `link`.
   function notificationTitle(n) {
-    if (n.kind === "channel_failing") return "A channel started failing";
-    return n.kind === "mention" ? "You were mentioned" : "New work assigned to you";
+    const titles = boot.notification_titles || {};  // the server's (SLA kinds among them)
+    if (n.kind === "channel_failing") return titles[n.kind] || "A channel started failing";
+    return titles[n.kind] || (n.kind === "mention" ? "You were mentioned" : "New work assigned to you");
   }
 
   function openNotification(n) {
@@ -1095,7 +1116,7 @@
       const link = el("a");
       const channel = n.link && !n.conversation_id;
       link.href = channel ? n.link : `/c/${n.conversation_id}/`;
-      link.append(el("strong", "", channel ? "Channel failing" : n.kind === "mention" ? "Mention" : "Assigned"),
+      link.append(el("strong", "", channel ? notificationTitle(n) : (boot.notification_titles || {})[n.kind] || (n.kind === "mention" ? "Mention" : "Assigned")),
         document.createTextNode(channel ? "" : ` · #${n.conversation_id}`));
       link.append(el("div", "muted small", n.text || ""));
       link.addEventListener("click", (e) => {
@@ -1323,7 +1344,7 @@
     watch(document.hidden ? "idle" : state.typing ? "typing" : "viewing");
     if (!document.hidden && state.currentId) markRead(state.currentId);
   });
-  setInterval(() => tick(), 30000);
+  setInterval(() => tick(), 15000);
 
   // A small handle for the browser tests and for debugging from the console.
   window.Centralita = {

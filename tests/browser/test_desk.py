@@ -43,7 +43,7 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     shoot(page, "inbox")
     # and the SLA clock: two first answers are overdue (Normal: 4 h), the missed call nearly so
     expect(page.locator("li.row .sla-breached")).to_have_count(2)
-    expect(page.locator("li.row", has_text="Missed call").locator(".sla-warning")).to_have_text("SLA due soon")
+    expect(page.locator("li.row", has_text="Missed call").locator(".sla-warning .sla-label")).to_have_text("SLA due soon")
     page.get_by_label("SLA").select_option("breached")
     expect(rows).to_have_count(2)
     page.get_by_label("SLA").select_option("")

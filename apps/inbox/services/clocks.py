@@ -1,6 +1,8 @@
 """Writes the sla app asks of the inbox: the clock summary on conversation rows, the audit of a
 policy re-pick, and a warning or breach (event, notifications, live update). The sla app decides;
 the conversation rows and their audit trail are written here only (see ../clocks.py)."""
+from dataclasses import dataclass, field
+
 from django.db import connection
 
 from apps.core.realtime import publish_on_commit
@@ -48,20 +50,38 @@ def _update(rows: list[Conversation]) -> None:
         )
 
 
-def conversation_sla_alert(*, conversation: Conversation, breached: bool, data: dict, notify_user_ids: list[int],
-                           text: str) -> None:
-    """A clock crossed its warning share (breached=False) or its target: audit it, notify these users,
-    and tell every desk showing the conversation (its badge changes without a reload)."""
-    kind = ConversationEvent.Kind.SLA_BREACHED if breached else ConversationEvent.Kind.SLA_WARNING
-    ConversationEvent.objects.create(conversation=conversation, kind=kind, data=data)
-    groups = conversation_groups(team_id=conversation.team_id, assignee_id=conversation.assignee_id)
-    payload = conversation_data(conversation, tags=tags_of([conversation])[conversation.id])
-    publish_on_commit([
-        (groups, {"type": "conversation.updated", "conversation": payload}),
-        (groups, {"type": "sla.breached" if breached else "sla.warning", "conversation_id": conversation.id,
-                  "sla": payload["sla"]}),
-    ])
-    notify_sla(
-        conversation=conversation, user_ids=notify_user_ids, text=text,
-        kind=Notification.Kind.SLA_BREACHED if breached else Notification.Kind.SLA_WARNING,
+@dataclass
+class SlaAlert:
+    conversation: Conversation
+    breached: bool  # False: the warning share was crossed
+    data: dict  # the audit event's data
+    notify_user_ids: list[int] = field(default_factory=list)
+    text: str = ""
+
+
+def conversations_sla_alert(*, alerts: list[SlaAlert]) -> None:
+    """Clocks crossed their warning share or target: audit each, notify the users named, and tell
+    every desk showing each conversation (its badge changes without a reload). Set-based: one
+    insert for the events, one for the notifications, one publish."""
+    if not alerts:
+        return
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(conversation=a.conversation, data=a.data,
+                          kind=ConversationEvent.Kind.SLA_BREACHED if a.breached else ConversationEvent.Kind.SLA_WARNING)
+        for a in alerts
     )
+    tags = tags_of(list({a.conversation.id: a.conversation for a in alerts}.values()))
+    events = []
+    for a in alerts:
+        c = a.conversation
+        groups = conversation_groups(team_id=c.team_id, assignee_id=c.assignee_id)
+        payload = conversation_data(c, tags=tags[c.id])
+        events += [
+            (groups, {"type": "conversation.updated", "conversation": payload}),
+            (groups, {"type": "sla.breached" if a.breached else "sla.warning", "conversation_id": c.id, "sla": payload["sla"]}),
+        ]
+    publish_on_commit(events)
+    notify_sla([
+        (a.conversation, user_id, Notification.Kind.SLA_BREACHED if a.breached else Notification.Kind.SLA_WARNING, a.text)
+        for a in alerts for user_id in dict.fromkeys(a.notify_user_ids)
+    ])

@@ -61,11 +61,9 @@ def notify_assigned(*, conversation: Conversation, assignee_id: int, actor) -> l
     )
 
 
-def notify_sla(*, conversation: Conversation, user_ids: list[int], kind: str, text: str) -> list[Notification]:
-    """An SLA warning or breach, to the assignee (and, on a breach, the team's supervisors)."""
-    return _create(
-        [Notification(user_id=u, kind=kind, conversation=conversation, text=text[:TEXT_CHARS]) for u in dict.fromkeys(user_ids)]
-    )
+def notify_sla(notes: list[tuple[Conversation, int, str, str]]) -> list[Notification]:
+    """SLA warnings and breaches: (conversation, user id, kind, text) each; one insert for the lot."""
+    return _create([Notification(user_id=u, kind=kind, conversation=c, text=text[:TEXT_CHARS]) for c, u, kind, text in notes])
 
 
 def notify_users(*, user_ids: list[int], kind: str, text: str, link: str = "") -> list[Notification]:

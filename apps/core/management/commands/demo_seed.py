@@ -29,6 +29,23 @@ from apps.inbox.services.ingest import messages_ingest
 from ._demo import ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, TEAMS, USERS, DemoBuilder
 
 TOKEN_FILE = Path(settings.BASE_DIR) / "var" / "demo-api.json"
+SLA_CALENDAR = "Madrid office"
+# (name, fields): first match by position; targets in working minutes of the Madrid calendar.
+SLA_POLICIES = [
+    ("VIP customers", {"position": 10, "tag": "vip", "first_response_minutes": 15, "next_response_minutes": 15,
+                       "resolution_minutes": 240, "escalation": "raise_priority"}),
+    ("Urgent", {"position": 20, "priority": 3, "first_response_minutes": 30, "next_response_minutes": 30,
+                "resolution_minutes": 240, "escalation": "team_queue"}),
+    ("X / Twitter", {"position": 30, "channel_kind": "twitter", "first_response_minutes": 30, "next_response_minutes": 30,
+                     "resolution_minutes": 480, "escalation": "raise_priority"}),
+    ("Facebook", {"position": 31, "channel_kind": "facebook", "first_response_minutes": 30, "next_response_minutes": 30,
+                  "resolution_minutes": 480, "escalation": "raise_priority"}),
+    ("Phone call-backs", {"position": 40, "channel_kind": "phone", "first_response_minutes": 60, "next_response_minutes": 120}),
+    ("Email", {"position": 50, "channel_kind": "email", "first_response_minutes": 240, "next_response_minutes": 480,
+               "resolution_minutes": 2700}),
+    ("Web forms", {"position": 51, "channel_kind": "webform", "first_response_minutes": 240, "next_response_minutes": 480}),
+    ("API channel", {"position": 52, "channel_kind": "api", "first_response_minutes": 120, "next_response_minutes": 240}),
+]
 
 
 def demo_api_credentials() -> dict | None:
@@ -53,6 +70,7 @@ class Command(BaseCommand):
         accounts = self._accounts()
         api_account = self._api_outbound(accounts["api"], reply_url)
         token = self._api_credentials(api_account, self._webhook_channels(accounts))
+        self._sla()
         stories, messages = self._history(accounts, users)
         self._contact_form(accounts["webform"])
         if quiet:
@@ -125,6 +143,25 @@ class Command(BaseCommand):
             TOKEN_FILE.write_text(json.dumps(credentials))
             os.chmod(TOKEN_FILE, 0o600)
         return token
+
+    def _sla(self) -> None:
+        """A Madrid calendar (Mon–Fri 09–14 and 16–20, Sat 10–14, Spanish and Madrid holidays) and policies:
+        minutes on social networks, hours by email. Found by name: an edited demo policy is left alone."""
+        from datetime import time
+
+        from apps.sla.models import BusinessCalendar, SlaPolicy
+        from apps.sla.services import calendar_save, policy_save
+
+        calendar = BusinessCalendar.objects.filter(name=SLA_CALENDAR).first() or calendar_save(
+            name=SLA_CALENDAR, time_zone="Europe/Madrid", holiday_country="ES", holiday_subdivision="MD",
+            periods=[{"weekday": d, "start": time(h1), "end": time(h2)} for d in range(5) for h1, h2 in ((9, 14), (16, 20))]
+            + [{"weekday": 5, "start": time(10), "end": time(14)}],
+            closures=[{"name": "Nochebuena (tarde)", "date_from": timezone.localdate().replace(month=12, day=24),
+                       "start": time(14), "end": time(0)}],
+        )
+        for name, fields in SLA_POLICIES:
+            if not SlaPolicy.objects.filter(name=name).exists():
+                policy_save(name=name, calendar=calendar, **fields)
 
     # --- the history ---------------------------------------------------------------------------
 
