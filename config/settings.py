@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Omnichannel contact-center desk: customers, conversations, messages, inbound API.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The 400/403/404 every operation really answers, documented once (apps/core/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "apps.core.schema.document_error_responses"],
     # Several models have a `kind` / `status` with different choices: name each enum.
     "ENUM_NAME_OVERRIDES": {
         "MessageKindEnum": "apps.inbox.models.Message.Kind",

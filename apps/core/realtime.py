@@ -26,6 +26,7 @@ import uuid
 import functools
 import logging
 import threading
+import time
 
 import redis
 from asgiref.sync import async_to_sync
@@ -89,7 +90,22 @@ def _reserve_ids(n: int) -> int:
         with _local_lock:
             _local_last += n
             return _local_last - n + 1
-    return _counter(settings.REDIS_URL).incrby(COUNTER_KEY, n) - n + 1
+    client = _counter(settings.REDIS_URL)
+    start = int(time.time() * 1000) * 1000
+    return client.register_script(_RESERVE_LUA)(keys=[COUNTER_KEY, _log_keys()[1]], args=[n, start]) - n + 1
+
+
+# A Redis that restarted empty must not hand out ids again from 1: clients skip ids they have
+# seen, so events numbered afresh would be dropped as old. A missing counter starts at the
+# clock (milliseconds x 1000: above any id of an earlier life unless it averaged 1,000,000
+# events a second; below 2**53, so JavaScript numbers hold it), and a log without a floor
+# (new, or lost with the restart) holds nothing older than now: its floor is the counter, so a
+# client resyncing from before is told to refetch (complete=False) instead of "nothing missed".
+_RESERVE_LUA = """
+redis.call('SET', KEYS[1], ARGV[2], 'NX')
+redis.call('SET', KEYS[2], redis.call('GET', KEYS[1]), 'NX')
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+"""
 
 
 def last_event_id() -> int:
@@ -181,7 +197,9 @@ def events_after(*, after: int, groups: list[str], limit: int = RESYNC_MAX_EVENT
         pipe.get(floor_key)
         pipe.zrevrange(log_key, 0, 0, withscores=True)
         members, floor, top = pipe.execute()
-        floor = int(floor or 0)
+        # No floor at all: Redis lost the log (restarted empty) and nothing was published since,
+        # so what came before is unknown: the client must refetch (complete=False below).
+        floor = int(floor) if floor is not None else float("inf")
         newest = int(top[0][1]) if top else 0
         rows = []
         for raw in members:
@@ -200,4 +218,6 @@ def _log_clear() -> None:
         _local_log.clear()
         _local_floor = 0
     if settings.REDIS_URL:
-        _counter(settings.REDIS_URL).delete(*_log_keys())
+        log_key, floor_key = _log_keys()
+        # A floor of 0, not none: "nothing dropped" (a missing floor means "lost with Redis").
+        _counter(settings.REDIS_URL).pipeline().delete(log_key).set(floor_key, 0).execute()

@@ -180,7 +180,11 @@ class MergeSuggestionListView(GenericAPIView):
 
 
 class MergeSuggestionDismissView(APIView):
-    @extend_schema(summary="Dismiss a merge suggestion (two different people)", request=None, responses=MergeSuggestionSerializer)
+    @extend_schema(
+        summary="Dismiss a merge suggestion (two different people)",
+        request=None,
+        responses={200: MergeSuggestionSerializer, 409: OpenApiResponse(description="no longer open (merged or dismissed already)")},
+    )
     def post(self, request, suggestion_id: int):
         suggestion = selectors.merge_suggestion_get(user=request.user, suggestion_id=suggestion_id)
         dismissed = merge_suggestion_dismiss(suggestion=suggestion, actor=request.user)

@@ -14,6 +14,7 @@ the user's last socket closed = offline (apps/accounts/presence.py).
 """
 import asyncio
 import hashlib
+import logging
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -28,6 +29,8 @@ from .models import Conversation
 from .visibility import ALL_GROUP, conversation_groups, groups_for_user, visible_conversations_q
 
 UNAUTHENTICATED = 4401
+SERVICE_RESTART = 1012  # RFC 6455 registry: "try again later"; the client reconnects with back-off
+logger = logging.getLogger(__name__)
 SESSION_ENDED = "session.ended"
 
 
@@ -149,9 +152,17 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "message": message, **extra})
 
     async def _beat(self):
+        # The heartbeat is also this socket's check on Redis. When Redis is gone, events can no
+        # longer reach this socket (and those published meanwhile are lost for good): close it,
+        # so the client reconnects once Redis is back and resyncs, refetching what it missed.
         while True:
             await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
-            await sync_to_async(presence.socket_seen, thread_sensitive=False)(user_id=self.user.id, socket=self.channel_name)
+            try:
+                await sync_to_async(presence.socket_seen, thread_sensitive=False)(user_id=self.user.id, socket=self.channel_name)
+            except Exception:
+                logger.warning("desk socket of user %s: Redis unreachable, closing so the client resyncs", self.user.id)
+                await self.close(code=SERVICE_RESTART)
+                return
 
     async def desk_event(self, message):
         # Numbered events come in bundles (one layer message per group and publish call);

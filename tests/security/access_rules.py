@@ -1,0 +1,94 @@
+"""Who may use each URL of the desk: ONE line per route, checked by test_authorization_matrix.py.
+
+The test walks config/urls.py (and the websocket routes): a route that is not listed here FAILS,
+so every new page, API endpoint or webhook must say who may use it. Add one line:
+
+    "reports-sla": SUPERVISOR,                                  # the URL's name (namespace:name)
+    "api-canned-response": {"GET": SIGNED_IN, "*": SUPERVISOR},  # per method; "*" = the others
+
+Levels (what the test expects of anonymous / agent of team A / agent of team B / supervisor / admin):
+    PUBLIC      everyone reaches it (the sign-in page, a public web form)
+    SIGNED      only a provider's signature or the account's token opens it: every one of the
+                five is refused, a desk session counts for nothing (webhooks; the valid
+                signatures are proved in test_webhook_signatures.py)
+    SIGNED_IN   any signed-in user; anonymous gets the login redirect (pages) or 401/403 (API)
+    TEAM        a route about one object of team A: its agents, supervisors and admins; the
+                other team's agent gets 404 (as for a missing object: nothing is revealed)
+    SUPERVISOR  supervisors and admins; agents 403 (or 404)
+    ADMIN       desk admins only
+    STAFF       the Django admin site's gate: anyone but its staff (the desk's admins) is sent to the
+                admin's sign-in; past the gate each ModelAdmin's own permissions apply (a read-only
+                model's "add" page is a 403 even to staff), which this table does not restate
+    NOBODY      answers no one (a route that exists for a library's sake), only refusals/404s
+
+Keys are URL names (with their namespace); `namespace:*` covers every route of a namespace
+(the Django admin site: each ModelAdmin adds a dozen). A route without a name is keyed by its
+pattern. The object a URL parameter names comes from tests/security/world.py, by parameter name.
+"""
+PUBLIC, SIGNED, SIGNED_IN, TEAM, SUPERVISOR, ADMIN, STAFF, NOBODY = (
+    "public", "signed", "signed-in", "team", "supervisor", "admin", "staff", "nobody")
+
+ROUTES = {
+    # --- the desk (pages and the fragments its client swaps in) ---
+    "desk": SIGNED_IN,
+    "desk-conversation": TEAM,
+    "desk-list": SIGNED_IN,
+    "desk-rows": SIGNED_IN,
+    "desk-counts": SIGNED_IN,
+    "desk-conversation-panes": TEAM,
+    "desk-conversation-header": TEAM,
+    "desk-messages": TEAM,
+    "desk-timeline": TEAM,
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    # --- REST API ---
+    "api-me": SIGNED_IN,
+    "api-agents": SUPERVISOR,
+    "api-conversations": SIGNED_IN,
+    "api-conversations-bulk": SIGNED_IN,
+    "api-conversation": TEAM,
+    "api-conversation-claim": TEAM,
+    "api-conversation-read": TEAM,
+    "api-conversation-messages": TEAM,
+    "api-conversation-composer": TEAM,
+    "api-events": SIGNED_IN,
+    "api-notifications": SIGNED_IN,
+    "api-notifications-read": SIGNED_IN,
+    "api-canned-responses": {"GET": SIGNED_IN, "*": SUPERVISOR},
+    "api-canned-response": {"GET": SIGNED_IN, "*": SUPERVISOR},
+    "api-canned-response-render": SIGNED_IN,
+    "api-message-retry": TEAM,
+    "api-message-hide": TEAM,
+    "api-attachment-download": TEAM,
+    "api-customers": SIGNED_IN,
+    "api-customer": TEAM,
+    "api-customer-timeline": TEAM,
+    "api-customer-merge": TEAM,
+    "api-customer-calls": TEAM,
+    "api-merge-suggestions": SIGNED_IN,
+    "api-merge-suggestion-dismiss": TEAM,
+    "api-priority-rules": {"GET": SIGNED_IN, "*": SUPERVISOR},
+    "api-priority-rule": {"GET": SIGNED_IN, "*": SUPERVISOR},
+    "api-channel-accounts": ADMIN,
+    "api-channel-account": ADMIN,
+    "api-channel-account-rotate-token": ADMIN,
+    "api-schema": PUBLIC,
+    "api-docs": PUBLIC,
+    # --- channels: webhooks and public pages (apps/connectors/*/channel.py) ---
+    "api-inbound": SIGNED,
+    "twitter-webhook": SIGNED,
+    "facebook-webhook": SIGNED,
+    "phone-twilio-status": SIGNED,
+    "webform:form": PUBLIC,
+    "webform:thanks": PUBLIC,
+    # --- the Django admin site ---
+    "admin:*": STAFF,
+    "admin:login": PUBLIC,
+    "admin:logout": PUBLIC,
+    "admin:view_on_site": NOBODY,  # contenttypes' redirect: no model of ours has get_absolute_url
+}
+
+# Websocket routes (apps/inbox/routing.py), by pattern.
+WEBSOCKETS = {
+    "ws/desk/": TEAM,  # signed-in; events and watch only for conversations the user may see
+}

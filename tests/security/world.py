@@ -1,0 +1,88 @@
+"""A small desk with one of everything, for the security suites: two teams, a user of each role
+(and an agent of the other team), and in team A a conversation with a message, an attachment,
+a customer with a merge suggestion, a canned response, a priority rule, a web form and channel
+accounts. Built through the real services where they exist; ids feed URL parameters by name."""
+import itertools
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+
+from apps.accounts.models import Role, Team, User
+from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.connectors.webform.models import WebForm
+from apps.crm.models import MergeSuggestion
+from apps.inbox.inbound import InboundMessage, SenderIdentity
+from apps.inbox.models import Attachment, CannedResponse, Conversation
+from apps.inbox.services.ingest import messages_ingest
+from apps.routing.models import PriorityRule
+from tests.conftest import T0
+
+ROLES = ("anonymous", "agent", "other_agent", "supervisor", "admin")
+_n = itertools.count(1)
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    team_a: Team
+    team_b: Team
+    conversation: Conversation
+    params: dict[str, object] = field(default_factory=dict)  # URL parameter name -> a value of team A's
+
+
+def build_world() -> World:
+    n = next(_n)
+    team_a, team_b = Team.objects.create(name=f"A{n}"), Team.objects.create(name=f"B{n}")
+
+    def user(name, role, teams=(), **extra):
+        # no password: sessions come from force_login, and hashing one per user costs ~0.3 s of CPU
+        made = User.objects.create(username=f"{name}{n}", role=role, **extra)
+        made.teams.set(teams)
+        return made
+
+    users = {
+        "anonymous": None,
+        "agent": user("agent", Role.AGENT, [team_a]),
+        "other_agent": user("other", Role.AGENT, [team_b]),
+        "supervisor": user("sup", Role.SUPERVISOR),
+        "admin": user("admin", Role.ADMIN, is_staff=True, is_superuser=True),  # as demo_seed makes admins
+    }
+    api = ChannelAccount.objects.create(kind=ChannelKind.API, name=f"API {n}", team=team_a)
+    form_account = ChannelAccount.objects.create(kind=ChannelKind.WEBFORM, name=f"Form {n}", team=team_a)
+    form = WebForm.objects.create(slug=f"contact-{n}", title="Contacto", channel_account=form_account)
+    # two messages of one customer, a third from someone claiming both her email and another's phone
+    ingest = messages_ingest(messages=[
+        InboundMessage(account_id=api.id, external_id=f"w{n}-1", sent_at=T0, text="Hola, mi pedido no ha llegado",
+                       senders=[SenderIdentity("email", f"ana{n}@example.com", display_name="Ana García")]),
+        InboundMessage(account_id=api.id, external_id=f"w{n}-2", sent_at=T0, text="Soy Luis",
+                       senders=[SenderIdentity("phone", f"+3460000{n:04d}", display_name="Luis")]),
+    ])
+    conversation = Conversation.objects.filter(messages__id=ingest.message_ids[0]).get()
+    message = conversation.messages.get()
+    attachment = Attachment.objects.create(message=message, filename="factura.pdf", content_type="application/pdf",
+                                           file=ContentFile(b"%PDF-1.4 factura", name="factura.pdf"), size=16)
+    other_customer = Conversation.objects.filter(messages__id=ingest.message_ids[1]).get().customer
+    suggestion = MergeSuggestion.objects.create(customer=conversation.customer, other=other_customer, reason="same person?")
+    canned = CannedResponse.objects.create(shortcut=f"hola{n}", title="Saludo", text="Hola {{customer.first_name}}")
+    rule = PriorityRule.objects.create(channel_kind=ChannelKind.API, priority=2)
+    world = World(users=users, team_a=team_a, team_b=team_b, conversation=conversation)
+    world.params = {
+        "conversation_id": conversation.id,
+        "customer_id": conversation.customer_id,
+        "message_id": message.id,
+        "attachment_id": attachment.id,
+        "canned_id": canned.id,
+        "suggestion_id": suggestion.id,
+        "pk": rule.id,
+        "account_id": api.id,
+        "slug": form.slug,
+        "object_id": conversation.id,
+        "id": users["agent"].id,
+        "content_type_id": "1",
+        "app_label": "inbox",
+        "url": "nothing-here/",
+        "team_id": team_a.id,
+        "user_id": users["agent"].id,
+    }
+    return world
+
