@@ -114,7 +114,7 @@ class Message(models.Model):
 
     # metadata keys the desk shows (the rest is connector bookkeeping): a call's facts, a form's
     # fields, the social network's ids and moderation state. Shapes: see README "Message details".
-    DETAIL_KEYS = ("call", "form", "twitter", "facebook")
+    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "moderation")
 
     @property
     def details(self) -> dict:
