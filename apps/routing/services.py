@@ -180,3 +180,17 @@ def _rule_check(rule: PriorityRule) -> None:
         raise ApplicationError("A rule sets a priority, a moderation, or both", extra={"field": "priority"})
     if rule.moderation and rule.is_public is False:
         raise ApplicationError("Moderation applies to public comments only", extra={"field": "moderation"})
+
+
+def priority_rules_seed() -> int:
+    """Add the default rules (apps/routing/defaults.py) that are missing, by name. Returns how many."""
+    from .defaults import DEFAULT_RULES
+
+    have = set(PriorityRule.objects.values_list("name", flat=True))
+    added = 0
+    for position, name, conditions, priority, moderation in DEFAULT_RULES:
+        if name not in have:
+            priority_rule_create(values={"position": position, "name": name, "priority": priority,
+                                         "moderation": moderation, **conditions})
+            added += 1
+    return added

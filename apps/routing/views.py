@@ -69,7 +69,7 @@ def _save(request, form, rule=None) -> bool:
 @require_http_methods(["GET", "POST"])
 def rules_page(request):
     _supervisor(request)
-    form = PriorityRuleForm(request.POST or None, initial={"position": _next_position(), "enabled": True})
+    form = PriorityRuleForm(request.POST or None, initial={"position": _next_position(), "enabled": True, "priority": 2})
     if request.method == "POST":
         if request.POST.get("action") == "delete":
             rule = get_object_or_404(PriorityRule, pk=request.POST.get("rule"))

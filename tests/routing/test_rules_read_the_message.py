@@ -210,3 +210,52 @@ def test_the_openapi_schema_documents_the_rules(make_user):
     fields = schema["components"]["schemas"]["PriorityRule"]["properties"]
     assert {"keywords", "customer_tag", "repeated_contact", "moderation", "stop", "priority"} <= set(fields)
     assert "accents" in fields["keywords"]["description"].lower()
+
+
+@pytest.mark.django_db
+def test_supervisors_tag_a_customer_vip_over_the_api_and_the_vip_rule_fires(rules, make_user, make_account, inbound):
+    email = make_account(kind="email")
+    first = _arrive(inbound, email, email="big@example.com", text="Hola")
+    url = f"/api/customers/{first.customer_id}/tags/"
+    assert client_for(make_user()).put(url, {"tags": ["vip"]}, format="json").status_code == 403
+    boss = client_for(make_user(role=Role.SUPERVISOR))
+    assert boss.put(url, {"tags": ["bad<tag>"]}, format="json").status_code == 400
+    response = boss.put(url, {"tags": ["VIP", "vip", "empresa"]}, format="json")
+    assert (response.status_code, response.json()["tags"]) == (200, ["empresa", "vip"])
+    conversation_update(conversation=first, actor=None, status="resolved")
+    again = _arrive(inbound, email, email="big@example.com", text="Otra cosa", minutes=60 * 30)
+    assert conversation_priority_reasons(conversation=again) == "High: VIP customer"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text, is_public, priority, reason", [
+    ("¡Es una VERGÜENZA!", False, 2, "High: anger words: 'vergüenza'"),
+    ("esto es una estafa", True, 2, "High: public complaint; anger words: 'estafa'"),
+    ("I want to cancel my account", False, 2, "High: wants to cancel: 'cancel my account'"),
+    ("voy a denunciarlos", False, 3, "Urgent: legal threat: 'denunciar*'"),
+    ("Lo necesito URGENTE, hoy mismo", False, 2, "High: urgency: 'urgente', 'hoy mismo'"),
+    ("¿Tenéis el sofá en azul?", False, 1, ""),
+])
+def test_the_default_rules_of_the_demo(make_account, inbound, text, is_public, priority, reason):
+    from apps.routing.services import priority_rules_seed
+
+    assert priority_rules_seed() == 7  # "public complaint" exists already (the first migration's rule)
+    assert priority_rules_seed() == 0
+    conv = _arrive(inbound, make_account(kind="twitter"), email="demo@example.com", text=text, is_public=is_public)
+    assert (conv.priority, conversation_priority_reasons(conversation=conv)) == (priority, reason)
+
+
+@pytest.mark.django_db
+def test_the_default_insult_rule_flags_a_public_insult_and_keeps_it(make_account, inbound):
+    from apps.routing.services import priority_rules_seed
+
+    priority_rules_seed()
+    conv = _arrive(inbound, make_account(kind="twitter"), email="troll@example.com", is_public=True,
+                   text="Sois unos INÚTILES y unos LADRONES")
+    message = conv.messages.get()
+    assert message.metadata["moderation"]["action"] == "flag"
+    assert message.metadata["moderation"]["reasons"][0]["words"] == ["inútiles", "ladrones"]
+    assert ConversationEvent.objects.filter(conversation=conv, kind="status", data__action="comment_flagged").exists()
+    # a private message with the same words is not a public comment: nothing to moderate
+    private = _arrive(inbound, make_account(kind="email"), email="dm@example.com", text="Sois unos inútiles")
+    assert "moderation" not in private.messages.get().metadata
