@@ -52,6 +52,7 @@ class PriorityJudge:
         self.moderates = any(c.rule.moderation for c in self.rules)
         self._tags: dict[int, set[str]] = {}
         self._contacts: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+        self._memo: dict[tuple, Verdict] = {}  # one judge per ingest batch: bounded by the batch
 
     def prepare(self, *, contacts: list[tuple[int, str, datetime]]) -> None:
         """contacts: (customer id, channel kind, sent at) of the batch's inbound messages. Loads the
@@ -87,6 +88,14 @@ class PriorityJudge:
 
     def judge(self, *, channel_kind: str, is_public: bool, text: str, customer_id: int | None = None,
               at: datetime | None = None) -> Verdict:
+        # Ingest asks twice about a public message that opens a conversation (priority, moderation).
+        key = (channel_kind, is_public, text, customer_id, at)
+        if key not in self._memo:
+            self._memo[key] = self._judge(channel_kind=channel_kind, is_public=is_public, text=text,
+                                          customer_id=customer_id, at=at)
+        return self._memo[key]
+
+    def _judge(self, *, channel_kind, is_public, text, customer_id, at) -> Verdict:
         verdict = Verdict()
         folded = None
         for compiled in self.rules:

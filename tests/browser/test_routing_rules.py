@@ -8,18 +8,24 @@ from apps.inbox.services.ingest import messages_ingest
 from apps.routing.models import PriorityRule
 
 from tests.browser.conftest import ARTIFACTS, login, off_loop
+from tests.browser.test_csp import Violations
 
 
 def test_a_supervisor_adds_a_rule_and_sees_it_fire(page, desk_url, make_user, inbound):
     # given a supervisor on the rules page (the default rule is listed)
+    PriorityRule.objects.get_or_create(name="public complaint", defaults={"position": 10, "is_public": True, "priority": 2})
     boss = make_user(role=Role.SUPERVISOR, first_name="Marta")
     login(page, boss, desk_url)
+    violations = Violations(page)
     page.goto(f"{desk_url}/desk/routing/rules/")
     assert "public complaint" in page.locator("#rules").inner_text()
+    # (from the desk, the top bar's link leads here; the priority select starts at High)
+    assert page.locator("#id_priority").input_value() == "2"
     # when they add "anger words" (High) with words typed with and without accents
     page.fill("#id_name", "anger words")
     page.fill("#id_keywords", "vergüenza\nestafa")
     page.select_option("#id_priority", "2")
+    page.check("#id_enabled")
     page.click("#rule-form button[type=submit]")
     page.wait_for_url(f"{desk_url}/desk/routing/rules/")
     assert "anger words" in page.locator("#rules").inner_text()
@@ -37,6 +43,7 @@ def test_a_supervisor_adds_a_rule_and_sees_it_fire(page, desk_url, make_user, in
     assert why.inner_text() == "High: public complaint; anger words: 'vergüenza', 'estafa'"
     page.screenshot(path=str(ARTIFACTS / "routing_priority_reason.png"))
     assert PriorityRule.objects.filter(name="anger words", priority=2).exists()
+    assert violations.seen() == []  # the page works under the desk's Content-Security-Policy
 
 
 def test_an_agent_is_refused_the_page(page, desk_url, make_user):

@@ -157,6 +157,12 @@ def test_an_agents_own_capacity_overrides_the_teams_and_claiming_beyond_it_needs
     assert _holder(convs[3]) is None
     assert client.post(f"/api/conversations/{convs[3].id}/claim/?force=1").status_code == 200
     assert _holder(convs[3]) == senior.id
+    # a supervisor stepping in is not held to an agent's capacity
+    boss = make_user(role="supervisor", max_open=0)
+    assert client_for(boss).post(f"/api/conversations/{convs[3].id}/claim/?force=1").status_code == 200
+    _offline(senior)  # (or the queue would hand it straight back to them)
+    conversation_update(conversation=convs[2], actor=None, assignee=None)
+    assert client_for(boss).post(f"/api/conversations/{convs[2].id}/claim/").status_code == 200
 
 
 @pytest.mark.django_db
@@ -280,3 +286,38 @@ def test_a_real_desk_socket_opening_hands_out_the_queue(desk_server, make_user, 
         while not any(f["type"] == "notification" for f in frames):
             frames.append(json.loads(ws.recv(timeout=10)))
     assert any(f["type"] == "conversation.updated" and f["conversation"]["assignee_id"] == agent.id for f in frames)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_desk_socket_away_then_back_online_hands_out_what_queued_meanwhile(make_user, team, make_account, inbound):
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+    from tests.live_server import session_cookie
+
+    agent = make_user(teams=[team])
+    TeamRouting.objects.create(team=team, mode=TeamRouting.Mode.ROUND_ROBIN)
+    account = make_account(team=team)
+    headers = [(b"origin", b"http://testserver"), (b"cookie", session_cookie(agent).encode())]
+
+    async def scenario():
+        ws = WebsocketCommunicator(application, "/ws/desk/", headers=headers)
+        await ws.connect()
+        assert (await ws.receive_json_from(timeout=10))["type"] == "hello"
+        # when the agent goes away, a conversation arrives and waits
+        await ws.send_json_to({"type": "presence", "status": "away"})
+        await ws.receive_nothing(timeout=0.5)
+        (conv,) = await sync_to_async(_arrive)(inbound, account, 1)
+        waiting = await sync_to_async(_holder)(conv)
+        # and when they are back online, it is theirs
+        await ws.send_json_to({"type": "presence", "status": "online"})
+        heard = []
+        while not await ws.receive_nothing(timeout=1):  # until a quiet second: the frame was handled
+            heard.append((await ws.receive_json_from())["type"])
+        back = await sync_to_async(_holder)(conv)
+        assert "notification" in heard  # they heard it live
+        await ws.disconnect()
+        return waiting, back
+
+    assert async_to_sync(scenario)() == (None, agent.id)

@@ -143,7 +143,7 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     _check_no_merge_meanwhile({*sender_customer_ids, *(c.customer_id for c in conversation_of)})
     _save_attachments(fresh, messages)
     _record_events(created, reopened, raised)
-    _record_moderation(fresh, messages)
+    _record_moderation(fresh, messages, conversation_of)
     # Routing (apps/routing/assignment.py): new and reopened conversations of auto-routed teams go to
     # an online agent with room in this transaction, so they are announced already assigned.
     auto_assigned = conversations_auto_assign(created + [c for c, _ in reopened])
@@ -653,15 +653,16 @@ def _record_events(created: list[Conversation], reopened: list[tuple[Conversatio
     ConversationEvent.objects.bulk_create(events)
 
 
-def _record_moderation(fresh: list[InboundMessage], messages: list[Message]) -> None:
+def _record_moderation(fresh: list[InboundMessage], messages: list[Message], conversation_of) -> None:
     """The audit trail of a comment the rules flagged (STATUS with the status unchanged is the trail's
     kind for moderation, as for a hidden comment)."""
     ConversationEvent.objects.bulk_create(
         ConversationEvent(
             conversation_id=message.conversation_id, kind=ConversationEvent.Kind.STATUS,
-            data={"from": None, "to": None, "action": "comment_flagged", "by": "rules", "message_id": message.id,
-                  "moderation": m.metadata["moderation"]["action"], "reasons": m.metadata["moderation"]["reasons"]},
+            data={"from": conversation.status, "to": conversation.status, "action": "comment_flagged", "by": "rules",
+                  "message_id": message.id, "moderation": m.metadata["moderation"]["action"],
+                  "reasons": m.metadata["moderation"]["reasons"]},
         )
-        for m, message in zip(fresh, messages)
+        for m, message, conversation in zip(fresh, messages, conversation_of)
         if (m.metadata or {}).get("moderation", {}).get("flagged")
     )
