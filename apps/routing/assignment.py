@@ -236,21 +236,21 @@ def agents_offline_release(*, now: float | None = None) -> int:
     from apps.inbox.services.conversations import conversation_update
 
     now = time.time() if now is None else now
+    unanswered = Conversation.objects.filter(
+        assignee__isnull=False, status=Conversation.Status.OPEN, waiting_since__isnull=False,
+        team__routing__offline_grace_minutes__isnull=False,
+    )
+    # Who holds such work (a few hundred people at most), then only the work of those offline.
+    holders = set(unanswered.order_by().values_list("assignee_id", flat=True).distinct())
+    offline = presence.offline_for(holders, now=now) if holders else {}
+    if not offline:
+        return 0
     held = list(
-        Conversation.objects.filter(
-            assignee__isnull=False, status=Conversation.Status.OPEN, waiting_since__isnull=False,
-            team__routing__offline_grace_minutes__isnull=False,
-        )
-        .order_by("waiting_since", "id")
+        unanswered.filter(assignee_id__in=list(offline)).order_by("waiting_since", "id")
         .values_list("id", "assignee_id", "team__routing__offline_grace_minutes")[:RELEASE_BATCH]
     )
-    if not held:
-        return 0
-    offline = presence.offline_for({assignee for _, assignee, _ in held}, now=now)
     released = 0
     for conversation_id, assignee_id, grace_minutes in held:
-        if assignee_id not in offline:
-            continue
         gone = offline[assignee_id]
         if gone is not None and gone < grace_minutes * 60:
             continue
