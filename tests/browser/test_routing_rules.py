@@ -43,6 +43,18 @@ def test_a_supervisor_adds_a_rule_and_sees_it_fire(page, desk_url, make_user, in
     assert why.inner_text() == "High: public complaint; anger words: 'vergüenza', 'estafa'"
     page.screenshot(path=str(ARTIFACTS / "routing_priority_reason.png"))
     assert PriorityRule.objects.filter(name="anger words", priority=2).exists()
+    # and an insulting public comment, with a flag rule, is kept and shown flagged
+    PriorityRule.objects.create(position=90, name="insults", is_public=True, keywords="inútiles, imbécil*", moderation="flag")
+    message_ids = off_loop(lambda: messages_ingest(messages=[
+        inbound(account, email="troll@example.com", is_public=True, text="Sois unos INÚTILES")]).message_ids)
+    flagged = Conversation.objects.get(messages__id=message_ids[0])
+    page.goto(f"{desk_url}/c/{flagged.id}/")
+    mark = page.locator(f"#m-{message_ids[0]} .mark-flagged")
+    mark.wait_for()
+    assert mark.get_attribute("title") == "insults: inútiles"
+    assert "Sois unos INÚTILES" in page.locator(f"#m-{message_ids[0]}").inner_text()
+    assert page.locator("#priority-why").inner_text() == "High: public complaint"
+    page.screenshot(path=str(ARTIFACTS / "routing_flagged_comment.png"))
     assert violations.seen() == []  # the page works under the desk's Content-Security-Policy
 
 

@@ -476,7 +476,8 @@ def _new_conversation(m: InboundMessage, account: ChannelAccount, customer_id: i
     else:
         verdict = _verdict(m, account, customer_id, judge)
         priority = DEFAULT_PRIORITY if verdict.priority is None else verdict.priority
-        reasons = verdict.reasons
+        # The reasons for the priority; a moderation-only rule is the flag's reason, recorded with it.
+        reasons = [r for r in verdict.reasons if r.get("priority") is not None]
     conversation = Conversation(
         customer_id=customer_id,
         channel_account_id=account.id,
