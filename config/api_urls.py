@@ -41,6 +41,7 @@ urlpatterns = [
     # customers
     path("customers/", crm.CustomerListView.as_view(), name="api-customers"),
     path("customers/<int:customer_id>/", crm.CustomerDetailView.as_view(), name="api-customer"),
+    path("customers/<int:customer_id>/tags/", crm.CustomerTagsView.as_view(), name="api-customer-tags"),
     path("customers/<int:customer_id>/timeline/", crm.CustomerTimelineView.as_view(), name="api-customer-timeline"),
     path("customers/<int:customer_id>/merge/", crm.CustomerMergeView.as_view(), name="api-customer-merge"),
     path("customers/<int:customer_id>/calls/", phone_calls.CustomerCallLogView.as_view(), name="api-customer-calls"),

@@ -252,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
     "conversations-wake-snoozed": {"task": "apps.inbox.tasks.conversations_wake_snoozed", "schedule": 60.0},
     # SLA warnings and breaches: each fired once, pushed live (apps/sla/services.py).
     "sla-sweep": {"task": "apps.sla.tasks.sla_sweep", "schedule": float(env.int("SLA_SWEEP_SECONDS", default=30))},
+    # Agents offline past their team's grace period hand their unanswered work back to the queue.
+    "routing-offline-release": {"task": "apps.routing.tasks.agents_offline_release", "schedule": 60.0},
 }
 # Each channel's own periodic tasks (polls) and task modules come from its channel.py (config/celery.py).
 
@@ -327,6 +329,9 @@ EVENT_LOG_SIZE = env.int("EVENT_LOG_SIZE", default=20_000)
 # expire after TTL seconds, so a crashed server cannot keep an agent "online" for long.
 PRESENCE_HEARTBEAT_SECONDS = 30
 PRESENCE_TTL_SECONDS = 90
+# Routing (apps/routing): open or pending conversations an agent holds at most when neither the
+# agent nor the team sets a capacity (docs/routing.md).
+ROUTING_DEFAULT_CAPACITY = env.int("ROUTING_DEFAULT_CAPACITY", default=10)
 # Files an agent attaches to a reply or note (multipart files[]).
 REPLY_ATTACHMENTS_MAX_FILES = 10
 REPLY_ATTACHMENT_MAX_BYTES = env.int("REPLY_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("console/", include("apps.connectors.console_urls")),  # the admins' channel console
     path("desk/sla/", include("apps.sla.urls")),  # supervisors: calendars and SLA policies
+    path("desk/routing/", include("apps.routing.urls")),  # supervisors: the priority rules page
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

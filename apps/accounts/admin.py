@@ -8,7 +8,7 @@ from .models import Team, User
 class DeskUserAdmin(UserAdmin):
     list_display = ("username", "email", "role", "is_active")
     list_filter = ("role", "teams", "is_active")
-    fieldsets = UserAdmin.fieldsets + (("Desk", {"fields": ("role", "teams")}),)
+    fieldsets = UserAdmin.fieldsets + (("Desk", {"fields": ("role", "teams", "max_open")}),)
 
 
 @admin.register(Team)

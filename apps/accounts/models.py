@@ -23,6 +23,12 @@ class Team(models.Model):
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     teams = models.ManyToManyField(Team, related_name="members", blank=True)
+    # Routing (apps/routing): how many open or pending conversations this agent holds at most;
+    # blank = their team's capacity (TeamRouting.max_open_per_agent), then the desk's default.
+    max_open = models.PositiveIntegerField(
+        "capacity", null=True, blank=True,
+        help_text="Open or pending conversations this agent holds at most; blank = the team's capacity",
+    )
 
     @cached_property
     def team_ids(self) -> list[int]:

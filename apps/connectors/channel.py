@@ -72,6 +72,9 @@ class Channel:
     no_outbound: str = ""
     # rules(conversation) -> ComposerRules; None: any text, the conversation's own visibility.
     composer: Callable | None = None
+    # moderate(*, message, hidden) hides (or shows again) a customer's public comment on the network;
+    # raises ApplicationError (not a comment), TemporarySendError or PermanentSendError. None: cannot.
+    moderate: Callable | None = None
     # (URL prefix, the package's urls module): mounted by config/urls.py.
     webhooks: tuple[tuple[str, ModuleType], ...] = ()
     beat: tuple[Beat, ...] = ()

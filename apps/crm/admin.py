@@ -13,7 +13,7 @@ class IdentityInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("id", "display_name", "created_at", "merged_into")
+    list_display = ("id", "display_name", "tags", "created_at", "merged_into")
     search_fields = ("display_name", "=identities__value")
     raw_id_fields = ("merged_into",)
     readonly_fields = ("created_at", "updated_at", "merged_into")

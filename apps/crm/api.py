@@ -20,7 +20,7 @@ from apps.inbox.api import CustomerRefSerializer, TimelineMessageSerializer
 
 from . import selectors
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
-from .services import customer_merge, merge_suggestion_dismiss
+from .services import customer_merge, customer_tags_set, merge_suggestion_dismiss
 
 
 class TimelinePagination(KeysetPagination):
@@ -60,7 +60,7 @@ class CustomerDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "display_name", "created_at", "identities", "open_merge_suggestions", "merged_into"]
+        fields = ["id", "display_name", "created_at", "tags", "identities", "open_merge_suggestions", "merged_into"]
 
     def get_merged_into(self, customer) -> int | None:
         """Set (to this survivor's id) only when the URL named a customer merged into this one."""
@@ -123,6 +123,32 @@ class CustomerDetailView(APIView):
         prefetch_related_objects([customer], "identities")
         customer.suggestions = selectors.merge_suggestions_for(user=request.user, customer=customer)
         return Response(CustomerDetailSerializer(customer, context={"was_merged": was_merged}).data)
+
+
+class CustomerTagsInputSerializer(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20,
+                                 help_text="The customer's tags, replacing the current ones (e.g. [\"vip\"]); lowercase")
+
+
+class CustomerTagsView(APIView):
+    def get_permissions(self):
+        from apps.accounts.permissions import IsSupervisorOrAdmin
+
+        return [IsSupervisorOrAdmin()]
+
+    @extend_schema(
+        summary="Set a customer's tags (supervisors, admins)",
+        description="Priority rules (e.g. a 'vip' rule) read them. 404 for a customer the user cannot see.",
+        request=CustomerTagsInputSerializer, responses=CustomerDetailSerializer,
+    )
+    def put(self, request, customer_id: int):
+        customer, _ = selectors.customer_get(user=request.user, customer_id=customer_id)
+        data = CustomerTagsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = customer_tags_set(customer=customer, tags=data.validated_data["tags"])
+        prefetch_related_objects([customer], "identities")
+        customer.suggestions = selectors.merge_suggestions_for(user=request.user, customer=customer)
+        return Response(CustomerDetailSerializer(customer).data)
 
 
 class CustomerTimelineView(GenericAPIView):

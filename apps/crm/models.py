@@ -17,6 +17,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # A merged customer stays as a tombstone pointing at the survivor, so old links resolve.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Labels on the person (lowercase names, e.g. "vip"): priority rules and SLA policies read them.
+    tags = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,4 +1,6 @@
 """Writes for customers: merging two records of one person, and dismissing suggestions."""
+import re
+
 from django.db import transaction
 from django.db.models import Q
 
@@ -7,6 +9,30 @@ from apps.inbox.events import publish_conversations_and_messages
 from apps.inbox.models import Conversation, ConversationEvent, Message
 
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
+
+
+MAX_CUSTOMER_TAGS = 20
+CUSTOMER_TAG = re.compile(r"^[\w][\w .:/&+-]{0,49}$")
+
+
+def customer_tags_set(*, customer: Customer, tags: list[str]) -> Customer:
+    """Replace the customer's tags (lowercase names, e.g. "vip": priority rules and SLA policies read them)."""
+    if not isinstance(tags, (list, tuple)):
+        raise ApplicationError("tags must be a list of names")
+    names = []
+    for raw in tags:
+        name = str(raw).strip().lower()
+        if not CUSTOMER_TAG.match(name):
+            raise ApplicationError("Bad tag name (letters, digits, spaces and .:/&+- ; at most 50)", extra={"tag": name})
+        if name not in names:
+            names.append(name)
+    if len(names) > MAX_CUSTOMER_TAGS:
+        raise ApplicationError(f"At most {MAX_CUSTOMER_TAGS} tags", extra={"max": MAX_CUSTOMER_TAGS})
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked.tags = sorted(names)
+        locked.save(update_fields=["tags", "updated_at"])
+    return locked
 
 
 def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerge:
@@ -47,6 +73,9 @@ def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerg
         if not target.display_name and source.display_name:
             target.display_name = source.display_name
             target.save(update_fields=["display_name", "updated_at"])
+        if set(source.tags or []) - set(target.tags or []):  # a VIP stays a VIP after a merge
+            target.tags = sorted(set(target.tags or []) | set(source.tags or []))[:MAX_CUSTOMER_TAGS]
+            target.save(update_fields=["tags", "updated_at"])
         merge = CustomerMerge.objects.create(
             target=target, source=source, source_display_name=source.display_name, merged_by=actor, moved=moved
         )

@@ -56,7 +56,7 @@ class ComposerRules:
 
 # --- the lookup, connected by the connectors app -------------------------------------------------
 
-# kind -> the channel's declaration (apps.connectors.channel.Channel: .send, .composer, .no_outbound), or None.
+# kind -> the channel's declaration (apps.connectors.channel.Channel: .send, .composer, .no_outbound, .moderate), or None.
 _channel_for: Callable[[str], object | None] = lambda kind: None
 
 
@@ -89,6 +89,10 @@ def outbound_thread_key(*, account, identity) -> str:
             extra={"account_kind": account.kind, "identity_kind": identity.kind},
         )
     return key
+def moderator_for(kind: str):
+    """moderate(*, message, hidden) of the channel, or None when its comments cannot be hidden there."""
+    channel = _channel_for(kind)
+    return getattr(channel, "moderate", None) if channel is not None else None
 
 
 def composer_rules(conversation) -> ComposerRules:

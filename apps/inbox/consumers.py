@@ -26,6 +26,7 @@ from apps.core.parsing import json_parse
 from apps.core.realtime import broadcast_ephemeral
 
 from .models import Conversation
+from .queue import agent_available
 from .visibility import ALL_GROUP, conversation_groups, groups_for_user, visible_conversations_q
 
 UNAUTHENTICATED = 4401
@@ -82,6 +83,8 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if sockets == 1:  # the first socket: the user comes online (whatever they chose last time)
             await sync_to_async(presence.status_set, thread_sensitive=False)(user_id=user.id, status=presence.ONLINE)
             await self._presence(presence.ONLINE)
+            # Online: the queued work of their teams is handed out now, not at the next arrival.
+            await database_sync_to_async(agent_available)(user_id=user.id)
         self.heartbeat = asyncio.ensure_future(self._beat())
         # Last: a client that got hello knows its presence was announced.
         await self.send_json({"type": "hello", "user_id": user.id, "groups": len(self.groups_joined)})
@@ -118,8 +121,11 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             if status not in presence.CHOOSABLE:
                 await self._error("presence status must be online or away", status=status)
                 return
+            before = (await sync_to_async(presence.statuses, thread_sensitive=False)([self.user.id]))[self.user.id]
             await sync_to_async(presence.status_set, thread_sensitive=False)(user_id=self.user.id, status=status)
             await self._presence(status)
+            if status == presence.ONLINE and before != presence.ONLINE:  # back from away
+                await database_sync_to_async(agent_available)(user_id=self.user.id)
 
     async def _watch(self, content):
         conversation_id, state = content.get("conversation_id"), content.get("state")

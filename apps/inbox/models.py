@@ -128,9 +128,9 @@ class Message(models.Model):
     # metadata keys the desk shows (the rest is connector bookkeeping): a call's facts, a form's
     # fields, the social network's ids and moderation state, the mails a mail forwards, what the
     # customer did to a message later (reactions, edits with the earlier texts, unsending), S/MIME
-    # and calendar invitations.
+    # and calendar invitations, and the moderation a rule applied.
     # Shapes: see README "Message details".
-    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent", "smime", "invite")
+    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent", "smime", "invite", "moderation")
 
     @property
     def details(self) -> dict:

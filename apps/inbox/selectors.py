@@ -335,3 +335,30 @@ def outbound_parts(*, user, customer_id: int, identity_id: int, account_id: int)
     if account is None:
         raise ApplicationError("You cannot write from that channel account")
     return customer, identity, account
+def priority_reasons_text(data: dict) -> str:
+    """A priority event's reasons as the desk shows them: "High: public complaint; anger words: 'vergüenza', 'estafa'"."""
+    from django.utils.translation import gettext
+
+    reasons = data.get("reasons") or []
+    if not reasons or data.get("to") not in Conversation.Priority.values:
+        return ""
+    parts = []
+    for reason in reasons:
+        words = reason.get("words") or []
+        name = str(reason.get("name") or gettext("rule"))
+        parts.append(f"{name}: " + ", ".join(f"'{w}'" for w in words) if words else name)
+    return f"{Conversation.Priority(data['to']).label}: " + "; ".join(parts)
+
+
+def conversation_priority_reasons(*, conversation: Conversation) -> str:
+    """Why the conversation has its priority, from the latest priority event the rules wrote (one
+    indexed query); "" when a person set it since, or no rule ever fired."""
+    from .models import ConversationEvent
+
+    data = (
+        ConversationEvent.objects.filter(conversation_id=conversation.pk, kind=ConversationEvent.Kind.PRIORITY)
+        .order_by("-created_at", "-id").values_list("data", flat=True).first()
+    )
+    if not data or data.get("by") != "rules" or data.get("to") != conversation.priority:
+        return ""
+    return priority_reasons_text(data)

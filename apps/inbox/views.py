@@ -188,6 +188,7 @@ def _header_context(request, conversation: Conversation) -> dict:
         "priorities": Conversation.Priority.choices,
         "people": _people(request.user),
         "desk_user": _desk_user(request.user),
+        "priority_reasons": selectors.conversation_priority_reasons(conversation=conversation),
     }
 
 

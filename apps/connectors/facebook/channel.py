@@ -2,7 +2,7 @@
 from apps.connectors.channel import POLL_TICK_SECONDS, Beat, Channel, Field, PayloadKind
 from apps.connectors.social import split_json_bodies
 
-from . import composer, parse, send, urls
+from . import composer, moderate, parse, send, urls
 from .client import graph_for
 
 
@@ -25,6 +25,7 @@ CHANNEL = Channel(
     payloads=(PayloadKind("facebook", parse.parse, split_json_bodies, statuses=parse.statuses),),
     send=send.send,
     composer=composer.rules,
+    moderate=moderate.moderate,
     webhooks=(("hooks/facebook/", urls),),
     # Facebook pushes by webhook; this poll is the fallback that picks up missed events.
     beat=(Beat("facebook-poll-all", "facebook_poll_all", POLL_TICK_SECONDS),),

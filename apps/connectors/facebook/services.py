@@ -26,11 +26,13 @@ from apps.connectors.services import (
 )
 from apps.core.errors import ApplicationError
 from apps.core.parsing import json_parse
+from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.events import publish_message_updated
 from apps.inbox.inbound import ParseError
 from apps.crm.models import Customer, Identity
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest
+from apps.inbox.services.moderation import message_visibility_set
 
 from .client import FacebookError, graph_for
 from .parse import graph_time, parse
@@ -239,43 +241,18 @@ def _names_fill(account: ChannelAccount, result: PollResult) -> None:
 
 
 def comment_hide(*, message: Message, actor) -> Message:
-    """Hide a customer's comment on the Page (POST /<comment-id> is_hidden=true); audited and published.
-
-    Facebook hides it from everyone but its author and their friends; the desk keeps it,
-    marked hidden. Hiding an already hidden comment asks Facebook again (harmless) and records nothing new.
-    """
-    details = (message.metadata or {}).get("facebook") or {}
-    comment_id = details.get("comment_id")
-    if message.channel_account.kind != ChannelKind.FACEBOOK or not comment_id:
+    """Hide a customer's comment on the Page (an agent's click); the write is the inbox's
+    message_visibility_set, which calls the channel's moderate (moderate.py). Facebook hides it
+    from everyone but its author and their friends; the desk keeps it, marked hidden. Hiding an
+    already hidden comment asks Facebook again (harmless) and records nothing new."""
+    if message.channel_account.kind != ChannelKind.FACEBOOK:
         raise ApplicationError("Only a Facebook comment can be hidden", extra={"message_id": message.id})
-    if not details.get("can_hide") or message.direction != Message.Direction.IN:
-        raise ApplicationError("This comment cannot be hidden (the Page's own comments are not hidden)",
-                               extra={"message_id": message.id})
-    account = message.channel_account
     try:
-        graph = graph_for(account)
-        graph.call("request", graph.path(comment_id), post_args={"is_hidden": "true"})
-    except FacebookError as exc:
-        if exc.kind in ("rate_limit", "expired_token"):
-            account_unhealthy(account, exc)
-        status = 503 if exc.kind in ("rate_limit", "temporary") else 502
-        raise ApplicationError(f"Facebook did not hide the comment: {exc}", extra={"kind": exc.kind}, status_code=status) from exc
-    with transaction.atomic():
-        locked = Message.objects.select_for_update().select_related("conversation").get(pk=message.pk)
-        facebook_meta = dict(locked.metadata.get("facebook") or {})
-        if facebook_meta.get("hidden"):
-            return locked
-        facebook_meta.update(hidden=True, hidden_at=timezone.now().isoformat(), hidden_by=actor.id if actor else None)
-        locked.metadata = {**locked.metadata, "facebook": facebook_meta}
-        locked.save(update_fields=["metadata"])
-        # STATUS with the conversation's status unchanged: the audit trail's kind for moderation (no new kind, no migration).
-        status = locked.conversation.status
-        ConversationEvent.objects.create(
-            conversation=locked.conversation, kind=ConversationEvent.Kind.STATUS, actor=actor,
-            data={"from": status, "to": status, "action": "comment_hidden", "message_id": locked.id, "comment_id": comment_id},
-        )
-        publish_message_updated(locked)
-    return locked
+        return message_visibility_set(message=message, hidden=True, actor=actor)
+    except TemporarySendError as exc:
+        raise ApplicationError(str(exc), extra={"kind": "temporary"}, status_code=503) from exc
+    except PermanentSendError as exc:
+        raise ApplicationError(str(exc), extra={"kind": "permanent"}, status_code=502) from exc
 
 
 # Comments hidden or shown on Facebook itself (the Page's moderators, Facebook's filters).

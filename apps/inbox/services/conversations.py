@@ -14,6 +14,7 @@ from ..clocks import clocks_sync
 from ..events import conversation_data
 from ..models import Conversation, ConversationEvent, ConversationRead, Tag
 from ..visibility import conversation_groups, visible_conversations_q
+from ..queue import capacity_left, queue_changed
 from .notifications import notify_assigned
 
 # changeable field -> the event kind recorded when it changes
@@ -30,14 +31,18 @@ _CLOCKED = {"status", "priority", "team_id"}
 MAX_TAGS = 20
 TAG_NAME = re.compile(r"^[\w][\w .:/&+-]{0,49}$")
 BULK_MAX = 200
+LOAD_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)  # what counts against an agent's capacity
 
 
-def conversation_update(*, conversation: Conversation, actor: User | None, **changes) -> Conversation:
+def conversation_update(*, conversation: Conversation, actor: User | None, audit: dict | None = None, **changes) -> Conversation:
     """Apply changes under a row lock; one ConversationEvent per field that really changed.
 
     `changes` may hold status, priority, assignee (User or None), team (Team or None),
     snoozed_until (a future datetime: snoozes; status "snoozed" needs one) and tags (names:
-    replaces the set). Returns the locked, updated row (fresh from the database).
+    replaces the set). `audit` adds keys to each event's data (who decided when there is no
+    actor: {"by": "routing", "reason": ...}). Returns the locked, updated row (fresh from the
+    database). A change that queues work or frees an agent's capacity hands the queue out
+    (apps/inbox/queue.py) in the same transaction.
     """
     unknown = set(changes) - set(CHANGEABLE)
     if unknown:
@@ -48,6 +53,7 @@ def conversation_update(*, conversation: Conversation, actor: User | None, **cha
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
         _snooze_rules(locked, changes)
         before_groups = conversation_groups(team_id=locked.team_id, assignee_id=locked.assignee_id)
+        before_status, before_assignee = locked.status, locked.assignee_id
         events, fields = [], []
         for name, value in changes.items():
             attname = name + "_id" if name in ("assignee", "team") else name
@@ -59,7 +65,7 @@ def conversation_update(*, conversation: Conversation, actor: User | None, **cha
             fields.append(attname)
             if name == "snoozed_until" and new is None:
                 continue  # leaving snooze is recorded by the status change
-            events.append(ConversationEvent(conversation=locked, kind=_AUDITED[name], actor=actor, data=_audit(old, new)))
+            events.append(ConversationEvent(conversation=locked, kind=_AUDITED[name], actor=actor, data={**_audit(old, new), **(audit or {})}))
         tag_names = None
         if tags is not None:
             tag_names, tag_event = _set_tags(locked, tags, actor)
@@ -84,12 +90,27 @@ def conversation_update(*, conversation: Conversation, actor: User | None, **cha
         publish_on_commit([(groups, {"type": "conversation.updated", "conversation": conversation_data(locked, tags=tag_names)})])
         if "assignee_id" in fields and locked.assignee_id is not None:
             notify_assigned(conversation=locked, assignee_id=locked.assignee_id, actor=actor)  # heard after the update
+        _queue_after(locked, fields, before_status, before_assignee)
     return locked
 
 
+def _queue_after(locked: Conversation, fields: list[str], before_status: str, before_assignee: int | None) -> None:
+    """Work entered a queue (unassigned and open after a status, assignee or team change) or an agent
+    has room again (a conversation they held is no longer open or pending for them): hand out."""
+    team_ids = set()
+    if locked.assignee_id is None and locked.status == Conversation.Status.OPEN and {"status", "assignee_id", "team_id"} & set(fields):
+        team_ids.add(locked.team_id)
+    held_before = before_assignee is not None and before_status in LOAD_STATUSES
+    still_held = locked.assignee_id == before_assignee and locked.status in LOAD_STATUSES
+    if held_before and not still_held:
+        team_ids.update(Team.objects.filter(members__id=before_assignee).values_list("id", flat=True))
+    queue_changed(team_ids=team_ids)
+
+
 def conversation_claim(*, conversation: Conversation, user: User, force: bool = False) -> Conversation:
-    """Assign to `user`. Someone else holding it: 409, unless force (a supervisor taking over, a
-    colleague gone home)."""
+    """Assign to `user`. Someone else holding it, or the user at capacity (routing's: their own, their
+    team's, the desk's default): 409, unless force (a supervisor taking over, a colleague gone home,
+    an agent taking one more on purpose)."""
     with transaction.atomic():
         locked = Conversation.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=conversation.pk)
         if locked.assignee_id not in (None, user.id) and not force:
@@ -99,6 +120,14 @@ def conversation_claim(*, conversation: Conversation, user: User, force: bool = 
                 extra={"assignee": {"id": holder.id, "username": holder.username}},
                 status_code=409,
             )
+        # Capacity is an agent's: supervisors and admins stepping in are not held to it.
+        if locked.assignee_id != user.id and locked.status in LOAD_STATUSES and not force and not user.sees_everything:
+            left = capacity_left(user_id=user.id, team_id=locked.team_id)
+            if left is not None and left <= 0:
+                raise ApplicationError(
+                    "You are at capacity: finish a conversation first, or take it anyway (force)",
+                    extra={"capacity_left": left}, status_code=409,
+                )
         return conversation_update(conversation=locked, actor=user, assignee=user)
 
 

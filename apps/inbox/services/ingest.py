@@ -37,7 +37,7 @@ from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity, normalize
 from apps.crm.models import Customer, Identity, MergeSuggestion
 from apps.routing.assignment import assignments_notify, conversations_auto_assign
-from apps.routing.services import priority_resolver
+from apps.routing.services import DEFAULT_PRIORITY, priority_judge
 
 from ..clocks import clocks_sync
 from ..events import publish_conversations_and_messages
@@ -118,7 +118,9 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
         _bound_content(m)
 
     sender_customer_ids, sender_identity_ids = _resolve_customers(fresh)
-    conversation_of, created, reopened = _thread(fresh, accounts, sender_customer_ids)
+    judge = _judge(fresh, accounts, sender_customer_ids)
+    conversation_of, created, reopened, raised = _thread(fresh, accounts, sender_customer_ids, judge)
+    to_hide = _moderate(fresh, accounts, sender_customer_ids, judge)
 
     messages = [
         Message(
@@ -142,10 +144,11 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     Message.objects.bulk_create(messages)
     _check_no_merge_meanwhile({*sender_customer_ids, *(c.customer_id for c in conversation_of)})
     _save_attachments(fresh, messages)
-    _record_events(created, reopened)
-    # Routing (apps/routing/assignment.py): new conversations of auto-routed teams go to an online
-    # agent in this transaction, so they are announced already assigned.
-    auto_assigned = conversations_auto_assign(created)
+    _record_events(created, reopened, raised)
+    _record_moderation(fresh, messages, conversation_of)
+    # Routing (apps/routing/assignment.py): new and reopened conversations of auto-routed teams go to
+    # an online agent with room in this transaction, so they are announced already assigned.
+    auto_assigned = conversations_auto_assign(created + [c for c, _ in reopened])
 
     conversations = list({c.id: c for c in conversation_of}.values())
     # SLA clocks follow what the messages changed (waiting_since, status): started, resumed,
@@ -155,6 +158,11 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
         conversations=conversations, messages=messages, created_ids={c.id for c in created}
     )
     assignments_notify(auto_assigned)
+    if to_hide:
+        from ..tasks import message_moderate  # the network is called after commit, never in this transaction
+
+        for i in to_hide:
+            message_moderate.delay_on_commit(messages[i].id)
     return IngestResult(message_ids=[m.id for m in messages], duplicates=duplicates)
 
 
@@ -328,8 +336,9 @@ def _display_name(m: InboundMessage) -> str:
 # --- threading ------------------------------------------------------------------------
 
 
-def _thread(fresh, accounts, sender_customer_ids):
-    """Find or create each message's conversation; return (per-message conversation, created, reopened)."""
+def _thread(fresh, accounts, sender_customer_ids, judge):
+    """Find or create each message's conversation; return (per-message conversation, created, reopened,
+    raised: existing conversations whose priority a rule that read the new message raised)."""
     refs_by_account, keys_by_account, unkeyed = defaultdict(set), defaultdict(set), set()
     for m, customer_id in zip(fresh, sender_customer_ids):
         refs_by_account[m.account_id].update(r for r in m.references if r)
@@ -362,7 +371,6 @@ def _thread(fresh, accounts, sender_customer_ids):
     slots = []
     batch_ids = {}
     new_conversations: list[Conversation] = []
-    priority_of = priority_resolver()
     for m, customer_id in zip(fresh, sender_customer_ids):
         slot = None
         for ref in m.references:
@@ -374,7 +382,7 @@ def _thread(fresh, accounts, sender_customer_ids):
         if slot is None and not m.thread_key:
             slot = open_unkeyed.get((m.account_id, customer_id))
         if slot is None:
-            slot = _new_conversation(m, accounts[m.account_id], customer_id, priority_of)
+            slot = _new_conversation(m, accounts[m.account_id], customer_id, judge)
             new_conversations.append(slot)
             if m.thread_key:
                 by_key[(m.account_id, m.thread_key)] = slot
@@ -397,12 +405,15 @@ def _thread(fresh, accounts, sender_customer_ids):
     locked = {
         c.id: c for c in Conversation.objects.select_for_update(no_key=True).filter(id__in=existing_ids).order_by("id")
     }
-    reopened = []
+    reopened, raised = [], []
     for conversation in locked.values():
         before = conversation.status
         _apply_messages(conversation, sorted(messages_of[conversation.id], key=lambda m: m.sent_at))
         if before != conversation.status:
             reopened.append((conversation, before))
+        escalation = _escalation(conversation, messages_of[conversation.id], accounts, judge)
+        if escalation is not None:
+            raised.append(escalation)
     _save_conversations(list(locked.values()))
 
     resolved = []
@@ -411,7 +422,7 @@ def _thread(fresh, accounts, sender_customer_ids):
             resolved.append(locked[lost[id(slot)]] if id(slot) in lost else slot)
         else:
             resolved.append(locked[slot])
-    return resolved, created, reopened
+    return resolved, created, reopened, raised
 
 
 def _open_unkeyed(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
@@ -430,7 +441,7 @@ def _open_unkeyed(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
 
 
 _UPDATED_FIELDS = [
-    "status", "subject", "first_inbound_at", "last_inbound_at", "last_activity_at", "waiting_since",
+    "status", "priority", "subject", "first_inbound_at", "last_inbound_at", "last_activity_at", "waiting_since",
     "first_response_at", "last_message_preview", "message_count",
 ]
 
@@ -463,18 +474,83 @@ def _save_conversations(conversations: list[Conversation]) -> None:
         )
 
 
-def _new_conversation(m: InboundMessage, account: ChannelAccount, customer_id: int, priority_of) -> Conversation:
-    return Conversation(
+def _new_conversation(m: InboundMessage, account: ChannelAccount, customer_id: int, judge) -> Conversation:
+    reasons = []
+    if m.priority is not None:  # the sender said (the inbound API, the demo): rules do not overrule it
+        priority = m.priority
+    else:
+        verdict = _verdict(m, account, customer_id, judge)
+        priority = DEFAULT_PRIORITY if verdict.priority is None else verdict.priority
+        # The reasons for the priority; a moderation-only rule is the flag's reason, recorded with it.
+        reasons = [r for r in verdict.reasons if r.get("priority") is not None]
+    conversation = Conversation(
         customer_id=customer_id,
         channel_account_id=account.id,
         team_id=account.team_id,
         thread_key=m.thread_key or None,
         status=Conversation.Status.OPEN if m.opens_conversation else Conversation.Status.RESOLVED,
-        priority=m.priority if m.priority is not None else priority_of(channel_kind=account.kind, is_public=m.is_public),
+        priority=priority,
         is_public=m.is_public,
         subject=m.subject[:255],
         last_activity_at=m.sent_at,
     )
+    conversation._priority_reasons = reasons  # recorded as its priority event once it has an id
+    return conversation
+
+
+# --- priority rules and moderation (the rules are routing's: apps/routing/services.py) ------------
+
+
+def _judge(fresh, accounts, sender_customer_ids):
+    judge = priority_judge()
+    judge.prepare(contacts=[
+        (customer_id, accounts[m.account_id].kind, m.sent_at)
+        for m, customer_id in zip(fresh, sender_customer_ids)
+        if m.direction == Message.Direction.IN and m.opens_conversation
+    ])
+    return judge
+
+
+def _verdict(m: InboundMessage, account: ChannelAccount, customer_id: int, judge):
+    return judge.judge(channel_kind=account.kind, is_public=m.is_public, text=f"{m.subject}\n{m.text}",
+                       customer_id=customer_id, at=m.sent_at)
+
+
+def _escalation(conversation: Conversation, messages: list[InboundMessage], accounts, judge):
+    """A later customer message that a rule reading words fires on raises the priority (never lowers
+    it: an agent's choice stands against channel-only rules). Returns (conversation, before, reasons)."""
+    best, reasons = conversation.priority, []
+    for m in messages:
+        if m.direction != Message.Direction.IN or not m.opens_conversation or not m.text:
+            continue
+        verdict = _verdict(m, accounts[m.account_id], conversation.customer_id, judge)
+        worded = [r for r in verdict.reasons if r.get("words") and r.get("priority") is not None]
+        top = max((r["priority"] for r in worded), default=None)
+        if top is not None and top > best:
+            best, reasons = top, verdict.reasons
+    if best == conversation.priority or conversation.status == Conversation.Status.SPAM:
+        return None
+    before, conversation.priority = conversation.priority, best
+    return conversation, before, reasons
+
+
+def _moderate(fresh, accounts, sender_customer_ids, judge) -> list[int]:
+    """Public customer comments a moderation rule fires on are flagged in their metadata (kept in the
+    history, shown to agents); those to hide are returned (indexes into fresh) for after commit."""
+    if not judge.moderates:
+        return []
+    to_hide = []
+    for i, (m, customer_id) in enumerate(zip(fresh, sender_customer_ids)):
+        if m.direction != Message.Direction.IN or not m.is_public:
+            continue
+        verdict = _verdict(m, accounts[m.account_id], customer_id, judge)
+        if not verdict.moderation:
+            continue
+        reasons = [r for r in verdict.reasons if r.get("moderation")]  # the moderation rules that fired
+        m.metadata = {**(m.metadata or {}), "moderation": {"flagged": True, "action": verdict.moderation, "reasons": reasons}}
+        if verdict.moderation == "hide":
+            to_hide.append(i)
+    return to_hide
 
 
 def _insert_conversations(new_conversations: list[Conversation]):
@@ -556,10 +632,21 @@ def _save_attachments(fresh: list[InboundMessage], messages: list[Message]) -> N
         message._prefetched_objects_cache = {"attachments": [r for r in rows if r.message is message]}
 
 
-def _record_events(created: list[Conversation], reopened: list[tuple[Conversation, str]]) -> None:
+def _record_events(created: list[Conversation], reopened: list[tuple[Conversation, str]], raised) -> None:
     events = [
         ConversationEvent(conversation_id=c.id, kind=ConversationEvent.Kind.CREATED, data={"status": c.status})
         for c in created
+    ]
+    # Why each starts at its priority: the rules that fired ("High: public complaint; anger words: ...").
+    events += [
+        ConversationEvent(conversation_id=c.id, kind=ConversationEvent.Kind.PRIORITY,
+                          data={"from": None, "to": c.priority, "by": "rules", "reasons": c._priority_reasons})
+        for c in created if getattr(c, "_priority_reasons", None)
+    ]
+    events += [
+        ConversationEvent(conversation_id=c.id, kind=ConversationEvent.Kind.PRIORITY,
+                          data={"from": before, "to": c.priority, "by": "rules", "reasons": reasons})
+        for c, before, reasons in raised
     ]
     events += [
         ConversationEvent(
@@ -570,3 +657,18 @@ def _record_events(created: list[Conversation], reopened: list[tuple[Conversatio
         for c, before in reopened
     ]
     ConversationEvent.objects.bulk_create(events)
+
+
+def _record_moderation(fresh: list[InboundMessage], messages: list[Message], conversation_of) -> None:
+    """The audit trail of a comment the rules flagged (STATUS with the status unchanged is the trail's
+    kind for moderation, as for a hidden comment)."""
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(
+            conversation_id=message.conversation_id, kind=ConversationEvent.Kind.STATUS,
+            data={"from": conversation.status, "to": conversation.status, "action": "comment_flagged", "by": "rules",
+                  "message_id": message.id, "moderation": m.metadata["moderation"]["action"],
+                  "reasons": m.metadata["moderation"]["reasons"]},
+        )
+        for m, message, conversation in zip(fresh, messages, conversation_of)
+        if (m.metadata or {}).get("moderation", {}).get("flagged")
+    )

@@ -71,6 +71,7 @@ class Command(BaseCommand):
         api_account = self._api_outbound(accounts["api"], reply_url)
         token = self._api_credentials(api_account, self._webhook_channels(accounts))
         self._sla()
+        self._routing()
         stories, messages = self._history(accounts, users)
         self._contact_form(accounts["webform"])
         if quiet:
@@ -92,6 +93,17 @@ class Command(BaseCommand):
                 user.teams.set([teams[t] for t in team_names])
             users[username] = user
         return users
+
+    def _routing(self) -> None:
+        """The default priority rules (Spanish and English) and auto-routing for both teams:
+        least loaded, 5 at a time, work handed back after 15 minutes offline."""
+        from apps.routing.models import TeamRouting
+        from apps.routing.services import priority_rules_seed
+
+        priority_rules_seed()
+        for team in Team.objects.filter(name__in=TEAMS):
+            TeamRouting.objects.get_or_create(team=team, defaults={
+                "mode": TeamRouting.Mode.LEAST_LOADED, "max_open_per_agent": 5, "offline_grace_minutes": 15})
 
     def _accounts(self) -> dict[str, ChannelAccount]:
         accounts = {}
