@@ -46,7 +46,7 @@ def queue_order() -> list:
     """The order queued work is handed out in: highest priority first, then earliest due, then oldest."""
     return [
         F("priority").desc(),
-        # SLA hook: F("sla_due_at").asc(nulls_last=True) goes here (earliest due), added with the SLA clocks.
+        F("sla_due_at").asc(nulls_last=True),  # the running SLA clock due first (apps/inbox/clocks.py)
         F("waiting_since").asc(nulls_last=True),
         F("created_at").asc(),
         F("id").asc(),

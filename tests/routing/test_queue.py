@@ -72,10 +72,27 @@ def test_coming_online_hands_out_the_queue_by_priority_then_age(make_user, team,
 
 @pytest.mark.django_db
 def test_the_queue_order_is_one_function():
-    # highest priority first, then (SLA due, at merge) the oldest waiting, then the oldest created
+    # highest priority first, then the SLA due first, then the oldest waiting, then the oldest created
     sql = str(Conversation.objects.order_by(*queue_order()).query)
     order = sql.split("ORDER BY")[1]
-    assert order.index('"priority" DESC') < order.index('"waiting_since" ASC NULLS LAST') < order.index('"created_at" ASC')
+    assert (order.index('"priority" DESC') < order.index('"sla_due_at" ASC NULLS LAST')
+            < order.index('"waiting_since" ASC NULLS LAST') < order.index('"created_at" ASC'))
+
+
+@pytest.mark.django_db
+def test_within_a_priority_the_conversation_due_first_is_handed_out_first(make_user, team, make_account, inbound):
+    # given: two Normal conversations waiting; the newer one's SLA clock is due first (a stricter policy)
+    TeamRouting.objects.create(team=team, mode=TeamRouting.Mode.ROUND_ROBIN)
+    older, newer = _arrive(inbound, make_account(team=team), 1, 1)
+    soon = datetime.now(timezone.utc) + timedelta(minutes=5)
+    Conversation.objects.filter(pk=older.pk).update(sla_due_at=soon + timedelta(hours=4))
+    Conversation.objects.filter(pk=newer.pk).update(sla_due_at=soon)
+    agent = make_user(teams=[team], max_open=1)
+    # when the agent comes online with room for one
+    _online(agent)
+    agent_available(user_id=agent.id)
+    # then the one due first is theirs
+    assert [_holder(c) for c in (older, newer)] == [None, agent.id]
 
 
 @pytest.mark.django_db
