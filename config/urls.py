@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.connectors.registry import webhook_urlpatterns
@@ -13,5 +14,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from ?script= instead of inline (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The desk's JavaScript strings in the request's language, as a same-origin script (CSP script-src 'self').
+    path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs"), name="javascript-catalog"),
+    path("", include("apps.accounts.urls")),  # /profile/
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -246,9 +247,9 @@ def comment_hide(*, message: Message, actor) -> Message:
     details = (message.metadata or {}).get("facebook") or {}
     comment_id = details.get("comment_id")
     if message.channel_account.kind != ChannelKind.FACEBOOK or not comment_id:
-        raise ApplicationError("Only a Facebook comment can be hidden", extra={"message_id": message.id})
+        raise ApplicationError(_("Only a Facebook comment can be hidden"), extra={"message_id": message.id})
     if not details.get("can_hide") or message.direction != Message.Direction.IN:
-        raise ApplicationError("This comment cannot be hidden (the Page's own comments are not hidden)",
+        raise ApplicationError(_("This comment cannot be hidden (the Page's own comments are not hidden)"),
                                extra={"message_id": message.id})
     account = message.channel_account
     try:
@@ -258,7 +259,7 @@ def comment_hide(*, message: Message, actor) -> Message:
         if exc.kind in ("rate_limit", "expired_token"):
             account_unhealthy(account, exc)
         status = 503 if exc.kind in ("rate_limit", "temporary") else 502
-        raise ApplicationError(f"Facebook did not hide the comment: {exc}", extra={"kind": exc.kind}, status_code=status) from exc
+        raise ApplicationError(_("Facebook did not hide the comment: %(error)s") % {"error": exc}, extra={"kind": exc.kind}, status_code=status) from exc
     with transaction.atomic():
         locked = Message.objects.select_for_update().select_related("conversation").get(pk=message.pk)
         facebook_meta = dict(locked.metadata.get("facebook") or {})
