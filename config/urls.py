@@ -15,7 +15,8 @@ urlpatterns = [
     # The split view serves its start-up script from ?script= instead of inline (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The desk's JavaScript strings in the request's language, as a same-origin script (CSP script-src 'self').
-    path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs"), name="javascript-catalog"),
+    # Only the project's catalog (locale/, always included) and Django's own: not every app's (the admin's).
+    path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs", packages=["apps.core"]), name="javascript-catalog"),
     path("", include("apps.accounts.urls")),  # /profile/
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]
