@@ -6,6 +6,7 @@ lives there (channel_account_rotate_token).
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError
 
@@ -18,7 +19,7 @@ def channel_account_create(
     *, kind: str, name: str, team=None, settings: dict | None = None, secrets: dict | None = None, enabled: bool = True
 ) -> ChannelAccount:
     if kind not in ChannelKind.values:
-        raise ApplicationError("Unknown channel kind", extra={"allowed": ChannelKind.values})
+        raise ApplicationError(_("Unknown channel kind"), extra={"allowed": ChannelKind.values})
     settings = settings or {}
     _check_settings(settings)
     return ChannelAccount.objects.create(
@@ -30,7 +31,7 @@ def channel_account_update(*, account: ChannelAccount, **changes) -> ChannelAcco
     """Change name, team, settings, enabled; `secrets` merges key by key (a null value removes a key)."""
     allowed = {"name", "team", "settings", "enabled", "secrets"}
     if set(changes) - allowed:
-        raise ApplicationError("These fields cannot be changed", extra={"fields": sorted(set(changes) - allowed)})
+        raise ApplicationError(_("These fields cannot be changed"), extra={"fields": sorted(set(changes) - allowed)})
     with transaction.atomic():
         locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
         if "settings" in changes:
@@ -59,4 +60,4 @@ def _check_settings(settings: dict) -> None:
         try:
             _validate_url(url)
         except ValidationError:
-            raise ApplicationError("outbound_url must be an http(s) URL", extra={"outbound_url": url}) from None
+            raise ApplicationError(_("outbound_url must be an http(s) URL"), extra={"outbound_url": url}) from None

@@ -176,7 +176,7 @@ class MergeSuggestionListView(GenericAPIView):
     def get_queryset(self):
         wanted = self.request.query_params.get("status") or MergeSuggestion.Status.OPEN
         if wanted not in [*MergeSuggestion.Status.values, "all"]:
-            raise ApplicationError("Unknown status", extra={"allowed": [*MergeSuggestion.Status.values, "all"]})
+            raise ApplicationError(_("Unknown status"), extra={"allowed": [*MergeSuggestion.Status.values, "all"]})
         return selectors.merge_suggestion_list(user=self.request.user, status=None if wanted == "all" else wanted)
 
 

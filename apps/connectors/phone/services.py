@@ -153,5 +153,5 @@ def asterisk_file_stage(*, account: ChannelAccount, name: str, raw: bytes) -> in
 
 def _asterisk_rows(account: ChannelAccount, name: str, raw: bytes) -> list[tuple[str, bytes]]:
     if account.kind != ChannelKind.PHONE:
-        raise ApplicationError("Master.csv files are imported into a phone channel account")
+        raise ApplicationError(_("Master.csv files are imported into a phone channel account"))
     return list(split_asterisk(name, raw))  # the layout check runs on the first row, before anything is stored
