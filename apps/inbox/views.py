@@ -16,7 +16,6 @@ from django.core.exceptions import BadRequest
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -175,8 +174,6 @@ def _desk_user(user) -> dict:
         "name": user.get_full_name() or user.username,
         "role": user.role,
         "role_label": str(user.get_role_display()),
-        "language": translation.get_language(),
-        "time_zone": timezone.get_current_timezone_name(),
         "supervisor": user.sees_everything,
         "teams": [{"id": t.id, "name": t.name} for t in teams],
     }

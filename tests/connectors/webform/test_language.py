@@ -66,3 +66,17 @@ def test_the_confirmation_mail_is_in_the_language_of_the_submission(
     # and each conversation keeps the language it was written in, for the agents and later mails
     languages = {m.metadata["form"]["fields"][1]["value"]: m.metadata["form"].get("language") for m in Message.objects.filter(kind="form")}
     assert languages == {spanish: "es", english: "en"}
+
+
+def test_the_agent_sees_the_language_the_customer_wrote_in(client, webform, visitor_ip, make_user):
+    # given a submission from a Spanish browser
+    from apps.accounts.models import Role
+
+    client.post("/f/contact/", VALID, REMOTE_ADDR=visitor_ip(), HTTP_ACCEPT_LANGUAGE="es-ES")
+    inbound_drain()
+    message = Message.objects.get(kind="form")
+    # when a supervisor opens the conversation
+    client.force_login(make_user(role=Role.SUPERVISOR))
+    html = client.get(f"/c/{message.conversation_id}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # then the form card says which language to answer in
+    assert 'class="badge form-language" title="The language of the page the customer filled in: answer in it">ES</span>' in html
