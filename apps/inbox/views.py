@@ -173,7 +173,6 @@ def _desk_user(user) -> dict:
         "username": user.username,
         "name": user.get_full_name() or user.username,
         "role": user.role,
-        "role_label": str(user.get_role_display()),
         "supervisor": user.sees_everything,
         "teams": [{"id": t.id, "name": t.name} for t in teams],
     }
@@ -266,6 +265,7 @@ def desk(request, conversation_id: int | None = None):
     rows, next_cursor = _conversations(request, state)
     context = {
         "desk_user": _desk_user(user),
+        "role_label": user.get_role_display(),  # the header's; desk-user's "role" stays the code desk.js reads
         "people": _people(user),
         "boot": {"last_event_id": last_event_id, "conversation_id": conversation_id},
         "filters": state,

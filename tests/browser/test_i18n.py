@@ -73,6 +73,7 @@ def test_an_agent_whose_language_is_spanish_works_in_spanish_and_switches_to_eng
     # when she opens her profile from the header and picks English and Madrid
     page.locator(".who-link").click()
     expect(page.locator("h2")).to_have_text("Su perfil")
+    shoot(page, "i18n-profile-es")
     page.get_by_label("Idioma").select_option("en")
     page.get_by_label("Zona horaria").select_option("Europe/Madrid")
     page.get_by_role("button", name="Guardar").click()

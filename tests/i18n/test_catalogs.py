@@ -22,8 +22,12 @@ SOURCE = ["manage.py", "config", "apps", "templates", "static", "locale"]
 
 
 def _gettext_or_fail():
+    """Like the browser tests without chromium: skipped on a laptop without gettext, a failure in CI."""
     if not shutil.which("xgettext"):
-        pytest.fail("GNU gettext is missing: apt-get install gettext (.ci/run installs it)", pytrace=False)
+        missing = "GNU gettext is missing: apt-get install gettext (.ci/run installs it)"
+        if os.environ.get("CENTRALITA_REQUIRE_SERVICES") == "1":
+            pytest.fail(missing, pytrace=False)
+        pytest.skip(missing)
 
 
 @pytest.mark.parametrize(("language", "domain"), CATALOGS)
