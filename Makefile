@@ -1,6 +1,7 @@
 # Centralita quick start. Needs only python3:
 #   make run    builds .venv, migrates, loads the demo and starts the desk on http://127.0.0.1:8000/
 #   make test   runs the whole suite (PostgreSQL/Redis tests too when they answer on localhost)
+#   make messages  updates the translation catalogs from the source (docs/languages.md; needs GNU gettext)
 # With DATABASE_URL and REDIS_URL set, `make run` uses PostgreSQL and Redis and starts Celery.
 
 PYTHON ?= python3
@@ -18,12 +19,13 @@ PYTEST_ARGS ?=
 REQ_STAMP := $(VENV)/.requirements.stamp
 DEV_STAMP := $(VENV)/.requirements-dev.stamp
 
-.PHONY: run test install install-dev migrate seed help
+.PHONY: run test install install-dev migrate seed help messages
 
 help:
 	@echo "make run     start the desk with demo data and simulated traffic (http://$(HOST):$(PORT)/)"
 	@echo "make test    run the test suite"
 	@echo "make seed    load the demo data only (idempotent)"
+	@echo "make messages  update locale/*/LC_MESSAGES from the source, compile them, list what to translate"
 
 $(PY):
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian/Ubuntu install python3-venv"; exit 1; }
@@ -54,6 +56,11 @@ ifeq ($(DEMO),1)
 else
 	$(PY) manage.py run_desk --host $(HOST) --port $(PORT) --no-simulator
 endif
+
+# The compiled catalogs (.mo) are committed, so `make run` needs no gettext; this is for whoever
+# adds or changes a string: it lists what to translate and exits non-zero until nothing is left.
+messages: install-dev
+	$(PY) manage.py messages_update
 
 # PostgreSQL and Redis are used when they answer on localhost (or the env already names
 # them); otherwise the suite runs embedded and only the tests needing them are skipped.

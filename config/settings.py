@@ -115,10 +115,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware: the browser's Accept-Language (visitors, public pages).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "apps.core.middleware.RejectNulQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Needs request.user: a signed-in user's own language and time zone win over the browser's.
+    "apps.accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -140,6 +144,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
             ],
         },
     },
@@ -193,7 +199,13 @@ AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"  # the desk's p
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are logged as warnings (logger "axes")
 
-LANGUAGE_CODE = "en"
+# --- languages and time zones (docs/languages.md) -----------------------------------------------
+# Source strings are English; locale/<lang>/LC_MESSAGES holds the other catalogs (compiled .mo files
+# are committed; tests/i18n checks they match the .po files and that nothing is missing).
+LANGUAGE_CODE = "en"  # when neither the user's profile nor the browser names a language we speak
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The desk's default time zone: server-rendered times for visitors and for users who chose none.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.connectors.registry import webhook_urlpatterns
@@ -16,5 +17,9 @@ urlpatterns = [
     path("console/", include("apps.connectors.console_urls")),  # the admins' channel console
     path("desk/sla/", include("apps.sla.urls")),  # supervisors: calendars and SLA policies
     path("desk/routing/", include("apps.routing.urls")),  # supervisors: the priority rules page
+    # The desk's JavaScript strings in the request's language, as a same-origin script (CSP script-src 'self').
+    # Only the project's catalog (locale/, always included) and Django's own: not every app's (the admin's).
+    path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs", packages=["apps.core"]), name="javascript-catalog"),
+    path("", include("apps.accounts.urls")),  # /profile/
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

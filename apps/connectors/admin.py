@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext, gettext_lazy as _
 
 from apps.core.validators import validate_json_without_nul
 from apps.inbox.models import DeadLetter
@@ -38,7 +39,7 @@ class ChannelAccountForm(forms.ModelForm):
         if value in (None, ""):
             return {}
         if not isinstance(value, dict):
-            raise forms.ValidationError("Give a JSON object")
+            raise forms.ValidationError(_("Give a JSON object"))
         return value
 
     def save(self, commit=True):
@@ -59,11 +60,11 @@ class ChannelAccountAdmin(PhoneAdminMixin, admin.ModelAdmin):  # + Master.csv up
                        "last_error_at", "consecutive_failures", "paused_until")
     actions = ["rotate_token"]
 
-    @admin.display(description="Health")
+    @admin.display(description=_("Health"))
     def health(self, account):
         return account.health
 
-    @admin.display(description="Secrets set")
+    @admin.display(description=_("Secrets set"))
     def secret_keys(self, account):
         return ", ".join(sorted(account.secrets or {})) or "—"
 
@@ -71,11 +72,11 @@ class ChannelAccountAdmin(PhoneAdminMixin, admin.ModelAdmin):  # + Master.csv up
     def has_inbound_token(self, account):
         return bool(account.inbound_token_hash)
 
-    @admin.action(description="Rotate the inbound token (shown once)")
+    @admin.action(description=_("Rotate the inbound token (shown once)"))
     def rotate_token(self, request, queryset):
         for account in queryset:
             token = channel_account_rotate_token(account=account)
-            self.message_user(request, f"{account}: new inbound token {token} — copy it now, it is not stored", messages.WARNING)
+            self.message_user(request, gettext("%(account)s: new inbound token %(token)s — copy it now, it is not stored") % {"account": account, "token": token}, messages.WARNING)
 
 
 @admin.register(InboundPayload)
@@ -100,11 +101,11 @@ class DeadLetterAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def short_error(self, dead_letter):
         return dead_letter.error[:120]
 
-    @admin.action(description="Replay: parse and ingest again")
+    @admin.action(description=_("Replay: parse and ingest again"))
     def replay(self, request, queryset):
         for dead_letter in queryset.filter(resolved=False):
             counts = dead_letter_replay(dead_letter=dead_letter)

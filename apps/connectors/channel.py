@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-NO_OUTBOUND_MESSAGES = "This channel has no outbound messages: call the customer back or write from an email conversation."
+from django.utils.translation import gettext_lazy
+
+NO_OUTBOUND_MESSAGES = gettext_lazy("This channel has no outbound messages: call the customer back or write from an email conversation.")
 
 
 def whole_file(name: str, raw: bytes) -> list[tuple[str, bytes]]:

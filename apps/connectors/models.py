@@ -1,17 +1,18 @@
 import hashlib
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.fields import EncryptedJSONField
 
 
 class ChannelKind(models.TextChoices):
-    API = "api", "API"
-    EMAIL = "email", "Email"
-    TWITTER = "twitter", "Twitter / X"
-    FACEBOOK = "facebook", "Facebook"
-    PHONE = "phone", "Phone"
-    WEBFORM = "webform", "Web form"
+    API = "api", _("API")
+    EMAIL = "email", _("Email")
+    TWITTER = "twitter", _("Twitter / X")
+    FACEBOOK = "facebook", _("Facebook")
+    PHONE = "phone", _("Phone")
+    WEBFORM = "webform", _("Web form")
 
 
 class ChannelAccount(models.Model):
@@ -19,11 +20,11 @@ class ChannelAccount(models.Model):
     name = models.CharField(max_length=120)
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="channel_accounts",
-        help_text="Team that receives this account's conversations; none = every agent",
+        help_text=_("Team that receives this account's conversations; none = every agent"),
     )
     settings = models.JSONField(default=dict, blank=True)
-    secrets = EncryptedJSONField(blank=True, default="", help_text="Encrypted at rest; never shown back")
-    cursor = models.JSONField(default=dict, blank=True, help_text="Polling position (since_id, UID, …)")
+    secrets = EncryptedJSONField(blank=True, default="", help_text=_("Encrypted at rest; never shown back"))
+    cursor = models.JSONField(default=dict, blank=True, help_text=_("Polling position (since_id, UID, …)"))
     inbound_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,7 +75,7 @@ class InboundPayload(models.Model):
     """A raw provider payload waiting for the worker: webhooks stage, the worker drains in batches."""
 
     channel_account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=16, help_text="Payload kind: which parser reads it")
+    kind = models.CharField(max_length=16, help_text=_("Payload kind: which parser reads it"))
     source = models.CharField(max_length=16, default="webhook")
     raw = models.BinaryField()
     received_at = models.DateTimeField(auto_now_add=True)

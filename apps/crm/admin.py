@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _, ngettext
 
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 from .services import customer_merge
@@ -39,7 +40,7 @@ class MergeSuggestionAdmin(admin.ModelAdmin):
     list_select_related = ("customer", "other")
     actions = ["merge_other_into_customer"]
 
-    @admin.action(description="Merge: fold “other” into “customer”")
+    @admin.action(description=_("Merge: fold “other” into “customer”"))
     def merge_other_into_customer(self, request, queryset):
         done = 0
         for suggestion in queryset.filter(status=MergeSuggestion.Status.OPEN).select_related("customer", "other"):
@@ -47,7 +48,7 @@ class MergeSuggestionAdmin(admin.ModelAdmin):
                 continue  # an earlier merge in this batch already resolved it
             customer_merge(target=suggestion.customer, source=suggestion.other, actor=request.user)
             done += 1
-        self.message_user(request, f"{done} merge(s) done", messages.SUCCESS)
+        self.message_user(request, ngettext("%(count)d merge done", "%(count)d merges done", done) % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(CustomerMerge)

@@ -6,6 +6,7 @@ they can both see: merges are audited (CustomerMerge, one event per moved conver
 and refusing them would push agents to work around duplicates instead.
 """
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -180,7 +181,7 @@ class CustomerMergeView(APIView):
         target, target_was_merged = selectors.customer_get(user=request.user, customer_id=customer_id)
         source, source_was_merged = selectors.customer_get(user=request.user, customer_id=data.validated_data["other_id"])
         if target_was_merged or source_was_merged:
-            raise ApplicationError("One of these customers was already merged", extra={"survivors": [target.id, source.id]})
+            raise ApplicationError(_("One of these customers was already merged"), extra={"survivors": [target.id, source.id]})
         merge = customer_merge(target=target, source=source, actor=request.user)
         return Response(CustomerMergeSerializer(merge).data, status=status.HTTP_200_OK)
 
@@ -201,7 +202,7 @@ class MergeSuggestionListView(GenericAPIView):
     def get_queryset(self):
         wanted = self.request.query_params.get("status") or MergeSuggestion.Status.OPEN
         if wanted not in [*MergeSuggestion.Status.values, "all"]:
-            raise ApplicationError("Unknown status", extra={"allowed": [*MergeSuggestion.Status.values, "all"]})
+            raise ApplicationError(_("Unknown status"), extra={"allowed": [*MergeSuggestion.Status.values, "all"]})
         return selectors.merge_suggestion_list(user=self.request.user, status=None if wanted == "all" else wanted)
 
 

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class IdentityKind(models.TextChoices):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    TWITTER = "twitter", "Twitter / X"
-    FACEBOOK = "facebook", "Facebook"
-    WEB = "web", "Web visitor"
-    EXTERNAL = "external", "External system id"
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    TWITTER = "twitter", _("Twitter / X")
+    FACEBOOK = "facebook", _("Facebook")
+    WEB = "web", _("Web visitor")
+    EXTERNAL = "external", _("External system id")
 
 
 class Customer(models.Model):
@@ -32,8 +33,8 @@ class Identity(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=16, choices=IdentityKind.choices)
-    value = models.CharField(max_length=255, help_text="Normalized: lower-case email, E.164 phone, provider user id")
-    handle = models.CharField(max_length=255, blank=True, help_text="@handle or address as shown")
+    value = models.CharField(max_length=255, help_text=_("Normalized: lower-case email, E.164 phone, provider user id"))
+    handle = models.CharField(max_length=255, blank=True, help_text=_("@handle or address as shown"))
     display_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

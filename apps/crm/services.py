@@ -2,6 +2,7 @@
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.db.models import Q
 
 from apps.core.errors import ApplicationError
@@ -45,19 +46,19 @@ def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerg
     the same order ingest uses for conversations.
     """
     if target.pk == source.pk:
-        raise ApplicationError("A customer cannot be merged into itself")
+        raise ApplicationError(_("A customer cannot be merged into itself"))
     with transaction.atomic():
         locked = {
             c.pk: c
             for c in Customer.objects.select_for_update().filter(pk__in=[target.pk, source.pk]).order_by("pk")
         }
         if len(locked) != 2:
-            raise ApplicationError("Customer not found", status_code=404)
+            raise ApplicationError(_("Customer not found"), status_code=404)
         target, source = locked[target.pk], locked[source.pk]
         for customer in (target, source):
             if customer.merged_into_id:
                 raise ApplicationError(
-                    "This customer was already merged", extra={"customer": customer.pk, "merged_into": customer.merged_into_id}
+                    _("This customer was already merged"), extra={"customer": customer.pk, "merged_into": customer.merged_into_id}
                 )
         conversations = list(Conversation.objects.select_for_update().filter(customer=source).order_by("pk"))
         moved = {
@@ -120,7 +121,7 @@ def merge_suggestion_dismiss(*, suggestion: MergeSuggestion, actor) -> MergeSugg
     with transaction.atomic():
         locked = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
         if locked.status != MergeSuggestion.Status.OPEN:
-            raise ApplicationError("This suggestion is no longer open", extra={"status": locked.status}, status_code=409)
+            raise ApplicationError(_("This suggestion is no longer open"), extra={"status": locked.status}, status_code=409)
         locked.status = MergeSuggestion.Status.DISMISSED
         locked.save(update_fields=["status"])
     return locked

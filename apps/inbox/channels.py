@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from apps.core.errors import ApplicationError
+from django.utils.translation import gettext as _
 
 PUBLIC, PRIVATE = "public", "private"
 
@@ -51,7 +52,9 @@ class ComposerRules:
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["notice"] = str(data["notice"])  # a lazy translation (the channel's no_outbound), in today's language
+        return data
 
 
 # --- the lookup, connected by the connectors app -------------------------------------------------
@@ -119,11 +122,11 @@ def reply_check(*, conversation, text: str, is_public: bool | None) -> bool:
     """Refuse what the channel cannot send; returns the visibility to use (True = public)."""
     rules = composer_rules(conversation)
     if not rules.can_reply:
-        raise ApplicationError(rules.notice or "Replies cannot be sent on this channel", extra={"rules": rules.as_dict()})
+        raise ApplicationError(rules.notice or _("Replies cannot be sent on this channel"), extra={"rules": rules.as_dict()})
     length = text_length(text, url_chars=rules.url_chars)
     if rules.max_chars is not None and length > rules.max_chars:
         raise ApplicationError(
-            f"The reply is {length} characters; this channel allows {rules.max_chars}",
+            _("The reply is %(length)d characters; this channel allows %(max)d") % {"length": length, "max": rules.max_chars},
             extra={"max_chars": rules.max_chars, "length": length},
         )
     if rules.visibilities:
@@ -131,13 +134,13 @@ def reply_check(*, conversation, text: str, is_public: bool | None) -> bool:
             return rules.default_visibility == PUBLIC
         wanted = PUBLIC if is_public else PRIVATE
         if wanted not in rules.visibilities:
-            raise ApplicationError(f"A {wanted} reply is not possible here", extra={"visibilities": rules.visibilities})
+            raise ApplicationError((_("A public reply is not possible here") if wanted == PUBLIC else _("A private reply is not possible here")), extra={"visibilities": rules.visibilities})
         return is_public
     # One kind of reply only: a channel with rules says which (Messenger: private); others follow the conversation.
     channel = _channel_for(conversation.channel_account.kind)
     fixed = rules.default_visibility == PUBLIC if channel and channel.composer else conversation.is_public
     if is_public is not None and is_public != fixed:
         raise ApplicationError(
-            f"Only {'public' if fixed else 'private'} replies are possible here", extra={"visibilities": rules.visibilities}
+            _("Only public replies are possible here") if fixed else _("Only private replies are possible here"), extra={"visibilities": rules.visibilities}
         )
     return fixed

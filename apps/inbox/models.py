@@ -1,21 +1,22 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Conversation(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
-        RESOLVED = "resolved", "Resolved"
-        SNOOZED = "snoozed", "Snoozed"
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+        SNOOZED = "snoozed", _("Snoozed")
         # Abusive or spam: out of every queue, no SLA clock, kept for the record.
-        SPAM = "spam", "Spam / abusive"
+        SPAM = "spam", _("Spam / abusive")
 
     class Priority(models.IntegerChoices):
-        LOW = 0, "Low"
-        NORMAL = 1, "Normal"
-        HIGH = 2, "High"
-        URGENT = 3, "Urgent"
+        LOW = 0, _("Low")
+        NORMAL = 1, _("Normal")
+        HIGH = 2, _("High")
+        URGENT = 3, _("Urgent")
 
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="conversations")
     channel_account = models.ForeignKey("connectors.ChannelAccount", on_delete=models.PROTECT, related_name="conversations")
@@ -73,22 +74,22 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        IN = "in", "Inbound"
-        OUT = "out", "Outbound"
+        IN = "in", _("Inbound")
+        OUT = "out", _("Outbound")
 
     class Kind(models.TextChoices):
-        MESSAGE = "message", "Message"
-        NOTE = "note", "Internal note"
-        CALL = "call", "Call"
-        FORM = "form", "Form submission"
+        MESSAGE = "message", _("Message")
+        NOTE = "note", _("Internal note")
+        CALL = "call", _("Call")
+        FORM = "form", _("Form submission")
 
     class Delivery(models.TextChoices):
-        RECEIVED = "received", "Received"
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     # Denormalized so the customer timeline is one index range, and dedupe is one unique index.
@@ -100,9 +101,9 @@ class Message(models.Model):
     sender_identity = models.ForeignKey("crm.Identity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     subject = models.CharField(max_length=255, blank=True)
     text = models.TextField(blank=True)
-    html = models.TextField(blank=True, help_text="Sanitized HTML")
+    html = models.TextField(blank=True, help_text=_("Sanitized HTML"))
     is_public = models.BooleanField(default=False)
-    sent_at = models.DateTimeField(help_text="When the customer or agent sent it (provider time)")
+    sent_at = models.DateTimeField(help_text=_("When the customer or agent sent it (provider time)"))
     created_at = models.DateTimeField(auto_now_add=True)
     delivery_status = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED)
     delivery_error = models.TextField(blank=True)
@@ -140,11 +141,11 @@ class Message(models.Model):
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
-    url = models.URLField(max_length=1000, blank=True, help_text="Provider-hosted media not copied locally")
+    url = models.URLField(max_length=1000, blank=True, help_text=_("Provider-hosted media not copied locally"))
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=127, blank=True)
     size = models.PositiveIntegerField(default=0)
-    content_id = models.CharField(max_length=255, blank=True, help_text="Inline image reference (cid:)")
+    content_id = models.CharField(max_length=255, blank=True, help_text=_("Inline image reference (cid:)"))
 
 
 class ConversationEvent(models.Model):
@@ -183,8 +184,8 @@ class DeadLetter(models.Model):
     """A payload that could not be ingested, kept with its error so nothing is lost."""
 
     channel_account = models.ForeignKey("connectors.ChannelAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(max_length=16, help_text="Payload kind: api, email, twitter, …")
-    source = models.CharField(max_length=32, help_text="webhook, poll, import, api")
+    kind = models.CharField(max_length=16, help_text=_("Payload kind: api, email, twitter, …"))
+    source = models.CharField(max_length=32, help_text=_("webhook, poll, import, api"))
     raw = models.BinaryField()
     error = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -229,11 +230,11 @@ class Notification(models.Model):
     """Something a user should look at: a @mention in a note, a conversation given to them."""
 
     class Kind(models.TextChoices):
-        MENTION = "mention", "Mentioned in a note"
-        ASSIGNED = "assigned", "Assigned to you"
-        SLA_WARNING = "sla_warning", "SLA due soon"
-        SLA_BREACHED = "sla_breached", "SLA breached"
-        CHANNEL_FAILING = "channel_failing", "A channel account started failing"
+        MENTION = "mention", _("Mentioned in a note")
+        ASSIGNED = "assigned", _("Assigned to you")
+        SLA_WARNING = "sla_warning", _("SLA due soon")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
+        CHANNEL_FAILING = "channel_failing", _("A channel account started failing")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -257,7 +258,7 @@ class CannedResponse(models.Model):
     """A saved reply with variables: {{customer.name}}, {{customer.first_name}}, {{agent.name}},
     {{conversation.id}}. Supervisors and admins manage them; every agent uses them."""
 
-    shortcut = models.SlugField(max_length=50, unique=True, help_text="Typed after / in the composer")
+    shortcut = models.SlugField(max_length=50, unique=True, help_text=_("Typed after / in the composer"))
     title = models.CharField(max_length=120)
     text = models.TextField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

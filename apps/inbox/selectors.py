@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError
 from apps.core.parsing import id_parse
@@ -49,7 +50,7 @@ class ConversationFilters:
     def from_query(cls, params) -> "ConversationFilters":
         view = params.get("view") or None
         if view is not None and view not in VIEWS:
-            raise ApplicationError("Unknown view", extra={"view": view, "allowed": list(VIEWS)})
+            raise ApplicationError(_("Unknown view"), extra={"view": view, "allowed": list(VIEWS)})
         raw_status = params.get("status") or ""
         if raw_status == "any":
             statuses = ()
@@ -57,12 +58,12 @@ class ConversationFilters:
             statuses = tuple(s for s in raw_status.split(",") if s)
             unknown = set(statuses) - set(Conversation.Status.values)
             if unknown:
-                raise ApplicationError("Unknown status", extra={"status": sorted(unknown), "allowed": Conversation.Status.values})
+                raise ApplicationError(_("Unknown status"), extra={"status": sorted(unknown), "allowed": Conversation.Status.values})
             if not statuses and view is not None:
                 statuses = VIEW_DEFAULT_STATUSES
         sla = params.get("sla") or None
         if sla is not None and sla not in SLA_STATES:
-            raise ApplicationError("Unknown SLA state", extra={"sla": sla, "allowed": list(SLA_STATES)})
+            raise ApplicationError(_("Unknown SLA state"), extra={"sla": sla, "allowed": list(SLA_STATES)})
         return cls(
             statuses=statuses,
             channel_kind=params.get("channel") or None,
@@ -82,9 +83,9 @@ def _priorities(raw: str) -> tuple[int, ...]:
     try:
         values = tuple(int(p) for p in raw.split(",") if p)
     except ValueError:
-        raise ApplicationError("priority must be integers 0-3", extra={"priority": raw}) from None
+        raise ApplicationError(_("Priority must be integers 0-3"), extra={"priority": raw}) from None
     if set(values) - set(Conversation.Priority.values):
-        raise ApplicationError("Unknown priority", extra={"priority": raw, "allowed": Conversation.Priority.values})
+        raise ApplicationError(_("Unknown priority"), extra={"priority": raw, "allowed": Conversation.Priority.values})
     return values
 
 

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import NotFound
@@ -33,15 +33,23 @@ from apps.crm import selectors as crm_selectors
 from . import selectors
 from .api import ConversationPagination, ConversationSerializer, MessageSerializer, TimelineMessageSerializer
 from .channels import composer_rules
-from .models import Conversation
+from .models import Conversation, Message
 
-VIEWS = [("all", "All"), ("mine", "Mine"), ("unassigned", "Unassigned"), ("teams", "My teams")]
+VIEWS = [("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned")), ("teams", _("My teams"))]
 ACTIVE_STATUSES = ("open", "pending")  # what "needs work" means for the counts and the default list
 STATUS_FILTERS = [
-    ("open,pending", "Open & pending"), ("open", "Open"), ("pending", "Pending"), ("snoozed", "Snoozed"),
-    ("resolved", "Resolved"), ("spam", "Spam"), ("any", "Any status"),
+    ("open,pending", _("Open & pending")), ("open", _("Open")), ("pending", _("Pending")), ("snoozed", _("Snoozed")),
+    ("resolved", _("Resolved")), ("spam", _("Spam")), ("any", _("Any status")),
 ]
-SLA_FILTERS = [("", "Any SLA"), ("breached", "Breached"), ("warning", "Due soon"), ("ok", "On time"), ("paused", "Paused")]
+SLA_FILTERS = [("", _("Any SLA")), ("breached", _("Breached")), ("warning", _("Due soon")), ("ok", _("On time")), ("paused", _("Paused"))]
+# Words the providers give us as codes (phone/parse.py FINAL_STATUSES, the staging sources).
+CALL_STATUS_LABELS = {  # a call's result (context "call": the Spanish words agree with "llamada")
+    "completed": pgettext_lazy("call", "Completed"), "busy": pgettext_lazy("call", "Busy"),
+    "no-answer": pgettext_lazy("call", "No answer"), "failed": pgettext_lazy("call", "Failed"),
+    "canceled": pgettext_lazy("call", "Canceled"), "ringing": pgettext_lazy("call", "Ringing"),
+    "in-progress": pgettext_lazy("call", "In progress"), "queued": pgettext_lazy("call", "Queued"),
+}
+CALL_SOURCE_LABELS = {"manual": _("Logged by an agent"), "import": _("Imported")}
 FILTER_KEYS = ("view", "status", "channel", "priority", "tag", "sla", "q")
 TIMELINE_PAGE = 30
 THREAD_LIMIT = 300  # newest messages of a very long thread; older ones stay in the customer timeline
@@ -80,6 +88,12 @@ def _message(row: dict) -> dict:
     }
     row["call_duration"] = f"{seconds // 60}:{seconds % 60:02d}" if isinstance(seconds, int) else ""
     row["call_started"] = _dt(call.get("started_at"))
+    status = call.get("status") or ""
+    row["call_status_label"] = CALL_STATUS_LABELS.get(status, status.capitalize())
+    source = call.get("source") or ""
+    row["call_source_label"] = CALL_SOURCE_LABELS.get(source, source.capitalize())
+    delivery = row.get("delivery_status") or ""
+    row["delivery_label"] = Message.Delivery(delivery).label if delivery in Message.Delivery.values else delivery
     for attachment in row.get("attachments") or []:
         attachment["safe_url"] = _safe_url(attachment.get("url"))
     return row
@@ -122,7 +136,14 @@ def _conversations(request, state: dict, *, ids=None):
         next_link = paginator.get_next_link()
         next_cursor = parse_qs(urlsplit(next_link).query)["cursor"][0] if next_link else None
     data = ConversationSerializer(rows, many=True, context={"request": request}).data
-    return [_with_times(dict(row), "last_activity_at", "waiting_since") for row in data], next_cursor
+    return [_row(row) for row in data], next_cursor
+
+
+def _row(data) -> dict:
+    row = _with_times(dict(data), "last_activity_at", "waiting_since")
+    status = row.get("status")
+    row["status_label"] = Conversation.Status(status).label if status in Conversation.Status.values else status
+    return row
 
 
 def _nav(user) -> list[tuple[str, str, int]]:
@@ -246,6 +267,7 @@ def desk(request, conversation_id: int | None = None):
     rows, next_cursor = _conversations(request, state)
     context = {
         "desk_user": _desk_user(user),
+        "role_label": user.get_role_display(),  # the header's; desk-user's "role" stays the code desk.js reads
         "people": _people(user),
         "boot": {"last_event_id": last_event_id, "conversation_id": conversation_id, "notification_titles": {
             "mention": gettext("You were mentioned"), "assigned": gettext("New work assigned to you"),

@@ -9,6 +9,13 @@
 (() => {
   "use strict";
 
+  // Strings: Django's JavaScriptCatalog (/jsi18n/, loaded before this file) defines gettext, ngettext and
+  // interpolate in the request's language (docs/languages.md); `make messages` extracts the calls below.
+  const fmt = (text, values) => interpolate(text, values, true);
+  // Dates: the user's language and time zone, from <html lang data-time-zone> (the profile, else the desk's).
+  const LANG = document.documentElement.lang || undefined;
+  const TIME_ZONE = document.documentElement.dataset.timeZone || undefined;
+
   const json = (id) => JSON.parse(document.getElementById(id).textContent);
   const me = json("desk-user");
   const people = json("desk-people");
@@ -109,22 +116,32 @@
 
   function ago(iso, { long = false } = {}) {
     const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-    if (seconds < 60) return long ? "under a minute" : "now";
+    if (seconds < 60) return long ? gettext("under a minute") : gettext("now");
     const minutes = Math.floor(seconds / 60);
-    if (minutes < 60) return `${minutes}m`;
+    if (minutes < 60) return fmt(gettext("%(minutes)sm"), { minutes });
     const hours = Math.floor(minutes / 60);
-    if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, "0")}m`;
+    if (hours < 24) return fmt(gettext("%(hours)sh %(minutes)sm"), { hours, minutes: String(minutes % 60).padStart(2, "0") });
     const days = Math.floor(hours / 24);
-    return days < 30 ? `${days}d ${hours % 24}h` : new Date(iso).toLocaleDateString();
+    return days < 30 ? fmt(gettext("%(days)sd %(hours)sh"), { days, hours: hours % 24 }) : DATE_FORMAT.format(new Date(iso));
   }
 
-  const LOCAL_TIME = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+  function dateFormat(options) {
+    try {
+      return new Intl.DateTimeFormat(LANG, { ...options, timeZone: TIME_ZONE });
+    } catch { // a zone this browser does not know: its own
+      return new Intl.DateTimeFormat(LANG, options);
+    }
+  }
+
+  const LOCAL_TIME = dateFormat({ day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  const DATE_FORMAT = dateFormat({ day: "numeric", month: "short", year: "numeric" });
+  const INPUT_PARTS = dateFormat({ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 
   function tick(root = document) {
     root.querySelectorAll("time.ago[datetime]").forEach((node) => { node.textContent = ago(node.getAttribute("datetime")); });
     // Absolute times in the agent's own time zone (the server renders its own).
     root.querySelectorAll("time.msg-time[datetime]").forEach((node) => {
-      node.textContent = new Date(node.getAttribute("datetime")).toLocaleString([], LOCAL_TIME);
+      node.textContent = LOCAL_TIME.format(new Date(node.getAttribute("datetime")));
     });
     root.querySelectorAll('input[data-field="snoozed_until"][data-iso]').forEach((input) => {
       if (input.dataset.iso && document.activeElement !== input) input.value = localInputValue(new Date(input.dataset.iso));
@@ -191,7 +208,7 @@
     const view = query.get("view") || "all";
     document.querySelectorAll(".nav-view").forEach((a) => a.classList.toggle("active", a.dataset.view === view));
     const active = document.querySelector(`.nav-view[data-view="${view}"] .grow`);
-    $("list-title").textContent = (active ? active.textContent : "Inbox") + (query.get("q") ? ` · “${query.get("q")}”` : "");
+    $("list-title").textContent = (active ? active.textContent : gettext("Inbox")) + (query.get("q") ? ` · “${query.get("q")}”` : "");
   }
 
   // --- the list ---------------------------------------------------------------------------------------
@@ -208,7 +225,7 @@
       tick($("list"));
       updateBulkBar();
     } catch (error) {
-      toast(`Could not load the list: ${error.message}`, { error: true });
+      toast(fmt(gettext("Could not load the list: %(error)s"), { error: error.message }), { error: true });
     }
   }
 
@@ -300,7 +317,7 @@
     markSelectedRow();
     $("list-empty").hidden = list.children.length > 0;
     if (inserted && $("list").scrollTop > 40) {
-      $("new-pill").textContent = `${inserted} new`;
+      $("new-pill").textContent = fmt(ngettext("%(count)s new", "%(count)s new", inserted), { count: inserted });
       $("new-pill").hidden = false;
     }
     updateBulkBar();
@@ -321,7 +338,7 @@
   function updateBulkBar() {
     const ids = pickedIds();
     $("bulk-bar").hidden = ids.length === 0;
-    $("bulk-count").textContent = `${ids.length} selected`;
+    $("bulk-count").textContent = fmt(ngettext("%(count)s selected", "%(count)s selected", ids.length), { count: ids.length });
     const all = document.querySelectorAll(".pick-box");
     $("pick-all").checked = ids.length > 0 && ids.length === all.length;
   }
@@ -331,13 +348,13 @@
     if (!ids.length) return;
     try {
       const result = await api("/api/conversations/bulk/", { method: "POST", body: { ids, changes } });
-      toast(`Updated ${result.updated} conversation${result.updated === 1 ? "" : "s"}`);
+      toast(fmt(ngettext("Updated %(count)s conversation", "Updated %(count)s conversations", result.updated), { count: result.updated }));
       document.querySelectorAll(".pick-box:checked").forEach((box) => { box.checked = false; });
       queueRows(ids);
       refreshNav();
       if (ids.includes(state.currentId)) refreshHeader();
     } catch (error) {
-      toast(`Bulk change failed: ${error.message}`, { error: true });
+      toast(fmt(gettext("Bulk change failed: %(error)s"), { error: error.message }), { error: true });
     }
     updateBulkBar();
   }
@@ -369,7 +386,7 @@
       markRead(id);
     } catch (error) {
       if (generation !== threadGeneration) return;
-      toast(error.status === 404 ? "That conversation is not visible to you any more." : `Could not open: ${error.message}`, { error: true });
+      toast(error.status === 404 ? gettext("That conversation is not visible to you any more.") : fmt(gettext("Could not open: %(error)s"), { error: error.message }), { error: true });
     }
   }
 
@@ -395,9 +412,9 @@
     if (state.currentId) watch("left", state.currentId);
     state.currentId = null;
     const empty = el("div", "empty-state");
-    empty.append(el("p", "", "Pick a conversation, or press j."));
+    empty.append(el("p", "", gettext("Pick a conversation, or press j.")));
     $("thread-pane").replaceChildren(empty);
-    $("customer-pane").replaceChildren(el("div", "empty-state small", "The customer's identities and whole history show here."));
+    $("customer-pane").replaceChildren(el("div", "empty-state small", gettext("The customer's identities and whole history show here.")));
     markSelectedRow();
   }
 
@@ -534,7 +551,7 @@
       await api(`/api/conversations/${id}/claim/`, { method: "POST" });
     } catch (error) {
       if (error.status === 409) {
-        if (!confirm(`${error.message}\n\nTake it over anyway?`)) return;
+        if (!confirm(`${error.message}\n\n${gettext("Take it over anyway?")}`)) return;
         await api(`/api/conversations/${id}/claim/?force=1`, { method: "POST" }).catch((e) => toast(e.message, { error: true }));
       } else if (error.status === 404 || error.status === 405) {
         return patchConversation({ assignee: me.id }); // a server without the claim endpoint
@@ -548,16 +565,23 @@
     refreshHeader();
   }
 
+  // The snooze field shows and takes wall-clock time in the user's zone (not the browser's).
   function snoozeDefault() {
-    const when = new Date();
-    when.setDate(when.getDate() + 1);
-    when.setHours(9, 0, 0, 0);
-    return when;
+    const tomorrow = localInputValue(new Date(Date.now() + 24 * 3600 * 1000)).slice(0, 10);
+    return fromLocalInput(`${tomorrow}T09:00`);
   }
 
   function localInputValue(date) {
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    const parts = Object.fromEntries(INPUT_PARTS.formatToParts(date).map((p) => [p.type, p.value]));
+    return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+  }
+
+  // "YYYY-MM-DDTHH:MM" in the user's zone -> a Date: take it as UTC, then correct by the zone's offset then.
+  function fromLocalInput(value) {
+    const wanted = Date.parse(`${value}:00Z`);
+    let guess = wanted;
+    for (let i = 0; i < 2; i += 1) guess = wanted - (Date.parse(`${localInputValue(new Date(guess))}:00Z`) - guess);
+    return new Date(guess);
   }
 
   function onFieldChange(control) {
@@ -566,13 +590,13 @@
     if (field === "status" && value === "snoozed") {
       const input = document.querySelector('[data-field="snoozed_until"]');
       input.closest("label").hidden = false;
-      const until = input.value ? new Date(input.value) : snoozeDefault();
+      const until = input.value ? fromLocalInput(input.value) : snoozeDefault();
       input.value = localInputValue(until);
       return patchConversation({ status: "snoozed", snoozed_until: until.toISOString() });
     }
     if (field === "snoozed_until") {
       if (!value) return;
-      return patchConversation({ status: "snoozed", snoozed_until: new Date(value).toISOString() });
+      return patchConversation({ status: "snoozed", snoozed_until: fromLocalInput(value).toISOString() });
     }
     if (field === "assignee" || field === "team") return patchConversation({ [field]: value ? Number(value) : null });
     if (field === "priority") return patchConversation({ priority: Number(value) });
@@ -593,9 +617,9 @@
     state.mode = mode;
     composer.classList.toggle("mode-note", mode === "note");
     composer.querySelectorAll(".tab").forEach((tab) => tab.classList.toggle("active", tab.dataset.mode === mode));
-    $("composer-send").textContent = mode === "note" ? "Add note" : "Send reply";
+    $("composer-send").textContent = mode === "note" ? gettext("Add note") : gettext("Send reply");
     $("composer-text").placeholder = mode === "note"
-      ? "Internal note: only agents see it. @name notifies a colleague."
+      ? gettext("Internal note: only agents see it. @name notifies a colleague.")
       : $("composer-text").dataset.replyPlaceholder || $("composer-text").placeholder;
     updateCounter();
   }
@@ -663,10 +687,10 @@
     const list = $("composer-files");
     if (!list) return;
     list.replaceChildren(...state.files.map((file, index) => {
-      const item = el("li", "", `${file.name} (${Math.ceil(file.size / 1024)} KB) `);
+      const item = el("li", "", `${fmt(gettext("%(name)s (%(size)s KB)"), { name: file.name, size: Math.ceil(file.size / 1024) })} `);
       const remove = el("button", "tag-x", "×");
       remove.type = "button";
-      remove.setAttribute("aria-label", `Remove ${file.name}`);
+      remove.setAttribute("aria-label", fmt(gettext("Remove %(name)s"), { name: file.name }));
       remove.addEventListener("click", () => { state.files.splice(index, 1); renderFiles(); });
       item.append(remove);
       return item;
@@ -793,9 +817,9 @@
         li.addEventListener("mousedown", (e) => { e.preventDefault(); insertCanned(item.id); });
         return li;
       }));
-      if (!results.length) list.replaceChildren(el("li", "muted", "No canned responses match."));
+      if (!results.length) list.replaceChildren(el("li", "muted", gettext("No canned responses match.")));
     } catch (error) {
-      list.replaceChildren(el("li", "muted", error.status === 404 ? "Canned responses are not set up." : error.message));
+      list.replaceChildren(el("li", "muted", error.status === 404 ? gettext("Canned responses are not set up.") : error.message));
     }
   }
 
@@ -828,10 +852,11 @@
   async function mergeInto(otherId, name) {
     const customer = $("customer");
     if (!customer) return;
-    if (!confirm(`Merge ${name || `customer #${otherId}`} into ${$("customer-name").textContent}? Their identities and conversations move here.`)) return;
+    const other = name || fmt(gettext("customer #%(id)s"), { id: otherId });
+    if (!confirm(fmt(gettext("Merge %(other)s into %(customer)s? Their identities and conversations move here."), { other, customer: $("customer-name").textContent }))) return;
     try {
       await api(`/api/customers/${customer.dataset.customerId}/merge/`, { method: "POST", body: { other_id: Number(otherId) } });
-      toast("Customers merged");
+      toast(gettext("Customers merged"));
       if (state.currentId) openConversation(state.currentId, { push: false });
     } catch (error) {
       toast(error.message, { error: true });
@@ -848,14 +873,14 @@
       results.replaceChildren(...data.results.filter((c) => c.id !== current).map((c) => {
         const item = el("li");
         const ids = c.identities.map((i) => i.handle || i.value).slice(0, 2).join(", ");
-        item.append(el("span", "", `${c.display_name || "Unknown"} #${c.id}${ids ? ` · ${ids}` : ""}`));
-        const button = el("button", "btn small", "Merge");
+        item.append(el("span", "", `${c.display_name || gettext("Unknown")} #${c.id}${ids ? ` · ${ids}` : ""}`));
+        const button = el("button", "btn small", gettext("Merge"));
         button.type = "button";
         button.addEventListener("click", () => mergeInto(c.id, c.display_name));
         item.append(button);
         return item;
       }));
-      if (!results.children.length) results.replaceChildren(el("li", "muted", "No other customer matches."));
+      if (!results.children.length) results.replaceChildren(el("li", "muted", gettext("No other customer matches.")));
     } catch (error) {
       results.replaceChildren(el("li", "muted", error.message));
     }
@@ -877,11 +902,11 @@
       const message = await api(`/api/customers/${form.dataset.customer}/calls/`, { method: "POST", body });
       form.reset();
       form.closest("details").open = false;
-      toast("Call logged");
+      toast(gettext("Call logged"));
       if (message && message.id) queueMessages([message.id]);
       refreshTimeline();
     } catch (err) {
-      error.textContent = err.status === 404 ? "Call logging is not available on this server yet." : err.message;
+      error.textContent = err.status === 404 ? gettext("Call logging is not available on this server yet.") : err.message;
       error.hidden = false;
     }
   }
@@ -995,7 +1020,7 @@
     const live = $("live");
     live.classList.toggle("online", online);
     live.classList.toggle("offline", !online);
-    live.textContent = online ? "live" : "reconnecting…";
+    live.textContent = online ? gettext("live") : gettext("reconnecting…");
   }
 
   // --- collision: who else is here ------------------------------------------------------------------------------
@@ -1018,8 +1043,8 @@
     const bar = $("collision");
     if (!bar) return;
     const parts = [...state.watchers.values()].map((w) => {
-      const doing = { typing: "is typing…", idle: "has it open (idle)" }[w.state] || "is viewing";
-      return el("span", w.state === "typing" ? "typing" : "", `${w.name} ${doing}`);
+      const doing = { typing: gettext("%(name)s is typing…"), idle: gettext("%(name)s has it open (idle)") }[w.state] || gettext("%(name)s is viewing");
+      return el("span", w.state === "typing" ? "typing" : "", fmt(doing, { name: w.name }));
     });
     bar.replaceChildren();
     parts.forEach((part, i) => { if (i) bar.append(document.createTextNode(" · ")); bar.append(part); });
@@ -1047,7 +1072,7 @@
       (Array.isArray(data) ? data : data.results || []).forEach((a) => agents.set(a.id, a));
       renderAgents();
     } catch (error) {
-      list.replaceChildren(el("li", "muted small", error.status === 404 ? "Agent presence is not available." : error.message));
+      list.replaceChildren(el("li", "muted small", error.status === 404 ? gettext("Agent presence is not available.") : error.message));
     }
   }
 
@@ -1060,12 +1085,12 @@
       const item = el("li");
       item.dataset.agent = a.id;
       const dot = el("span", `presence-dot ${a.status || "offline"}`);
-      dot.title = a.status || "offline";
+      dot.title = { online: gettext("Online"), away: gettext("Away") }[a.status] || gettext("Offline");
       item.append(dot, el("span", "", a.name || a.username));
-      if (a.open_assigned != null) item.append(el("span", "open-count", `${a.open_assigned} open`));
+      if (a.open_assigned != null) item.append(el("span", "open-count", fmt(ngettext("%(count)s open", "%(count)s open", a.open_assigned), { count: a.open_assigned })));
       return item;
     }));
-    if (!sorted.length) list.replaceChildren(el("li", "muted small", "No agents."));
+    if (!sorted.length) list.replaceChildren(el("li", "muted small", gettext("No agents.")));
   }
 
   function onPresence(event) {
@@ -1084,7 +1109,7 @@
     if (quiet) return;
     const title = notificationTitle(notification);
     const open = () => openNotification(notification);
-    toast(`${title}: ${notification.text || `conversation #${notification.conversation_id}`}`, { onClick: open });
+    toast(`${title}: ${notification.text || fmt(gettext("conversation #%(id)s"), { id: notification.conversation_id })}`, { onClick: open });
     if ("Notification" in window && Notification.permission === "granted") {
       const desktop = new Notification(title, { body: notification.text || "", tag: `centralita-${notification.id}` });
       desktop.onclick = () => { window.focus(); open(); desktop.close(); };
@@ -1094,8 +1119,8 @@
   // A notification leads to its conversation, or (a channel that started failing) to its `link`.
   function notificationTitle(n) {
     const titles = boot.notification_titles || {};  // the server's (SLA kinds among them)
-    if (n.kind === "channel_failing") return titles[n.kind] || "A channel started failing";
-    return titles[n.kind] || (n.kind === "mention" ? "You were mentioned" : "New work assigned to you");
+    if (n.kind === "channel_failing") return titles[n.kind] || gettext("A channel started failing");
+    return titles[n.kind] || (n.kind === "mention" ? gettext("You were mentioned") : gettext("New work assigned to you"));
   }
 
   function openNotification(n) {
@@ -1110,13 +1135,13 @@
     count.textContent = String(items.length);
     count.hidden = items.length === 0;
     const list = $("notif-list");
-    if (!items.length) { list.replaceChildren(el("li", "muted", "Nothing new.")); return; }
+    if (!items.length) { list.replaceChildren(el("li", "muted", gettext("Nothing new."))); return; }
     list.replaceChildren(...items.map((n) => {
       const item = el("li");
       const link = el("a");
       const channel = n.link && !n.conversation_id;
       link.href = channel ? n.link : `/c/${n.conversation_id}/`;
-      link.append(el("strong", "", channel ? notificationTitle(n) : (boot.notification_titles || {})[n.kind] || (n.kind === "mention" ? "Mention" : "Assigned")),
+      link.append(el("strong", "", channel ? notificationTitle(n) : (boot.notification_titles || {})[n.kind] || (n.kind === "mention" ? gettext("Mention") : gettext("Assigned"))),
         document.createTextNode(channel ? "" : ` · #${n.conversation_id}`));
       link.append(el("div", "muted small", n.text || ""));
       link.addEventListener("click", (e) => {
@@ -1223,7 +1248,7 @@
     const bulkButton = target.closest("[data-bulk]");
     if (bulkButton) {
       const changes = { claim: { assignee: me.id }, resolve: { status: "resolved" }, spam: { status: "spam" } }[bulkButton.dataset.bulk];
-      if (bulkButton.dataset.bulk !== "spam" || confirm("Mark the selected conversations as spam?")) bulk(changes);
+      if (bulkButton.dataset.bulk !== "spam" || confirm(gettext("Mark the selected conversations as spam?"))) bulk(changes);
       return;
     }
     const button = target.closest("[data-action]");
@@ -1236,7 +1261,7 @@
     if (action === "claim") claim();
     else if (action === "resolve") patchConversation({ status: "resolved" });
     else if (action === "reopen") patchConversation({ status: "open" });
-    else if (action === "spam") { if (confirm("Mark this conversation as spam / abusive? It leaves every queue.")) patchConversation({ status: "spam" }); }
+    else if (action === "spam") { if (confirm(gettext("Mark this conversation as spam / abusive? It leaves every queue."))) patchConversation({ status: "spam" }); }
     else if (action === "untag") patchConversation({ tags: currentTags().filter((t) => t !== button.dataset.tag) });
     else if (action === "retry") {
       button.disabled = true;
@@ -1246,7 +1271,7 @@
     } else if (action === "hide-comment") {
       button.disabled = true;
       api(`/api/messages/${button.dataset.message}/hide/`, { method: "POST" })
-        .then(() => { queueMessages([button.dataset.message]); toast("Comment hidden on Facebook"); })
+        .then(() => { queueMessages([button.dataset.message]); toast(gettext("Comment hidden on Facebook")); })
         .catch((error) => { button.disabled = false; toast(error.message, { error: true }); });
     } else if (action === "merge") mergeInto(button.dataset.other, button.dataset.name);
     else if (action === "dismiss-suggestion") {

@@ -96,9 +96,17 @@ def browser(_playwright):
     browser.close()
 
 
+# The browser's language (Accept-Language, navigator.language): the desk and public pages follow it
+# for visitors and for users without a language of their own (docs/languages.md). The tests read
+# English unless marked, e.g. @pytest.mark.browser_locale("es-ES").
+DEFAULT_BROWSER_LOCALE = "en-US"
+
+
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(locale="es-ES", viewport={"width": 1280, "height": 900})
+    marker = request.node.get_closest_marker("browser_locale")
+    locale = marker.args[0] if marker else DEFAULT_BROWSER_LOCALE
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     yield page

@@ -59,7 +59,7 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     expect(page.locator("#customer-name")).to_have_text("Lucía Fernández")
     expect(page.locator(".identities a[href='tel:+34612345678']")).to_be_visible()
     expect(page.locator(".identities a[href='mailto:lucia.fernandez@example.es']")).to_be_visible()
-    expect(page.locator("#timeline")).to_contain_text("Call in · no-answer")  # the missed call, another channel
+    expect(page.locator("#timeline")).to_contain_text("Call in · no answer")  # the missed call, another channel (the status by its label)
     assert page.url.endswith(f"/c/{email.id}/")
 
     shoot(page, "conversation-email")

@@ -54,7 +54,7 @@ window.Notification = class {
 
 
 def open_desk(browser, desk_url, user, path="/"):
-    context = browser.new_context(locale="es-ES", viewport={"width": 1440, "height": 900})
+    context = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 900})  # the tests read English
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(NOTIFICATIONS_RECORDED)
     page = context.new_page()

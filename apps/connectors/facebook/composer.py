@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.inbox.channels import PRIVATE, PUBLIC, ComposerRules
 from apps.inbox.models import Message
@@ -41,20 +42,20 @@ def last_inbound_at(conversation) -> datetime | None:
 def messenger_window(last_in: datetime | None, *, now: datetime | None = None) -> Window:
     now = now or timezone.now()
     if last_in is None:
-        return Window(None, None, "The customer has not written on Messenger yet: the Page cannot start the conversation.")
+        return Window(None, None, _("The customer has not written on Messenger yet: the Page cannot start the conversation."))
     elapsed = now - last_in
     if elapsed < STANDARD_WINDOW:
-        return Window("RESPONSE", None, f"Standard 24-hour window: open for {_span(STANDARD_WINDOW - elapsed)} more")
+        return Window("RESPONSE", None, _("Standard 24-hour window: open for %(span)s more") % {"span": _span(STANDARD_WINDOW - elapsed)})
     if elapsed < HUMAN_AGENT_WINDOW:
         return Window(
             "MESSAGE_TAG", "HUMAN_AGENT",
-            f"24-hour window closed {_span(elapsed - STANDARD_WINDOW)} ago: replies go out with the HUMAN_AGENT tag "
-            f"until {_date(last_in + HUMAN_AGENT_WINDOW)}",
+            _("24-hour window closed %(span)s ago: replies go out with the HUMAN_AGENT tag until %(date)s")
+            % {"span": _span(elapsed - STANDARD_WINDOW), "date": _date(last_in + HUMAN_AGENT_WINDOW)},
         )
     return Window(
         None, None,
-        f"The 7-day human-agent window closed on {_date(last_in + HUMAN_AGENT_WINDOW)}: you cannot reply on Messenger "
-        "until the customer writes again",
+        _("The 7-day human-agent window closed on %(date)s: you cannot reply on Messenger until the customer writes again")
+        % {"date": _date(last_in + HUMAN_AGENT_WINDOW)},
     )
 
 
@@ -62,8 +63,8 @@ def rules(conversation) -> ComposerRules:
     if is_comment_thread(conversation):
         return ComposerRules(
             visibilities=[PUBLIC, PRIVATE], default_visibility=PUBLIC, max_chars=COMMENT_MAX_CHARS,
-            notice="Public: a reply under the comment, seen by everyone. Private: a Messenger message to the commenter "
-            "(one per comment, within 7 days).",
+            notice=_("Public: a reply under the comment, seen by everyone. Private: a Messenger message to the commenter "
+                     "(one per comment, within 7 days)."),
         )
     window = messenger_window(last_inbound_at(conversation))
     extra = {"messaging_type": window.messaging_type, "tag": window.tag} if window.messaging_type else {}
@@ -76,9 +77,9 @@ def rules(conversation) -> ComposerRules:
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(count)d min") % {"count": minutes}
     hours = minutes // 60
-    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+    return _("%(count)d h") % {"count": hours} if hours < 48 else _("%(count)d days") % {"count": hours // 24}
 
 
 def _date(moment: datetime) -> str:

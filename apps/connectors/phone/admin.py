@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext, gettext_lazy as _
 
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.core.errors import ApplicationError
@@ -20,13 +21,14 @@ SHOWN_FAILURES = 20
 
 
 class AsteriskUploadForm(forms.Form):
-    file = forms.FileField(label="Master.csv", help_text="Asterisk cdr_csv file (Master.csv); rows already imported are skipped.")
+    file = forms.FileField(label="Master.csv", help_text=_("Asterisk cdr_csv file (Master.csv); rows already imported are skipped."))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(
-                f"{upload.size} bytes is over the {MAX_UPLOAD_BYTES} byte upload limit: use manage.py ingest asterisk FILE"
+                _("%(size)d bytes is over the %(limit)d byte upload limit: use manage.py ingest asterisk FILE")
+                % {"size": upload.size, "limit": MAX_UPLOAD_BYTES}
             )
         return upload
 
@@ -46,11 +48,11 @@ class PhoneAdminMixin:
             actions["asterisk_upload"] = (action, "asterisk_upload", action.short_description)
         return actions
 
-    @admin.action(description="Import an Asterisk Master.csv (one phone account)")
+    @admin.action(description=_("Import an Asterisk Master.csv (one phone account)"))
     def asterisk_upload(self, request, queryset):
         accounts = list(queryset[:2])
         if len(accounts) != 1 or accounts[0].kind != ChannelKind.PHONE:
-            self.message_user(request, "Select exactly one phone account to import a Master.csv into", messages.ERROR)
+            self.message_user(request, gettext("Select exactly one phone account to import a Master.csv into"), messages.ERROR)
             return None
         return redirect("admin:connectors_channelaccount_asterisk_upload", account_id=accounts[0].pk)
 
@@ -71,8 +73,9 @@ class PhoneAdminMixin:
                 error = str(exc)
             else:
                 if staged is not None:
-                    self.message_user(request, f"{upload.name}: {staged} rows staged; the worker imports them "
-                                      "(rows already imported are skipped, failures become dead letters)", messages.SUCCESS)
+                    self.message_user(request, gettext("%(file)s: %(count)d rows staged; the worker imports them "
+                                                       "(rows already imported are skipped, failures become dead letters)")
+                                      % {"file": upload.name, "count": staged}, messages.SUCCESS)
                 else:
                     level = messages.WARNING if counts.failed else messages.SUCCESS
                     self.message_user(request, f"{upload.name}: {counts.summary()}", level)

@@ -44,7 +44,7 @@ def call_log_create(
     """
     number = _number_for(customer, phone, user=user)
     if conversation is not None and conversation.customer_id != customer.id:
-        raise ApplicationError("That conversation belongs to another customer", extra={"conversation_id": conversation.id})
+        raise ApplicationError(_("That conversation belongs to another customer"), extra={"conversation_id": conversation.id})
     account = conversation.channel_account if conversation is not None else _account_for(customer)
     our_side = account.settings.get("phone_number", "") if account.kind == ChannelKind.PHONE else ""
     try:
@@ -95,7 +95,7 @@ def _number_for(customer: Customer, phone: str, *, user) -> str:
                     extra={"phone": number},
                 )
             raise ApplicationError(
-                "This number belongs to another customer: merge the two or log the call there",
+                _("This number belongs to another customer: merge the two or log the call there"),
                 extra={"phone": number, "customer_id": owner},
             )
         return number
@@ -103,7 +103,7 @@ def _number_for(customer: Customer, phone: str, *, user) -> str:
         Identity.objects.filter(customer=customer, kind=IdentityKind.PHONE).order_by("-id").values_list("value", flat=True).first()
     )
     if not number:
-        raise ApplicationError("This customer has no phone number: give the number called", extra={"phone": ""})
+        raise ApplicationError(_("This customer has no phone number: give the number called"), extra={"phone": ""})
     return number
 
 
@@ -153,5 +153,5 @@ def asterisk_file_stage(*, account: ChannelAccount, name: str, raw: bytes) -> in
 
 def _asterisk_rows(account: ChannelAccount, name: str, raw: bytes) -> list[tuple[str, bytes]]:
     if account.kind != ChannelKind.PHONE:
-        raise ApplicationError("Master.csv files are imported into a phone channel account")
+        raise ApplicationError(_("Master.csv files are imported into a phone channel account"))
     return list(split_asterisk(name, raw))  # the layout check runs on the first row, before anything is stored

@@ -7,6 +7,8 @@ In a tweet thread 280 characters (whichever the agent picks), counted roughly as
 every link counts as 23 (t.co), everything else one per character — X counts emoji and CJK
 as two, so a reply near the limit may still be refused by X, and the agent sees X's reason.
 """
+from django.utils.translation import gettext as _
+
 from apps.inbox.channels import PRIVATE, PUBLIC, ComposerRules
 
 MAX_CHARS = 280
@@ -16,13 +18,13 @@ URL_CHARS = 23
 
 def rules(conversation) -> ComposerRules:
     username = (conversation.channel_account.settings or {}).get("username") or ""
-    handle = f"@{username}" if username else "the brand's account"
+    handle = f"@{username}" if username else _("the brand's account")
     if (conversation.thread_key or "").startswith("dm:"):
         return ComposerRules(
             visibilities=[PRIVATE], default_visibility=PRIVATE, max_chars=DM_MAX_CHARS,
-            notice=f"Direct message from {handle}",
+            notice=_("Direct message from %(handle)s") % {"handle": handle},
         )
     return ComposerRules(
         visibilities=[PUBLIC, PRIVATE], default_visibility=PUBLIC, max_chars=MAX_CHARS, url_chars=URL_CHARS,
-        notice=f"Public reply as {handle} in the thread — everyone can see it; choose private for a direct message",
+        notice=_("Public reply as %(handle)s in the thread — everyone can see it; choose private for a direct message") % {"handle": handle},
     )

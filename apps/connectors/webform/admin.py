@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape, format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import MAX_FIELDS, WebForm, WebFormField
 
@@ -23,11 +24,11 @@ class WebFormAdmin(admin.ModelAdmin):
     inlines = [WebFormFieldInline]
     fieldsets = (
         (None, {"fields": ("title", "slug", "intro", "channel_account", "enabled")}),
-        ("After sending", {"fields": ("submit_label", "success_message", "confirmation_email_account")}),
-        ("Embedding on your site", {"fields": ("allowed_origins",)}),
+        (_("After sending"), {"fields": ("submit_label", "success_message", "confirmation_email_account")}),
+        (_("Embedding on your site"), {"fields": ("allowed_origins",)}),
     )
 
-    @admin.display(description="Public page")
+    @admin.display(description=_("Public page"))
     def public_link(self, webform):
         url = reverse("webform:form", args=[webform.slug])
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)

@@ -1,6 +1,7 @@
 """The public form, built from a WebForm's fields, plus the honeypot and (inside an embed) a signed token."""
 from django import forms
 from django.core import signing
+from django.utils.translation import gettext_lazy as _
 
 from apps.crm.identities import InvalidIdentity, normalize_phone
 
@@ -32,7 +33,7 @@ class PhoneField(forms.CharField):
             try:
                 normalize_phone(value)
             except InvalidIdentity:
-                raise forms.ValidationError("Enter a valid phone number, e.g. +34 600 11 22 33.", code="invalid")
+                raise forms.ValidationError(_("Enter a valid phone number, e.g. +34 600 11 22 33."), code="invalid")
 
 
 _AUTOCOMPLETE = {"name": "name", "full_name": "name", "first_name": "given-name", "last_name": "family-name",
@@ -50,7 +51,7 @@ def _field_for(spec: WebFormField) -> forms.Field:
         return forms.CharField(max_length=limit, widget=forms.Textarea(attrs={"rows": 6}), **common)
     if spec.type == WebFormField.Type.SELECT:
         choices = [(c, c) for c in spec.choice_list]
-        return forms.ChoiceField(choices=[("", "Choose…"), *choices], **common)
+        return forms.ChoiceField(choices=[("", _("Choose…")), *choices], **common)
     attrs = {"autocomplete": _AUTOCOMPLETE[spec.name]} if spec.name in _AUTOCOMPLETE else {}
     return forms.CharField(max_length=limit, widget=forms.TextInput(attrs=attrs), **common)
 
@@ -59,7 +60,7 @@ class SubmissionForm(forms.Form):
     """Fields in the admin's order; `specs` are the WebFormField rows."""
 
     # Hidden by CSS (not type=hidden, which bots skip), out of the tab order, ignored by screen readers.
-    website = forms.CharField(required=False, max_length=200, label="Leave this field empty",
+    website = forms.CharField(required=False, max_length=200, label=_("Leave this field empty"),
                               widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
 
     def __init__(self, *args, specs: list[WebFormField], embed_slug: str | None = None, **kwargs):

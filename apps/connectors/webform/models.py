@@ -4,6 +4,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from apps.connectors.models import ChannelKind
 
@@ -18,15 +19,15 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 class WebForm(models.Model):
-    slug = models.SlugField(max_length=80, unique=True, help_text="The public page is /f/<slug>/")
+    slug = models.SlugField(max_length=80, unique=True, help_text=_("The public page is /f/<slug>/"))
     title = models.CharField(max_length=200)
-    intro = models.TextField(blank=True, max_length=2000, help_text="Shown above the fields (plain text)")
+    intro = models.TextField(blank=True, max_length=2000, help_text=_("Shown above the fields (plain text)"))
     channel_account = models.ForeignKey(
         "connectors.ChannelAccount",
         on_delete=models.PROTECT,
         related_name="webforms",
         limit_choices_to={"kind": ChannelKind.WEBFORM},
-        help_text="A web-form channel account; its team receives the submissions",
+        help_text=_("A web-form channel account; its team receives the submissions"),
     )
     submit_label = models.CharField(max_length=60, default="Send")
     success_message = models.TextField(
@@ -39,13 +40,13 @@ class WebForm(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         limit_choices_to={"kind": ChannelKind.EMAIL},
-        help_text="When set, the submitter gets a confirmation by email from this account (needs an email field)",
+        help_text=_("When set, the submitter gets a confirmation by email from this account (needs an email field)"),
     )
-    enabled = models.BooleanField(default=True, help_text="A disabled form answers 404")
+    enabled = models.BooleanField(default=True, help_text=_("A disabled form answers 404"))
     allowed_origins = models.TextField(
         blank=True,
-        help_text="Sites allowed to embed this form in an iframe, one origin per line (https://www.example.com). "
-        "Empty: the form cannot be embedded on another site.",
+        help_text=_("Sites allowed to embed this form in an iframe, one origin per line (https://www.example.com). "
+                    "Empty: the form cannot be embedded on another site."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -63,35 +64,35 @@ class WebForm(models.Model):
     def clean(self):
         bad = [o for o in self.origins if not _ORIGIN.match(o)]
         if bad:
-            raise ValidationError({"allowed_origins": f"Not an origin (scheme://host[:port]): {', '.join(bad)}"})
+            raise ValidationError({"allowed_origins": _("Not an origin (scheme://host[:port]): %(origins)s") % {"origins": ", ".join(bad)}})
         if self.channel_account_id and self.channel_account.kind != ChannelKind.WEBFORM:
-            raise ValidationError({"channel_account": "Choose a web-form channel account"})
+            raise ValidationError({"channel_account": _("Choose a web-form channel account")})
         if self.confirmation_email_account_id and self.confirmation_email_account.kind != ChannelKind.EMAIL:
-            raise ValidationError({"confirmation_email_account": "Choose an email channel account"})
+            raise ValidationError({"confirmation_email_account": _("Choose an email channel account")})
 
 
 class WebFormField(models.Model):
     class Type(models.TextChoices):
-        TEXT = "text", "Text"
-        EMAIL = "email", "Email (links the submitter's email identity)"
-        TEL = "tel", "Phone (links the submitter's phone identity)"
-        TEXTAREA = "textarea", "Long text"
-        SELECT = "select", "Choice"
+        TEXT = "text", _("Text")
+        EMAIL = "email", _("Email (links the submitter's email identity)")
+        TEL = "tel", _("Phone (links the submitter's phone identity)")
+        TEXTAREA = "textarea", _("Long text")
+        SELECT = "select", _("Choice")
 
     form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="fields")
     name = models.CharField(
         max_length=40,
-        validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", "Lowercase letters, digits and _, starting with a letter")],
-        help_text="Machine name (e.g. name, email, phone, order_number). A field named name / full_name "
-        "(or first_name + last_name) gives the customer's name.",
+        validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", _("Lowercase letters, digits and _, starting with a letter"))],
+        help_text=_("Machine name (e.g. name, email, phone, order_number). A field named name / full_name "
+                    "(or first_name + last_name) gives the customer's name."),
     )
     label = models.CharField(max_length=120)
     type = models.CharField(max_length=10, choices=Type.choices, default=Type.TEXT)
-    choices = models.TextField(blank=True, help_text="For a choice field: one option per line")
+    choices = models.TextField(blank=True, help_text=_("For a choice field: one option per line"))
     required = models.BooleanField(default=False)
     help_text = models.CharField(max_length=200, blank=True)
     max_length = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Characters allowed; empty = the type's default (bounded by the type's ceiling)"
+        null=True, blank=True, help_text=_("Characters allowed; empty = the type's default (bounded by the type's ceiling)")
     )
     order = models.PositiveIntegerField(default=0)
 
@@ -113,12 +114,12 @@ class WebFormField(models.Model):
 
     def clean(self):
         if self.name in RESERVED_NAMES:
-            raise ValidationError({"name": f"{self.name!r} is used by the page itself; pick another name"})
+            raise ValidationError({"name": _("%(name)r is used by the page itself; pick another name") % {"name": self.name}})
         if self.type == self.Type.SELECT:
             options = self.choice_list
             if not options:
-                raise ValidationError({"choices": "A choice field needs at least one option"})
+                raise ValidationError({"choices": _("A choice field needs at least one option")})
             if len(options) > MAX_CHOICES or any(len(o) > TYPE_MAX_LENGTH["select"] for o in options):
-                raise ValidationError({"choices": f"At most {MAX_CHOICES} options of {TYPE_MAX_LENGTH['select']} characters"})
+                raise ValidationError({"choices": _("At most %(count)d options of %(length)d characters") % {"count": MAX_CHOICES, "length": TYPE_MAX_LENGTH["select"]}})
         if self.max_length and self.max_length > TYPE_MAX_LENGTH[self.type]:
-            raise ValidationError({"max_length": f"At most {TYPE_MAX_LENGTH[self.type]} for this type"})
+            raise ValidationError({"max_length": _("At most %(length)d for this type") % {"length": TYPE_MAX_LENGTH[self.type]}})

@@ -13,6 +13,7 @@ A file for the import holds one object, a list of them, or JSON lines.
 """
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 
 from django.utils.dateparse import parse_datetime
@@ -71,10 +72,17 @@ def _message(item, account_id: int) -> InboundMessage:
                 "slug": slug,
                 "title": title,
                 "fields": [{"name": f["name"], "label": f["label"], "value": f["value"], "type": f["type"]} for f in fields],
+                # The visitor's language (the page's, from Accept-Language): the desk answers in it.
+                **({"language": language} if (language := _language(item)) else {}),
             },
             "webform_client": {"ip": _string(item, "ip")[:64], "user_agent": _string(item, "user_agent")[:500]},
         },
     )
+
+
+def _language(item: dict) -> str:
+    value = _string(item, "language").lower()[:16]
+    return value if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})?", value) else ""
 
 
 def _string(item: dict, key: str) -> str:

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from apps.connectors.services import payload_stage
 
@@ -94,6 +95,8 @@ def webform_submit(*, webform: WebForm, values: list[dict], ip: str, user_agent:
         "title": webform.title,
         "fields": values,
         "submitted_at": timezone.now().isoformat(),
+        # The page's language (the visitor's browser): the conversation's language from here on.
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
         "ip": ip,
         "user_agent": user_agent[:500],
     }
@@ -138,16 +141,22 @@ def webform_confirmation_send(*, webform_id: int, submission: dict) -> str | Non
 def _confirmation_mail(webform, submission, account_settings, address, recipient) -> EmailMessage:
     from apps.connectors.email.send import SMTP_POLICY
 
-    mail = EmailMessage(policy=SMTP_POLICY)
+    # In the submitter's language (the page they saw), whatever the worker's own language is.
+    with translation.override(submission.get("language") or settings.LANGUAGE_CODE):
+        return _confirmation_mail_in_language(webform, submission, account_settings, address, recipient, SMTP_POLICY)
+
+
+def _confirmation_mail_in_language(webform, submission, account_settings, address, recipient, policy) -> EmailMessage:
+    mail = EmailMessage(policy=policy)
     # The same on every attempt: a retry after an unclear failure is one mail in the customer's client.
     mail["Message-ID"] = f"<webform-{submission['id']}@{address.rpartition('@')[2]}>"
     mail["Date"] = timezone.now()
     mail["From"] = Address(account_settings.get("display_name") or "", addr_spec=address)
     mail["To"] = Address(person_name(submission["fields"]), addr_spec=recipient)
-    mail["Subject"] = f"We have received your message: {webform.title}"
+    mail["Subject"] = _("We have received your message: %(title)s") % {"title": webform.title}
     # RFC 3834: machine-written; auto-responders must not answer it (no mail loops).
     mail["Auto-Submitted"] = "auto-generated"
-    lines = [webform.success_message, "", "What you sent:", ""]
+    lines = [webform.success_message, "", _("What you sent:"), ""]
     lines += [f"{f['label']}: {f['value'] or '—'}" for f in submission["fields"]]
     mail.set_content("\n".join(lines) + "\n", cte="quoted-printable")
     return mail

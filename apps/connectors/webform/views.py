@@ -11,6 +11,7 @@ from csp.constants import SELF
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -52,7 +53,7 @@ def form_page(request, slug):
     if not _origin_checked(request, webform, embed):
         # Values kept: the visitor just sends again with a fresh token / cookie.
         form.is_valid()
-        form.add_error(None, "This page was open too long or its session expired. Please check your answers and send again.")
+        form.add_error(None, _("This page was open too long or its session expired. Please check your answers and send again."))
         return _page(request, webform, form, embed, status=403)
     if form.honeypot_filled():
         # A bot: it sees the usual confirmation, nothing is stored.

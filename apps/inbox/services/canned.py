@@ -6,6 +6,7 @@ is data written by staff, and must not reach attributes or tags beyond these.
 import re
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError
 
@@ -34,7 +35,7 @@ def canned_create(*, actor, shortcut: str, title: str, text: str) -> CannedRespo
         with transaction.atomic():
             return CannedResponse.objects.create(shortcut=shortcut, title=title, text=text, created_by=actor)
     except IntegrityError:
-        raise ApplicationError("This shortcut is taken", extra={"shortcut": shortcut}, status_code=409) from None
+        raise ApplicationError(_("This shortcut is taken"), extra={"shortcut": shortcut}, status_code=409) from None
 
 
 def canned_update(*, canned: CannedResponse, **changes) -> CannedResponse:
@@ -44,7 +45,7 @@ def canned_update(*, canned: CannedResponse, **changes) -> CannedResponse:
         with transaction.atomic():
             canned.save()
     except IntegrityError:
-        raise ApplicationError("This shortcut is taken", extra={"shortcut": canned.shortcut}, status_code=409) from None
+        raise ApplicationError(_("This shortcut is taken"), extra={"shortcut": canned.shortcut}, status_code=409) from None
     return canned
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Team, User
 from apps.core.errors import ApplicationError
@@ -46,7 +47,7 @@ def conversation_update(*, conversation: Conversation, actor: User | None, audit
     """
     unknown = set(changes) - set(CHANGEABLE)
     if unknown:
-        raise ApplicationError("These fields cannot be changed", extra={"fields": sorted(unknown)})
+        raise ApplicationError(_("These fields cannot be changed"), extra={"fields": sorted(unknown)})
     _validate(changes)
     tags = _tag_names(changes.pop("tags")) if "tags" in changes else None
     with transaction.atomic():
@@ -116,7 +117,7 @@ def conversation_claim(*, conversation: Conversation, user: User, force: bool = 
         if locked.assignee_id not in (None, user.id) and not force:
             holder = locked.assignee
             raise ApplicationError(
-                "Someone else holds this conversation",
+                _("Someone else holds this conversation"),
                 extra={"assignee": {"id": holder.id, "username": holder.username}},
                 status_code=409,
             )
@@ -136,9 +137,9 @@ def conversations_bulk_update(*, user: User, ids: list[int], changes: dict) -> i
     skipped silently, as a 404 would not tell them apart). One transaction, rows locked in id
     order. Returns how many were visible (changed or already so)."""
     if len(ids) > BULK_MAX:
-        raise ApplicationError(f"At most {BULK_MAX} conversations at once", extra={"max": BULK_MAX})
+        raise ApplicationError(_("At most %(count)d conversations at once") % {"count": BULK_MAX}, extra={"max": BULK_MAX})
     if not changes:
-        raise ApplicationError("Nothing to change")
+        raise ApplicationError(_("Nothing to change"))
     visible = list(
         Conversation.objects.filter(visible_conversations_q(user), pk__in=set(ids)).order_by("id").values_list("id", flat=True)
     )
@@ -186,17 +187,17 @@ def conversations_wake_snoozed(*, now: datetime | None = None) -> int:
 
 def _validate(changes: dict) -> None:
     if "status" in changes and changes["status"] not in Conversation.Status.values:
-        raise ApplicationError("Unknown status", extra={"allowed": Conversation.Status.values})
+        raise ApplicationError(_("Unknown status"), extra={"allowed": Conversation.Status.values})
     if "priority" in changes and changes["priority"] not in Conversation.Priority.values:
-        raise ApplicationError("Unknown priority", extra={"allowed": Conversation.Priority.values})
+        raise ApplicationError(_("Unknown priority"), extra={"allowed": Conversation.Priority.values})
     assignee = changes.get("assignee")
     if assignee is not None and not assignee.is_active:
-        raise ApplicationError("Cannot assign to an inactive user", extra={"assignee": assignee.pk})
+        raise ApplicationError(_("Cannot assign to an inactive user"), extra={"assignee": assignee.pk})
     until = changes.get("snoozed_until")
     if until is not None and until <= timezone.now():
-        raise ApplicationError("snoozed_until must be in the future", extra={"snoozed_until": until.isoformat()})
+        raise ApplicationError(_("The snooze time must be in the future"), extra={"snoozed_until": until.isoformat()})
     if until is not None and changes.get("status", Conversation.Status.SNOOZED) != Conversation.Status.SNOOZED:
-        raise ApplicationError("snoozed_until goes with status snoozed", extra={"status": changes["status"]})
+        raise ApplicationError(_("A snooze time goes with the status snoozed"), extra={"status": changes["status"]})
 
 
 def _snooze_rules(locked: Conversation, changes: dict) -> None:
@@ -206,7 +207,7 @@ def _snooze_rules(locked: Conversation, changes: dict) -> None:
         changes["status"] = Conversation.Status.SNOOZED
     elif status == Conversation.Status.SNOOZED and "snoozed_until" not in changes:
         if locked.status != Conversation.Status.SNOOZED:
-            raise ApplicationError("Snoozing needs snoozed_until (when it comes back)")
+            raise ApplicationError(_("Snoozing needs a time when it comes back"))
     elif status is not None and status != Conversation.Status.SNOOZED:
         changes["snoozed_until"] = None
     elif "snoozed_until" in changes and changes["snoozed_until"] is None and locked.status == Conversation.Status.SNOOZED:
@@ -224,16 +225,16 @@ def _audit(old, new) -> dict:
 
 def _tag_names(raw) -> list[str]:
     if not isinstance(raw, (list, tuple)):
-        raise ApplicationError("tags must be a list of names")
+        raise ApplicationError(_("Tags must be a list of names"))
     names = []
     for name in raw:
         name = str(name).strip().lower()
         if not TAG_NAME.match(name):
-            raise ApplicationError("Bad tag name (letters, digits, spaces and .:/&+- ; at most 50)", extra={"tag": name})
+            raise ApplicationError(_("Bad tag name (letters, digits, spaces and .:/&+- ; at most 50)"), extra={"tag": name})
         if name not in names:
             names.append(name)
     if len(names) > MAX_TAGS:
-        raise ApplicationError(f"At most {MAX_TAGS} tags", extra={"max": MAX_TAGS})
+        raise ApplicationError(_("At most %(count)d tags") % {"count": MAX_TAGS}, extra={"max": MAX_TAGS})
     return sorted(names)
 
 

@@ -7,8 +7,10 @@ read is per user.
 """
 import re
 
+from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 
@@ -39,22 +41,27 @@ def notify_mentions(*, message: Message, author) -> list[Notification]:
     conversation = message.conversation
     recipients = [u for u in users if _can_see(u, conversation)]
     who = _name(author)
-    return _create(
-        [
-            Notification(user=u, kind=Notification.Kind.MENTION, conversation=conversation, message=message, actor=author,
-                         text=f"{who} mentioned you: {message.text}"[:TEXT_CHARS])
-            for u in recipients
-        ]
-    )
+    notifications = []
+    for u in recipients:
+        with _language_of(u.language):
+            text = _("%(who)s mentioned you: %(text)s") % {"who": who, "text": message.text}
+        notifications.append(Notification(user=u, kind=Notification.Kind.MENTION, conversation=conversation, message=message,
+                                          actor=author, text=text[:TEXT_CHARS]))
+    return _create(notifications)
 
 
 def notify_assigned(*, conversation: Conversation, assignee_id: int, actor) -> list[Notification]:
     """Tell the new assignee, unless they took it themselves."""
     if actor is not None and actor.pk == assignee_id:
         return []
-    by = f" by {_name(actor)}" if actor is not None else " by routing"
     subject = conversation.subject or conversation.last_message_preview
-    text = f"Conversation #{conversation.id} assigned to you{by}" + (f": {subject}" if subject else "")
+    language = User.objects.filter(pk=assignee_id).values_list("language", flat=True).first()
+    with _language_of(language):
+        if actor is not None:
+            text = _("Conversation #%(id)s assigned to you by %(who)s") % {"id": conversation.id, "who": _name(actor)}
+        else:
+            text = _("Conversation #%(id)s assigned to you by routing") % {"id": conversation.id}
+    text += f": {subject}" if subject else ""
     return _create(
         [Notification(user_id=assignee_id, kind=Notification.Kind.ASSIGNED, conversation=conversation, actor=actor,
                       text=text[:TEXT_CHARS])]
@@ -83,6 +90,11 @@ def _create(notifications: list[Notification]) -> list[Notification]:
     Notification.objects.bulk_create(notifications)
     publish_notifications(notifications)
     return notifications
+
+
+def _language_of(language: str | None):
+    """The text is stored once, so it is written in the recipient's language (the desk's default if none)."""
+    return translation.override(language or settings.LANGUAGE_CODE)
 
 
 def _can_see(user, conversation: Conversation) -> bool:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
@@ -53,11 +54,11 @@ def reply_create(*, conversation: Conversation, author, text: str, is_public: bo
 
 def _check_files(files) -> None:
     if len(files) > settings.REPLY_ATTACHMENTS_MAX_FILES:
-        raise ApplicationError("Too many files", extra={"max_files": settings.REPLY_ATTACHMENTS_MAX_FILES})
+        raise ApplicationError(_("Too many files"), extra={"max_files": settings.REPLY_ATTACHMENTS_MAX_FILES})
     for f in files:
         if f.size > settings.REPLY_ATTACHMENT_MAX_BYTES:
             raise ApplicationError(
-                "A file is too large", extra={"filename": f.name, "max_bytes": settings.REPLY_ATTACHMENT_MAX_BYTES}
+                _("A file is too large"), extra={"filename": f.name, "max_bytes": settings.REPLY_ATTACHMENT_MAX_BYTES}
             )
 
 
@@ -78,9 +79,9 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None,
     text = (text or "").strip()
     _check_files(files)
     if not text and not files:
-        raise ApplicationError("The message is empty")
+        raise ApplicationError(_("The message is empty"))
     if len(text) > settings.MESSAGE_MAX_TEXT_CHARS:
-        raise ApplicationError("The message is too long", extra={"max_chars": settings.MESSAGE_MAX_TEXT_CHARS})
+        raise ApplicationError(_("The message is too long"), extra={"max_chars": settings.MESSAGE_MAX_TEXT_CHARS})
     is_note = kind == Message.Kind.NOTE
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -245,7 +246,7 @@ def message_retry(*, message: Message, actor) -> Message:
             and locked.delivery_status == Message.Delivery.FAILED
         ):
             raise ApplicationError(
-                "Only a failed reply can be retried", extra={"delivery_status": locked.delivery_status}, status_code=409
+                _("Only a failed reply can be retried"), extra={"delivery_status": locked.delivery_status}, status_code=409
             )
         locked.delivery_status = Message.Delivery.QUEUED
         locked.delivery_error = ""

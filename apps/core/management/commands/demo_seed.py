@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 user = User.objects.create_user(
                     username=username, password=password, role=role, first_name=first, last_name=last,
                     email=f"{username}@aurorahome.example", is_staff=role == "admin", is_superuser=role == "admin",
+                    # The shop is in Madrid; Laura reads the desk in Spanish, Sara in English, the rest as their browser.
+                    language={"laura": "es", "sara": "en"}.get(username, ""), time_zone="Europe/Madrid",
                 )
                 user.teams.set([teams[t] for t in team_names])
             users[username] = user
