@@ -11,6 +11,11 @@
 
   // Strings: Django's JavaScriptCatalog (/jsi18n/, loaded before this file) defines gettext, ngettext and
   // interpolate in the request's language (docs/languages.md); `make messages` extracts the calls below.
+  if (typeof window.gettext !== "function") { // the catalog did not load: the English source text still works
+    window.gettext = (text) => text;
+    window.ngettext = (singular, plural, count) => (count === 1 ? singular : plural);
+    window.interpolate = (text, values) => text.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
+  }
   const fmt = (text, values) => interpolate(text, values, true);
   // Dates: the user's language and time zone, from <html lang data-time-zone> (the profile, else the desk's).
   const LANG = document.documentElement.lang || undefined;
