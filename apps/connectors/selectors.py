@@ -26,7 +26,7 @@ def _count(model, **filters):
 
 def accounts_with_counts():
     """Every account with its staged payloads and unresolved dead letters counted in the same query."""
-    return ChannelAccount.objects.select_related("team").annotate(
+    return ChannelAccount.objects.select_related("team").prefetch_related("webforms").annotate(
         staged=_count(InboundPayload), dead_letters=_count(DeadLetter, resolved=False)
     ).order_by("kind", "name", "id")
 
@@ -59,7 +59,7 @@ def webhook_urls(account: ChannelAccount, *, base: str = "") -> list[dict]:
     channel = channel_for(account.kind)
     urls = [{"label": label, "url": base + reverse(name, args=[account.pk])} for label, name in (channel.webhook_urls if channel else ())]
     if account.kind == "webform":
-        for form in account.webforms.order_by("slug").only("slug", "title"):
+        for form in sorted(account.webforms.all(), key=lambda f: f.slug):  # prefetched by the lists
             urls.append({"label": f"Public page: {form.title}", "url": base + reverse("webform:form", args=[form.slug])})
     return urls
 
