@@ -97,7 +97,8 @@ def _form_context(request, *, kind: str, account=None, values=None, errors=None,
     values = values if values is not None else (account.settings if account else {})
     errors = errors or {}
     return {
-        "kind": kind, "kind_label": _kind_label(kind), "channel": channel, "account": account,
+        # can_test: a template would call channel.probe (a function) instead of testing it
+        "kind": kind, "kind_label": _kind_label(kind), "channel": channel, "account": account, "can_test": channel.probe is not None,
         "name": request.POST.get("name", account.name if account else "") if request.method == "POST" else (account.name if account else ""),
         "team_id": str(request.POST.get("team", "")) if request.method == "POST" else str(account.team_id or "") if account else "",
         "poll_interval": (request.POST.get("poll_interval") if request.method == "POST" else None)
