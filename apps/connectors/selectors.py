@@ -70,6 +70,7 @@ def account_health_detail(account: ChannelAccount) -> dict:
     return {
         "state": health.state,
         "line": health.line,
+        "detail": health.detail,
         "missing": list(health.missing),
         "last_success_at": account.last_success_at,
         "last_poll_at": account.last_poll_at,

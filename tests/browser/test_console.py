@@ -105,6 +105,8 @@ def test_the_channels_list_tells_the_truth_and_a_page_shows_its_secret_once(page
                            settings={"address": "soporte@tienda.example", "imap_host": "imap.tienda.invalid", "smtp_host": "smtp.tienda.invalid"})
     channel_account_record_failure(account=mailbox, error="IMAP imap.tienda.invalid:993: gaierror: [Errno -2] Name or service not known")
     dead_letter_keep(kind="email", raw=b"garbage", error="IMAP UID 7: no From header", source="poll", account=mailbox)
+    refused = []  # Content-Security-Policy violations: the console has nothing inline
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     login(page, admin, desk_url)
     page.goto(f"{desk_url}/console/channels/")
     # then each reads what it is
@@ -126,3 +128,6 @@ def test_the_channels_list_tells_the_truth_and_a_page_shows_its_secret_once(page
     shoot(page, "console-facebook-created")
     page.goto(f"{desk_url}/console/channels/{account.id}/")
     assert account.secrets["verify_token"] not in page.content()
+    page.goto(f"{desk_url}/console/channels/{mailbox.id}/health/")
+    expect(page.locator("#errors")).to_contain_text("Name or service not known")
+    assert refused == []

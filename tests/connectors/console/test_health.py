@@ -47,7 +47,7 @@ def test_a_failing_mailbox_shows_its_error_notifies_admins_once_and_recovers(
     assert health["state"] == "failing" and health["consecutive_failures"] == 3
     assert "Connection refused" in health["last_error"] and len(health["errors"]) == 3
     page = admin_client.get(f"/console/channels/{mailbox.id}/health/").content.decode()
-    assert "Failing (3 failures in a row)" in page and "Connection refused" in page
+    assert ">Failing<" in page and "(3 failures in a row)" in page and "Connection refused" in page
     # and the admins were told once (not per failure): a notification each, an email to the one who asked
     notified = Notification.objects.filter(kind="channel_failing")
     assert sorted(notified.values_list("user_id", flat=True)) == sorted([admin.id, other_admin.id])
@@ -158,3 +158,37 @@ def test_the_poll_interval_is_read_at_every_tick(make_account):
         assert account.id not in channel_accounts_due(kind="email")
         clock.shift(timedelta(seconds=40))
         assert account.id in channel_accounts_due(kind="email")
+
+
+def test_a_reply_that_goes_through_counts_as_a_success(make_account, inbound, make_user):
+    from http.server import BaseHTTPRequestHandler
+
+    from apps.inbox.services.ingest import messages_ingest
+    from apps.inbox.services.replies import message_deliver, reply_create
+    from tests.loopback import LoopbackServer
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"external_id": "crm-1"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = LoopbackServer(Receiver).start()
+    try:
+        account = make_account(kind="api", inbound_token_hash="x", settings={"outbound_url": f"http://127.0.0.1:{server.port}/"},
+                               secrets={"outbound_secret": "firma"})
+        ids = messages_ingest(messages=[inbound(account, email="eva@example.com")]).message_ids
+        conversation = Message.objects.get(pk=ids[0]).conversation
+        message = reply_create(conversation=conversation, author=make_user(role=Role.AGENT), text="Hola Eva")
+        assert ChannelAccount.objects.get(pk=account.id).last_success_at is None
+        message_deliver(message_id=message.id, final_attempt=True)
+    finally:
+        server.stop()
+    account.refresh_from_db()
+    assert Message.objects.get(pk=message.id).delivery_status == "sent"
+    assert account.last_success_at is not None and account.health.startswith("OK, last success")
