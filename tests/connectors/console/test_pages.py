@@ -125,3 +125,13 @@ def test_the_channels_list_reads_in_a_fixed_number_of_queries(admin_client, make
     with django_assert_max_num_queries(8):
         response = admin_client.get("/console/channels/")
     assert response.content.decode().count("data-account=") == 30
+
+
+def test_saving_the_page_keeps_settings_the_form_does_not_show(admin_client, make_account):
+    account = make_account(kind="email", settings={**ACCOUNTS["email"]["settings"], "timeout": 20, "smtp_helo": "tienda.example"},
+                           secrets=dict(ACCOUNTS["email"]["secrets"]))
+    form = _form("email", {"settings": {**ACCOUNTS["email"]["settings"], "display_name": "Soporte"}, "secrets": {}}, name="Soporte")
+    assert admin_client.post(f"/console/channels/{account.id}/", form).status_code == 302
+    account.refresh_from_db()
+    assert account.settings["timeout"] == 20 and account.settings["smtp_helo"] == "tienda.example"
+    assert account.settings["display_name"] == "Soporte" and account.settings["imap_port"] == 993
