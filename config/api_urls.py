@@ -1,7 +1,9 @@
 """The REST API under /api/ (the inbound channel endpoint lives in config/urls.py)."""
 from django.urls import path
 
+from apps.accounts import admin_api as people
 from apps.accounts.api import AgentListView, MeView
+from apps.audit import api as audit
 from apps.connectors import rest as channel_accounts
 from apps.connectors.facebook import api as facebook
 from apps.connectors.phone import api as phone_calls
@@ -15,6 +17,17 @@ priority_rule = PriorityRuleViewSet.as_view({"get": "retrieve", "patch": "partia
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("agents/", AgentListView.as_view(), name="api-agents"),
+    # the team (admins)
+    path("users/", people.UserListView.as_view(), name="api-users"),
+    path("users/<int:user_id>/", people.UserDetailView.as_view(), name="api-user"),
+    path("users/<int:user_id>/deactivate/", people.UserDeactivateView.as_view(), name="api-user-deactivate"),
+    path("users/<int:user_id>/reactivate/", people.UserReactivateView.as_view(), name="api-user-reactivate"),
+    path("users/<int:user_id>/password-reset/", people.UserPasswordResetView.as_view(), name="api-user-password-reset"),
+    path("teams/", people.TeamListView.as_view(), name="api-teams"),
+    path("teams/<int:team_id>/", people.TeamDetailView.as_view(), name="api-team"),
+    # the audit log (admins)
+    path("audit/", audit.AuditListView.as_view(), name="api-audit"),
+    path("audit/export/", audit.AuditExportView.as_view(), name="api-audit-export"),
     # inbox
     path("conversations/", inbox.ConversationListView.as_view(), name="api-conversations"),
     path("conversations/bulk/", inbox.ConversationBulkView.as_view(), name="api-conversations-bulk"),

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "apps.core",
+    "apps.audit",
     "apps.accounts",
     "apps.crm",
     "apps.connectors",
@@ -192,6 +193,21 @@ AXES_CLIENT_IP_CALLABLE = "apps.core.net.client_ip"  # the web form's rule: REMO
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"  # the desk's page, 429
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are logged as warnings (logger "axes")
+
+# Invitation and password-reset links work this long, and once (Django's token machinery).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+# Invitations and password resets are mailed from here (EMAIL_HOST / EMAIL_PORT / ... configure the SMTP server).
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Centralita <desk@localhost>")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# With no EMAIL_HOST set (the embedded quick start) mails are printed in the server's log instead.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend" if env("EMAIL_HOST", default="")
+                    else "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))  # for the file backend
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", default="UTC")

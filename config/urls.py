@@ -13,5 +13,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from ?script= instead of inline (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The admin's console (admins only) and the public set-password / reset pages.
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.audit.urls")),
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

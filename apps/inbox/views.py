@@ -153,6 +153,7 @@ def _desk_user(user) -> dict:
         "name": user.get_full_name() or user.username,
         "role": user.role,
         "supervisor": user.sees_everything,
+        "admin": user.is_desk_admin,
         "teams": [{"id": t.id, "name": t.name} for t in teams],
     }
 

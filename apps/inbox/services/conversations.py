@@ -112,6 +112,24 @@ def conversations_bulk_update(*, user: User, ids: list[int], changes: dict) -> i
     return len(visible)
 
 
+# Work someone holds: what goes back to the queue when they leave (resolved and spam stay theirs on record).
+HELD_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING, Conversation.Status.SNOOZED)
+
+
+def conversations_release(*, user: User, actor: User | None) -> dict:
+    """Unassign every conversation `user` holds that still needs work: each goes back to its team's
+    queue (or the unteamed one), with an "assigned -> nobody" event by `actor` in its trail and a
+    live update to whoever sees it. Rows locked in id order. Connected as the accounts app's
+    deactivation hook (apps/inbox/apps.py); returns {"released_conversations": [ids]}."""
+    ids = list(
+        Conversation.objects.filter(assignee=user, status__in=HELD_STATUSES).order_by("id").values_list("id", flat=True)
+    )
+    with transaction.atomic():
+        for conversation_id in ids:
+            conversation_update(conversation=Conversation(pk=conversation_id), actor=actor, assignee=None)
+    return {"released_conversations": ids}
+
+
 def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
     """Unread (for this user) until the next inbound message. One upsert."""
     ConversationRead.objects.bulk_create(

@@ -1,0 +1,67 @@
+"""The admin's console in a real browser: an admin invites an agent, the agent chooses a
+password from the mail the desk sent and signs in. The desk server sends real mail through
+Django's file backend (tests/live_server.py desk_mails); screenshots go to artifacts/desk/."""
+import re
+
+from playwright.sync_api import expect
+
+from apps.accounts.models import Role, User
+from apps.audit.models import AuditEntry
+from tests.browser.conftest import login
+from tests.browser.desk_fixtures import shoot
+from tests.live_server import desk_mails
+
+LINK = re.compile(r"(https?://\S+/password/set/\S+/)")
+
+
+def test_an_admin_invites_an_agent_who_sets_a_password_from_the_mail_and_signs_in(browser, page, desk_url, make_user, team):
+    admin = make_user(role=Role.ADMIN, username="ada", first_name="Ada")
+    mails_before = len(desk_mails())
+    # given the admin on the desk, who follows the Admin link to the team page
+    login(page, admin, desk_url)
+    page.goto(f"{desk_url}/")
+    page.locator("#admin-link").click()
+    expect(page).to_have_url(f"{desk_url}/team/")
+    # when she fills the invitation for an agent in a team
+    page.get_by_label("Username").fill("bruno")
+    page.get_by_label("Email").fill("bruno@tienda.example")
+    page.get_by_label("First name").fill("Bruno")
+    page.get_by_label("Role").select_option("agent")
+    page.get_by_label(team.name).check()
+    shoot(page, "team")
+    page.get_by_role("button", name="Send invitation").click()
+    # then the page says so and lists him as invited
+    expect(page.locator(".flash")).to_contain_text("Invitation sent to bruno@tienda.example")
+    expect(page.locator('tr[data-username="bruno"]')).to_contain_text("Invited")
+    expect(page.locator('tr[data-username="bruno"]')).to_contain_text(team.name)
+
+    # when Bruno opens the link in the mail he received, in his own browser
+    mails = desk_mails()[mails_before:]
+    assert [m["To"] for m in mails] == ["bruno@tienda.example"]
+    link = LINK.search(mails[0].get_content()).group(1)
+    agent_context = browser.new_context(locale="es-ES")
+    agent_page = agent_context.new_page()
+    agent_page.goto(link)
+    expect(agent_page.locator("main")).to_contain_text("bruno")
+    agent_page.get_by_label("New password").fill("mi-clave-de-bruno-7")
+    agent_page.get_by_label("Repeat it").fill("mi-clave-de-bruno-7")
+    agent_page.get_by_role("button", name="Set password").click()
+    # then he lands on the sign-in page, signs in with his password and sees the inbox
+    expect(agent_page).to_have_url(re.compile(r"/login/$"))
+    agent_page.get_by_label("Username").fill("bruno")
+    agent_page.get_by_label("Password").fill("mi-clave-de-bruno-7")
+    agent_page.get_by_role("button", name="Sign in").click()
+    expect(agent_page).to_have_url(f"{desk_url}/")
+    expect(agent_page.locator(".who")).to_contain_text("agent")
+    # and as an agent he has no Admin link and the team page refuses him
+    expect(agent_page.locator("#admin-link")).to_have_count(0)
+    assert agent_page.goto(f"{desk_url}/team/").status == 403
+    agent_context.close()
+
+    # and the admin's audit log shows the invitation and his first sign-in
+    page.goto(f"{desk_url}/audit/")
+    expect(page.locator('tr[data-action="user.invited"]')).to_contain_text("bruno")
+    expect(page.locator('tr[data-action="auth.login"]').first).to_contain_text("bruno")
+    shoot(page, "audit-log")
+    assert User.objects.get(username="bruno").has_usable_password()
+    assert AuditEntry.objects.filter(action="user.password_set", actor__username="bruno").exists()
