@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -110,6 +111,7 @@ INSTALLED_APPS = [
     "apps.routing",
     "apps.sla",
     "apps.reports",
+    "apps.integrations",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +268,10 @@ CELERY_BEAT_SCHEDULE = {
     "replies-requeue-stale": {"task": "apps.inbox.tasks.replies_requeue_stale", "schedule": 300.0},
     # Snoozed conversations whose time came back to the queue (open).
     "conversations-wake-snoozed": {"task": "apps.inbox.tasks.conversations_wake_snoozed", "schedule": 60.0},
+    # Outgoing webhooks whose next attempt is due (the first attempt is queued when the event commits).
+    "webhooks-retry-due": {"task": "apps.integrations.tasks.webhook_deliveries_retry_due", "schedule": 15.0},
+    # Data protection: resolved conversations older than the retention setting are redacted, nightly.
+    "retention-redact": {"task": "apps.crm.tasks.retention_redact", "schedule": crontab(hour=3, minute=30)},
 }
 # Each channel's own periodic tasks (polls) and task modules come from its channel.py (config/celery.py).
 
@@ -302,6 +308,8 @@ SPECTACULAR_SETTINGS = {
         "MergeSuggestionStatusEnum": "apps.crm.models.MergeSuggestion.Status",
         "MessageDirectionEnum": "apps.inbox.models.Message.Direction",
         "CallDirectionEnum": "apps.connectors.phone.api.CALL_DIRECTIONS",
+        "WebhookStateEnum": "apps.integrations.models.WEBHOOK_STATES",
+        "WebhookDeliveryStatusEnum": "apps.integrations.models.WebhookDelivery.Status",
     },
 }
 
@@ -344,6 +352,14 @@ PRESENCE_TTL_SECONDS = 90
 # Files an agent attaches to a reply or note (multipart files[]).
 REPLY_ATTACHMENTS_MAX_FILES = 10
 REPLY_ATTACHMENT_MAX_BYTES = env.int("REPLY_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- outgoing webhooks (apps/integrations) -----------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)  # per delivery
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)  # 30 s, 1, 2, 4, 8 min ...
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+# Failures in a row (any delivery) after which an endpoint is paused until an admin resumes it.
+WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=10)
 
 LOGGING = {
     "version": 1,

@@ -16,5 +16,7 @@ urlpatterns = [
     # The admin's console (admins only) and the public set-password / reset pages.
     path("", include("apps.accounts.urls")),
     path("", include("apps.audit.urls")),
+    path("", include("apps.integrations.urls")),
+    path("", include("apps.crm.urls")),
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

@@ -179,7 +179,11 @@ def password_reset(request):
     """Forgot your password: the same answer whether or not the address is known (no account discovery)."""
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        for user in User.objects.filter(email__iexact=form.cleaned_data["email"], is_active=True):
-            services.user_password_reset_send(actor=None, user=user, base_url=base_url(request), ip=client_ip(request))
+        try:
+            for user in User.objects.filter(email__iexact=form.cleaned_data["email"], is_active=True):
+                services.user_password_reset_send(actor=None, user=user, base_url=base_url(request), ip=client_ip(request))
+        except ApplicationError:
+            form.add_error("email", _("The mail could not be sent just now. Try again in a few minutes."))
+            return render(request, "accounts/password_reset.html", {"form": form}, status=503)
         return render(request, "accounts/password_reset.html", {"sent": True})
     return render(request, "accounts/password_reset.html", {"form": form})

@@ -17,6 +17,9 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # A merged customer stays as a tombstone pointing at the survivor, so old links resolve.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Set when the customer asked to be forgotten (crm.services.customer_erase): the row stays for the
+    # counts, with no name, no identities and redacted messages.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -78,3 +81,16 @@ class CustomerMerge(models.Model):
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     merged_at = models.DateTimeField(auto_now_add=True)
     moved = models.JSONField(default=dict)
+
+
+class DataProtectionSettings(models.Model):
+    """One row (pk=1): how long resolved conversations keep their content."""
+
+    retention_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Resolved conversations with no activity for this many months are redacted nightly; empty: kept"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @classmethod
+    def current(cls) -> "DataProtectionSettings":
+        return cls.objects.get_or_create(pk=1)[0]

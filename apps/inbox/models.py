@@ -37,6 +37,8 @@ class Conversation(models.Model):
     waiting_since = models.DateTimeField(null=True, blank=True)
     last_message_preview = models.CharField(max_length=200, blank=True)
     message_count = models.PositiveIntegerField(default=0)
+    # Set when its content was redacted (a customer's erasure, the retention sweep): rows and counts stay.
+    redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -225,5 +225,7 @@ def test_the_team_api_is_in_the_openapi_schema(tmp_path):
     call_command("spectacular", "--fail-on-warn", "--file", str(target))
     schema = target.read_text()
     for path in ("/api/users/", "/api/users/{user_id}/deactivate/", "/api/users/{user_id}/password-reset/",
-                 "/api/teams/{team_id}/", "/api/audit/", "/api/audit/export/"):
+                 "/api/teams/{team_id}/", "/api/audit/", "/api/audit/export/", "/api/webhooks/",
+                 "/api/webhooks/{webhook_id}/deliveries/", "/api/webhook-deliveries/{delivery_id}/resend/",
+                 "/api/customers/{customer_id}/export/", "/api/customers/{customer_id}/erase/", "/api/data-protection/"):
         assert f"{path}:" in schema, path

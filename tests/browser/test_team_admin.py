@@ -65,3 +65,50 @@ def test_an_admin_invites_an_agent_who_sets_a_password_from_the_mail_and_signs_i
     shoot(page, "audit-log")
     assert User.objects.get(username="bruno").has_usable_password()
     assert AuditEntry.objects.filter(action="user.password_set", actor__username="bruno").exists()
+
+
+def test_an_admin_subscribes_a_webhook_and_sees_its_secret_once(page, desk_url, make_user):
+    admin = make_user(role=Role.ADMIN, username="ada")
+    login(page, admin, desk_url)
+    page.goto(f"{desk_url}/integrations/webhooks/")
+    page.get_by_label("Name").fill("CRM sync")
+    page.get_by_label("URL").fill("https://crm.tienda.example/hooks/centralita")
+    page.get_by_label("Conversation created").check()
+    page.get_by_label("Message created").check()
+    page.get_by_role("button", name="Create webhook").click()
+    expect(page.locator("#signing-secret")).to_be_visible()
+    secret = page.locator("#signing-secret").inner_text().strip()
+    assert len(secret) > 30
+    shoot(page, "webhook")
+    page.reload()
+    expect(page.locator("#signing-secret")).to_have_count(0)
+    assert secret not in page.content()
+    page.goto(f"{desk_url}/integrations/webhooks/")
+    expect(page.locator('tr[data-webhook="CRM sync"]')).to_contain_text("Active")
+    shoot(page, "webhooks")
+
+
+def test_an_admin_finds_a_customer_and_erases_them_after_confirming(page, desk_url, make_user, make_account, inbound):
+    from apps.crm.models import Customer
+    from apps.inbox.models import Message
+    from apps.inbox.services.ingest import messages_ingest
+    from tests.browser.conftest import off_loop
+
+    admin = make_user(role=Role.ADMIN, username="ada")
+    account = make_account()
+    off_loop(messages_ingest, messages=[inbound(account, email="olvido@example.com", name="Olga Olvido", text="Borrad mis datos, por favor")])
+    customer = Customer.objects.get(display_name="Olga Olvido")
+    login(page, admin, desk_url)
+    page.goto(f"{desk_url}/privacy/")
+    page.get_by_label("Name, email, phone, handle or customer number").fill("olvido@example.com")
+    page.get_by_role("button", name="Search").click()
+    page.locator("#found a", has_text="Olga Olvido").click()
+    expect(page.locator("#summary")).to_contain_text("Messages")
+    shoot(page, "privacy-customer")
+    page.get_by_label(re.compile("Type the customer's number")).fill(str(customer.pk))
+    page.get_by_role("button", name="Erase for good").click()
+    expect(page.locator(".flash")).to_contain_text(f"Customer #{customer.pk} erased")
+    expect(page.locator("h1")).to_contain_text("Erased")
+    assert Message.objects.get(customer=customer).text == ""
+    page.goto(f"{desk_url}/privacy/")
+    shoot(page, "privacy")

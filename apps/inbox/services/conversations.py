@@ -74,7 +74,10 @@ def conversation_update(*, conversation: Conversation, actor: User | None, **cha
         # The old audience hears about it too, so a conversation moved to another team
         # leaves their lists at once.
         groups = sorted(set(before_groups) | set(conversation_groups(team_id=locked.team_id, assignee_id=locked.assignee_id)))
-        publish_on_commit([(groups, {"type": "conversation.updated", "conversation": conversation_data(locked, tags=tag_names)})])
+        # `changed` names what this update changed (outgoing webhooks tell "assigned" and "resolved" by it).
+        changed = sorted(set(fields) | ({"tags"} if any(e.kind == ConversationEvent.Kind.TAGS for e in events) else set()))
+        publish_on_commit([(groups, {"type": "conversation.updated", "conversation": conversation_data(locked, tags=tag_names),
+                                     "changed": changed})])
         if "assignee_id" in fields and locked.assignee_id is not None:
             notify_assigned(conversation=locked, assignee_id=locked.assignee_id, actor=actor)  # heard after the update
     return locked
