@@ -20,6 +20,7 @@ def test_an_admin_invites_an_agent_who_sets_a_password_from_the_mail_and_signs_i
     # given the admin on the desk, who follows the Admin link to the team page
     login(page, admin, desk_url)
     page.goto(f"{desk_url}/")
+    shoot(page, "desk-admin-link")
     page.locator("#admin-link").click()
     expect(page).to_have_url(f"{desk_url}/team/")
     # when she fills the invitation for an agent in a team
