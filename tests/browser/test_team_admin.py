@@ -113,3 +113,28 @@ def test_an_admin_finds_a_customer_and_erases_them_after_confirming(page, desk_u
     assert Message.objects.get(customer=customer).text == ""
     page.goto(f"{desk_url}/privacy/")
     shoot(page, "privacy")
+
+
+def test_no_console_page_breaks_the_content_security_policy(page, desk_url, make_user, make_account, inbound, team):
+    from apps.crm.models import Customer
+    from apps.inbox.services.ingest import messages_ingest
+    from apps.integrations.services import webhook_endpoint_create
+    from tests.browser.conftest import off_loop
+    from tests.browser.test_csp import Violations
+
+    violations = Violations(page)
+    admin = make_user(role=Role.ADMIN, username="ada")
+    agent = make_user(username="bea", teams=[team])
+    endpoint, _ = webhook_endpoint_create(actor=admin, name="CRM", url="https://crm.example/hook", event_types=["message.created"])
+    off_loop(messages_ingest, messages=[inbound(make_account(), email="csp@example.com", name="Carmen")])
+    customer = Customer.objects.get(display_name="Carmen")
+    page.goto(f"{desk_url}/password/reset/")
+    page.goto(f"{desk_url}/password/set/MQ/bad-token/")
+    expect(page.locator("main")).to_contain_text("This link no longer works")
+    login(page, admin, desk_url)
+    for path in ("/team/", f"/team/users/{agent.pk}/", "/team/teams/", "/audit/", "/integrations/webhooks/",
+                 f"/integrations/webhooks/{endpoint.pk}/", "/privacy/?q=Carmen", f"/privacy/customers/{customer.pk}/"):
+        response = page.goto(f"{desk_url}{path}")
+        assert response.status == 200, path
+        expect(page.locator("main.console")).to_be_visible()
+    assert violations.seen() == []

@@ -275,3 +275,19 @@ def test_the_pages_create_show_the_secret_once_resend_and_resume(client, admin, 
     assert endpoint.paused_at is None and endpoint.deliveries.filter(status="succeeded").count() == 1
     bad = client.post("/integrations/webhooks/", {"name": "x", "url": "not a url", "event_types": []})
     assert bad.status_code == 400
+
+
+def test_the_webhook_pages_read_a_page_of_deliveries_in_few_queries(client, admin, django_assert_max_num_queries):
+    endpoints = [services.webhook_endpoint_create(actor=admin, name=f"Hook {i}", url=f"https://h{i}.example/",
+                                                  event_types=["message.created"])[0] for i in range(10)]
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=endpoints[0], event_type="message.created", event_id=f"e{i}", payload={"id": f"e{i}"},
+                        status="failed", attempts=6, response_status=500, response_excerpt="boom")
+        for i in range(120)
+    )
+    client.force_login(admin)
+    with django_assert_max_num_queries(6):
+        assert client.get("/integrations/webhooks/").content.decode().count("data-webhook=") == 10
+    with django_assert_max_num_queries(8):
+        page = client.get(f"/integrations/webhooks/{endpoints[0].pk}/")
+    assert page.content.decode().count("data-delivery=") == 50 and "Older" in page.content.decode()
