@@ -21,3 +21,21 @@ def run_user_deactivated(*, user, actor) -> dict:
     for hook in _on_deactivate:
         summary.update(hook(user=user, actor=actor) or {})
     return summary
+
+
+# user_id -> None: their access changed (role, teams, deactivated). The inbox closes their open
+# sockets, which reconnect with the new rights (or, deactivated, are refused and sign out).
+_on_access_changed: list[Callable] = []
+
+
+def on_user_access_changed(hook: Callable) -> None:
+    if hook not in _on_access_changed:
+        _on_access_changed.append(hook)
+
+
+def run_user_access_changed(*, user_id: int) -> None:
+    """After commit: a socket that reconnects at once must find the new rights saved."""
+    from django.db import transaction
+
+    for hook in _on_access_changed:
+        transaction.on_commit(lambda hook=hook: hook(user_id=user_id))

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 
-from .hooks import run_user_deactivated
+from .hooks import run_user_access_changed, run_user_deactivated
 from .models import Role, Team, User
 
 USERNAME_MAX = 150
@@ -139,6 +139,9 @@ def user_update(*, actor: User, user: User, ip: str | None = None, **changes) ->
         # Role and team changes are permission changes: their own action names, easy to filter.
         action = "user.role_changed" if set(new) == {"role"} else "user.teams_changed" if set(new) == {"teams"} else "user.updated"
         audit_record(actor=actor, action=action, target=locked, before=old, after=new, ip=ip)
+        if {"role", "teams"} & set(new):
+            # Their open sockets joined groups by the old rights: they reconnect with the new ones.
+            run_user_access_changed(user_id=locked.pk)
     return locked
 
 
@@ -157,6 +160,7 @@ def user_deactivate(*, actor: User, user: User, ip: str | None = None) -> dict:
     summary = run_user_deactivated(user=locked, actor=actor)
     audit_record(actor=actor, action="user.deactivated", target=locked, before={"is_active": True},
                  after={"is_active": False, **summary}, ip=ip)
+    run_user_access_changed(user_id=locked.pk)  # their open desks stop hearing events at once
     return summary
 
 

@@ -18,3 +18,9 @@ class InboxConfig(AppConfig):
         from .services.conversations import conversations_release
 
         on_user_deactivated(conversations_release)
+
+        from apps.accounts.hooks import on_user_access_changed
+
+        from .signals import close_sockets_of_user
+
+        on_user_access_changed(close_sockets_of_user)

@@ -229,3 +229,48 @@ def test_the_team_api_is_in_the_openapi_schema(tmp_path):
                  "/api/webhooks/{webhook_id}/deliveries/", "/api/webhook-deliveries/{delivery_id}/resend/",
                  "/api/customers/{customer_id}/export/", "/api/customers/{customer_id}/erase/", "/api/data-protection/"):
         assert f"{path}:" in schema, path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_open_sockets_close_when_access_changes_and_a_deactivated_user_cannot_reconnect(make_user, team):
+    """A socket joins its groups by the rights at connect: a role or team change closes it (the desk
+    reconnects with the new rights) and a deactivated user's reconnect is refused (4401: sign in)."""
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from apps.inbox.consumers import ACCESS_CHANGED_CODE
+    from config.asgi import application
+    from tests.live_server import session_cookie
+
+    admin = make_user(role=Role.ADMIN, username="root")
+    other_team = Team.objects.create(name="Otro")
+    agent = make_user(username="vera", teams=[team])
+    headers = [(b"origin", b"http://testserver"), (b"cookie", session_cookie(agent).encode())]
+    api = client_for(admin)
+
+    async def connected():
+        socket = WebsocketCommunicator(application, "/ws/desk/", headers=headers)
+        assert (await socket.connect())[0]
+        assert (await socket.receive_json_from(timeout=5))["type"] == "hello"
+        return socket
+
+    async def scenario():
+        socket = await connected()
+        # when the admin moves her to another team
+        response = await sync_to_async(api.patch)(f"/api/users/{agent.pk}/", {"team_ids": [other_team.pk]}, format="json")
+        assert response.status_code == 200
+        moved = await socket.receive_output(timeout=5)
+        # then her socket closes to reconnect with the new rights, and the reconnect is accepted
+        again = await connected()
+        # when she is deactivated, the open socket closes too, and the next one is refused
+        response = await sync_to_async(api.post)(f"/api/users/{agent.pk}/deactivate/")
+        assert response.status_code == 200
+        deactivated = await again.receive_output(timeout=5)
+        refused = WebsocketCommunicator(application, "/ws/desk/", headers=headers)
+        await refused.connect()
+        return moved, deactivated, await refused.receive_output(timeout=5)
+
+    moved, deactivated, refused = async_to_sync(scenario)()
+    assert moved == {"type": "websocket.close", "code": ACCESS_CHANGED_CODE}
+    assert deactivated == {"type": "websocket.close", "code": ACCESS_CHANGED_CODE}
+    assert refused == {"type": "websocket.close", "code": 4401}
