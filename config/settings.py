@@ -270,6 +270,7 @@ CELERY_BEAT_SCHEDULE = {
     "conversations-wake-snoozed": {"task": "apps.inbox.tasks.conversations_wake_snoozed", "schedule": 60.0},
     # Outgoing webhooks whose next attempt is due (the first attempt is queued when the event commits).
     "webhooks-retry-due": {"task": "apps.integrations.tasks.webhook_deliveries_retry_due", "schedule": 15.0},
+    "webhooks-prune-log": {"task": "apps.integrations.tasks.webhook_deliveries_prune", "schedule": crontab(hour=4, minute=0)},
     # Data protection: resolved conversations older than the retention setting are redacted, nightly.
     "retention-redact": {"task": "apps.crm.tasks.retention_redact", "schedule": crontab(hour=3, minute=30)},
 }
@@ -360,6 +361,8 @@ WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)  
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 # Failures in a row (any delivery) after which an endpoint is paused until an admin resumes it.
 WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=10)
+# Finished deliveries stay in the log (with the receiver's answers) this many days.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -269,3 +269,22 @@ def deliveries_redact(conversation_ids: list[int]) -> int:
     """Logged payloads about these conversations lose their content (the log rows stay)."""
     about = Q(payload__data__conversation__id__in=conversation_ids) | Q(payload__data__message__conversation_id__in=conversation_ids)
     return WebhookDelivery.objects.filter(about).update(payload={"redacted": True}, response_excerpt="")
+
+
+PRUNE_BATCH = 5000
+
+
+def webhook_deliveries_prune(*, now: datetime | None = None) -> int:
+    """Finished deliveries (delivered or failed) older than WEBHOOK_LOG_DAYS leave the log, in
+    batches: the log shows recent traffic, it is not an archive (daily, beat)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    old = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED], created_at__lt=cutoff
+    )
+    total = 0
+    while True:
+        ids = list(old.order_by("id").values_list("id", flat=True)[:PRUNE_BATCH])
+        if not ids:
+            return total
+        # Re-sent copies point at their original: SET_NULL keeps them when the original goes first.
+        total += WebhookDelivery.objects.filter(pk__in=ids).delete()[0]

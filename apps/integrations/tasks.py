@@ -12,3 +12,8 @@ def webhook_deliver(delivery_id: int) -> None:
 @shared_task
 def webhook_deliveries_retry_due() -> int:
     return services.webhook_deliveries_retry_due()
+
+
+@shared_task
+def webhook_deliveries_prune() -> int:
+    return services.webhook_deliveries_prune()

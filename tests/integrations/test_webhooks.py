@@ -291,3 +291,19 @@ def test_the_webhook_pages_read_a_page_of_deliveries_in_few_queries(client, admi
     with django_assert_max_num_queries(8):
         page = client.get(f"/integrations/webhooks/{endpoints[0].pk}/")
     assert page.content.decode().count("data-delivery=") == 50 and "Older" in page.content.decode()
+
+
+def test_finished_deliveries_leave_the_log_after_the_configured_days(admin, settings):
+    settings.WEBHOOK_LOG_DAYS = 30
+    endpoint, _ = services.webhook_endpoint_create(actor=admin, name="BI", url="https://bi.example/", event_types=["message.created"])
+    start = timezone.now()
+
+    def delivery(status, name):
+        return WebhookDelivery.objects.create(endpoint=endpoint, event_type="message.created", event_id=name, payload={}, status=status)
+
+    with time_machine.travel(start - timedelta(days=31)):
+        old_ok, old_failed, old_retrying = delivery("succeeded", "a"), delivery("failed", "b"), delivery("retrying", "c")
+    with time_machine.travel(start - timedelta(days=29)):
+        recent = delivery("succeeded", "d")
+    assert services.webhook_deliveries_prune(now=start) == 2
+    assert set(endpoint.deliveries.values_list("event_id", flat=True)) == {"c", "d"}  # a retry still waiting stays
