@@ -1,5 +1,5 @@
 """The REST API under /api/ (the inbound channel endpoint lives in config/urls.py)."""
-from django.urls import path
+from django.urls import include, path
 
 from apps.accounts.api import AgentListView, MeView
 from apps.connectors import rest as channel_accounts
@@ -13,6 +13,7 @@ priority_rules = PriorityRuleViewSet.as_view({"get": "list", "post": "create"})
 priority_rule = PriorityRuleViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
 
 urlpatterns = [
+    path("", include("apps.reports.api_urls")),  # /api/reports/...
     path("me/", MeView.as_view(), name="api-me"),
     path("agents/", AgentListView.as_view(), name="api-agents"),
     # inbox

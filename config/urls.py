@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from ?script= instead of inline (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("apps.reports.urls")),  # /reports/, /reports/wallboard/ (supervisors and admins)
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]
