@@ -7,7 +7,9 @@ Method (docs/supervisors.md explains it for supervisors):
    stop words (scikit-learn's list) and Spanish ones (stopwords_es.txt, from the Snowball
    project's list), numbers and order references dropped; a small glossary maps common Spanish
    support words onto English ones (pedido -> order, reembolso -> refund, contraseña ->
-   password ...) so the same question asked in either language lands in one topic.
+   password ...) so the same question asked in either language lands in one topic; then each
+   word is reduced to its stem (snowballstemmer: English, or Spanish for a message that uses
+   more Spanish stop words), so "arrived" and "arrive", "recibido" and "recibiré" count as one.
 3. TF-IDF on words and word pairs (min_df 2, sublinear tf), reduced with TruncatedSVD (LSA) and
    L2-normalized, clustered with KMeans; the number of topics is the one with the best
    silhouette score between 2 and REPORTS_TOPICS_MAX (scikit-learn's silhouette_score).
@@ -38,11 +40,11 @@ _TOKEN = re.compile(r"(?u)\b[^\W\d_]{3,}\b")  # words of 3+ letters: numbers and
 
 # Spanish support vocabulary -> the English word the same question uses (after accents are stripped).
 GLOSSARY = {
-    "pedido": "order", "pedidos": "order", "orden": "order", "compra": "order",
+    "pedido": "order", "pedidos": "order", "orden": "order", "compra": "purchase",
     "llegado": "arrive", "llega": "arrive", "llegar": "arrive", "llegó": "arrive", "llego": "arrive",
     "entrega": "delivery", "envio": "delivery", "envío": "delivery", "paquete": "package", "repartidor": "courier",
     "retraso": "delay", "retrasado": "delay", "tarde": "late", "todavia": "yet", "todavía": "yet", "aun": "yet",
-    "reembolso": "refund", "devolucion": "refund", "devolución": "refund", "devolver": "return", "dinero": "money",
+    "reembolso": "refund", "devolucion": "return", "devolución": "return", "devolver": "return", "dinero": "money",
     "contrasena": "password", "contraseña": "password", "clave": "password", "restablecer": "reset",
     "recuperar": "reset", "cambiar": "change", "olvide": "forgot", "olvidé": "forgot", "acceder": "login",
     "entrar": "login", "sesion": "login", "sesión": "login", "cuenta": "account",
@@ -64,24 +66,42 @@ def _strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def _analyzer_parts():
+def _analyzer_parts(surfaces: dict):
+    """The tokenizer: words -> glossary -> stop words -> stems; `surfaces` collects, per stem,
+    the words it came from (topic labels show the commonest one, not the stem)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    stop = set(ENGLISH_STOP_WORDS) | _spanish_stop_words()
+    import snowballstemmer
+
+    english_stop, spanish_stop = set(ENGLISH_STOP_WORDS), _spanish_stop_words()
+    stop = english_stop | spanish_stop
     glossary = {_strip_accents(k): v for k, v in GLOSSARY.items()}
+    stem_en, stem_es = snowballstemmer.stemmer("english"), snowballstemmer.stemmer("spanish")
 
     def tokenize(text: str) -> list[str]:
-        words = (glossary.get(w, w) for w in _TOKEN.findall(text))
-        return [w for w in words if w not in stop]
+        words = _TOKEN.findall(text)
+        # The message's language: whichever stop-word list it uses more (ties: English).
+        spanish = sum(w in spanish_stop for w in words) > sum(w in english_stop for w in words)
+        out = []
+        for w in words:
+            if w in glossary:
+                word, stem = glossary[w], stem_en.stemWord(glossary[w])  # the English word the glossary gives
+            elif w not in stop:
+                word, stem = w, (stem_es if spanish else stem_en).stemWord(w)
+            else:
+                continue
+            surfaces.setdefault(stem, Counter())[word] += 1
+            out.append(stem)
+        return out
 
     return tokenize
 
 
-def _vectorizer():
+def _vectorizer(surfaces: dict):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(
-        lowercase=True, strip_accents="unicode", tokenizer=_analyzer_parts(), token_pattern=None,
+        lowercase=True, strip_accents="unicode", tokenizer=_analyzer_parts(surfaces), token_pattern=None,
         ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True,
     )
 
@@ -97,7 +117,8 @@ def cluster_texts(texts: list[str], *, max_topics: int = 12, seed: int = 0):
 
     if len(texts) < 6:
         return None
-    vectorizer = _vectorizer()
+    surfaces: dict = {}
+    vectorizer = _vectorizer(surfaces)
     try:
         tfidf = vectorizer.fit_transform(texts)
     except ValueError:  # nothing left after stop words
@@ -127,7 +148,10 @@ def cluster_texts(texts: list[str], *, max_topics: int = 12, seed: int = 0):
     for topic in range(kmeans.n_clusters):
         rows = tfidf[labels == topic]
         mean = np.asarray(rows.mean(axis=0)).ravel()
-        terms[topic] = [str(names[i]) for i in mean.argsort()[::-1][:4] if mean[i] > 0]
+        terms[topic] = [
+            " ".join(surfaces[stem].most_common(1)[0][0] if stem in surfaces else stem for stem in str(names[i]).split())
+            for i in mean.argsort()[::-1][:4] if mean[i] > 0
+        ]
     model = {"vectorizer": vectorizer, "svd": svd, "normalizer": normalizer, "kmeans": kmeans, "terms": terms}
     return model, labels, vectors
 
