@@ -10,7 +10,8 @@ and the last state is always sent: no change waits longer than about one interva
 
 The two steps are Redis scripts on two keys, so no change is lost between "the trailing check
 found nothing" and "a new change saw the lock held": the check releases the lock in the same
-atomic step. A lock outlives a dead worker by WALLBOARD_LOCK_TTL_SECONDS at most.
+atomic step. If a trailing check is lost (a worker killed), the lock expires after
+WALLBOARD_LOCK_TTL_SECONDS and the next change publishes at once again.
 Embedded (no Redis: one process, the in-memory layer) the same throttle runs in this process
 (a timer thread for the trailing publish), and only while a wallboard socket is connected.
 """
@@ -55,7 +56,7 @@ def interval() -> float:
 
 
 def _lock_ttl_ms() -> int:
-    return int(1000 * float(getattr(settings, "WALLBOARD_LOCK_TTL_SECONDS", 30)))
+    return int(1000 * float(getattr(settings, "WALLBOARD_LOCK_TTL_SECONDS", 5)))
 
 
 def _keys() -> list[str]:
@@ -81,15 +82,15 @@ def wallboard_nudge() -> None:
         wallboard_publish.delay()
 
 
-def wallboard_publish_and_schedule() -> None:
-    """The leading publish; the trailing check follows one interval later."""
+def wallboard_publish_and_schedule(*, queue: str | None = None) -> None:
+    """The leading publish; the trailing check follows one interval later (on `queue`)."""
     from .tasks import wallboard_flush
 
     wallboard_publish_now()
-    wallboard_flush.apply_async(countdown=interval())
+    wallboard_flush.apply_async(countdown=interval(), **({"queue": queue} if queue else {}))
 
 
-def wallboard_flush() -> bool:
+def wallboard_flush(*, queue: str | None = None) -> bool:
     """One interval after a publish: publish again if something changed meanwhile (and check
     again one interval later), else release the lock. Returns whether it published."""
     from .tasks import wallboard_flush as flush_task
@@ -100,7 +101,7 @@ def wallboard_flush() -> bool:
     if client.register_script(_FLUSH_LUA)(keys=_keys(), args=[_lock_ttl_ms()]) != 1:
         return False
     wallboard_publish_now()
-    flush_task.apply_async(countdown=interval())
+    flush_task.apply_async(countdown=interval(), **({"queue": queue} if queue else {}))
     return True
 
 
