@@ -379,9 +379,11 @@ def _today_start(now: datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(now.astimezone(tz).date(), time.min, tzinfo=tz)
 
 
-def _today_rows(now: datetime, tz: ZoneInfo, group: list[str]) -> list[dict]:
+def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: list[dict] | None = None) -> list[dict]:
     """Today's first responses (count, p50, p90), SLA due / met and resolutions, grouped by
-    `group` (team_id and/or kind). Three aggregate queries."""
+    `group` (team_id and/or channel_kind). Three aggregate queries; with `counts_from` (finer
+    rows already computed) the additive counts are summed from them and only the percentiles
+    are queried."""
     rules = sla_rules()
     start = _today_start(now, tz)
     kind = F("channel_account__kind")
@@ -412,6 +414,14 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str]) -> list[dict]:
         .annotate(resolved=Count("pk"))
         .order_by()
     )
+    if counts_from is not None:
+        sums: dict[tuple, dict] = {}
+        for r in counts_from:
+            k = tuple(r["channel"] if g == "channel_kind" else r[g] for g in group)
+            row = sums.setdefault(k, {**{g: v for g, v in zip(group, k)}, "sla_due": 0, "sla_met": 0, "resolved": 0})
+            for n in ("sla_due", "sla_met", "resolved"):
+                row[n] += r[n]
+        sla, resolved = list(sums.values()), []
     merged: dict[tuple, dict] = {}
     for rows in (frt, sla, resolved):
         for r in rows:
@@ -473,12 +483,13 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict:
             now=now, limit=WALLBOARD_AT_RISK,
         )
     ]
+    by_team_channel = _today_rows(now, tz, ["team_id", "channel_kind"])
     return {
         "generated_at": now.isoformat(),
         "queues": queues,
         "agents": _agents(),
-        "today_by_team_channel": _today_rows(now, tz, ["team_id", "channel_kind"]),
-        "today_by_channel": _today_rows(now, tz, ["channel_kind"]),
+        "today_by_team_channel": by_team_channel,
+        "today_by_channel": _today_rows(now, tz, ["channel_kind"], counts_from=by_team_channel),
         "at_risk": at_risk,
     }
 
@@ -486,11 +497,15 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict:
 def _agents() -> list[dict]:
     """Agents with presence, open load and capacity (the smallest limit of their teams' routing)."""
     agents = list(
-        User.objects.filter(is_active=True, role=Role.AGENT)
-        .annotate(open_load=Count("assigned_conversations", filter=Q(assigned_conversations__status__in=OPEN_STATUSES)))
-        .order_by("username")
-        .values("id", "username", "first_name", "last_name", "open_load")
+        User.objects.filter(is_active=True, role=Role.AGENT).order_by("username").values("id", "username", "first_name", "last_name")
     )
+    # Open load from the (assignee, status, ...) index: one short range per agent, not a join of every assignment.
+    load = dict(
+        Conversation.objects.filter(assignee_id__in=[a["id"] for a in agents], status__in=OPEN_STATUSES)
+        .values("assignee_id").annotate(n=Count("pk")).order_by().values_list("assignee_id", "n")
+    )
+    for a in agents:
+        a["open_load"] = load.get(a["id"], 0)
     memberships: dict[int, list[int]] = {}
     for user_id, team_id in User.teams.through.objects.filter(user__in=[a["id"] for a in agents]).values_list("user_id", "team_id"):
         memberships.setdefault(user_id, []).append(team_id)

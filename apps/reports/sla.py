@@ -49,11 +49,15 @@ class CurrentSla:
 
     def at_risk(self, queryset, *, now: datetime, limit: int):
         """The conversations of `queryset` breached or due soon, the earliest due first, with
-        `.due_at`: one short indexed query per priority (conv_waiting), merged here."""
+        `.due_at` and `.sla_state`: per priority one range on the conv_waiting index (priority,
+        waiting_since) up to the warning threshold, the longest waits first; merged here."""
         rows = []
-        risky = self.breached_q(now=now) | self.due_soon_q(now=now)
         for priority, target in self.targets().items():
-            chunk = list(queryset.filter(risky, priority=priority).order_by("waiting_since", "id")[:limit])
+            warn_from = now - target * settings.SLA_WARNING_RATIO
+            chunk = list(
+                queryset.filter(priority=priority, status__in=state.CLOCKED_STATUSES, waiting_since__lte=warn_from)
+                .order_by("waiting_since", "id")[:limit]
+            )
             for c in chunk:
                 c.due_at = c.waiting_since + target
                 c.sla_state = state.BREACHED if c.due_at <= now else state.WARNING
