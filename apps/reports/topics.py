@@ -110,7 +110,7 @@ def cluster_texts(texts: list[str], *, max_topics: int = 12, seed: int = 0):
     """Fit the topic model on `texts`. Returns (model, labels, vectors) or None with too little text.
     model: dict with vectorizer, svd, kmeans, terms (top terms per topic)."""
     import numpy as np
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import TruncatedSVD
     from sklearn.metrics import silhouette_score
     from sklearn.preprocessing import Normalizer
@@ -131,9 +131,13 @@ def cluster_texts(texts: list[str], *, max_topics: int = 12, seed: int = 0):
     vectors = normalizer.fit_transform(svd.fit_transform(tfidf))
     best = None
     # silhouette on a bounded sample: its cost grows with the square of the rows
-    sample = min(len(texts), 3000)
+    sample = min(len(texts), 2000)
     for k in range(2, min(max_topics, len(texts) - 1) + 1):
-        kmeans = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(vectors)
+        # Mini-batch k-means on large samples (the same objective, a fraction of the time).
+        if len(texts) > 5000:
+            kmeans = MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=2048, random_state=seed).fit(vectors)
+        else:
+            kmeans = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(vectors)
         if len(set(kmeans.labels_)) < 2:
             continue
         score = silhouette_score(vectors, kmeans.labels_, sample_size=sample, random_state=seed)

@@ -21,6 +21,24 @@ from .selectors import ReportInputError, report_filters
 HEAT_LEVELS = 8
 
 
+def _wallboard_labels() -> dict:
+    """The wallboard script's words, translated here (json_script: no inline script, any quote safe)."""
+    return {
+        "online": _("Online"), "away": _("Away"), "offline": _("Offline"), "noTeam": _("No team"),
+        "breached": _("Breached"), "dueSoon": _("Due soon"), "live": _("live"), "offlineState": _("reconnecting…"),
+        "none": _("Nobody is waiting."), "noRisk": _("No conversation is about to breach."), "noLimit": _("no limit"),
+        "updated": _("Updated"), "noToday": _("Nothing answered or resolved yet today."), "unassigned": _("unassigned"),
+    }
+
+
+def _report_labels() -> dict:
+    return {
+        "messages": _("Messages"), "minutes": _("minutes"), "median": _("Median"), "p90": _("90th percentile"),
+        "compliance": _("SLA compliance (%)"), "opened": _("Opened"), "resolved": _("Resolved"), "replies": _("Replies"),
+        "handled": _("Handled"), "conversations": _("Conversations"), "day": _("Day"), "percent": "%",
+    }
+
+
 def _supervisor(request):
     if not request.user.sees_everything:
         raise PermissionDenied(_("Only supervisors and admins may open the supervisor's room."))
@@ -40,6 +58,7 @@ def wallboard_page(request):
         "slices": selectors.wallboard_for(request.user)["slices"],
         "scoped": report_team_scope(request.user) is not None,
         "teams": _teams_for(request.user),
+        "labels": _wallboard_labels(),
         "desk_user": {"name": request.user.get_full_name() or request.user.username, "role": request.user.role},
     })
 
@@ -88,11 +107,12 @@ def reports_page(request):
         "by_slug": by_slug,
         "heat_rows": _heat_rows(by_slug["heatmap"]["rows"]),
         "hours_range": range(24),
-        "chart_data": {s["table"].slug: s["data"] for s in sections},
+        "chart_data": {**{s["table"].slug: s["data"] for s in sections}, "days": [d.isoformat() for d in f.days]},
         "topics": topic_report,
         "topic_rows": tables.topic_rows(topic_report),
         "teams": _teams_for(request.user),
         "scoped": report_team_scope(request.user) is not None,
         "channels": ChannelKind.choices,
+        "labels": _report_labels(),
         "desk_user": {"name": request.user.get_full_name() or request.user.username, "role": request.user.role},
     }, status=status)

@@ -23,7 +23,7 @@
 
   function volume() {
     const rows = data.volume.rows;
-    const days = [...new Set(rows.map((r) => r.day))].sort();
+    const days = data.days; // every day of the period, quiet ones too
     const channels = [...new Set(rows.map((r) => r.channel_label))].sort();
     const value = (day, ch) => { const r = rows.find((x) => x.day === day && x.channel_label === ch); return r ? r.messages : 0; };
     draw("volume", { type: "bar", data: { labels: days, datasets: channels.map((ch, i) => ({

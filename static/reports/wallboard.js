@@ -45,10 +45,14 @@
 
   function setText(id, text) { const node = $(id); if (node.textContent !== text) node.textContent = text; }
 
+  // Waits grow between snapshots: a local clock adds the time since the snapshot (no server call).
+  function age(snapshotAt) { return snapshotAt ? Math.max(0, (Date.now() - Date.parse(snapshotAt)) / 1000) : 0; }
+
   function render() {
     const m = merged();
+    const since = age(m.generated);
     const sum = (rows, key) => rows.reduce((n, r) => n + (r[key] || 0), 0);
-    const oldest = m.queues.reduce((best, r) => Math.max(best, r.oldest_wait_seconds || 0), 0);
+    const oldest = m.queues.reduce((best, r) => Math.max(best, r.oldest_wait_seconds || 0), 0) + since;
     const due = sum(m.today, "sla_due"), met = sum(m.today, "sla_met");
     setText("kpi-waiting", String(sum(m.queues, "waiting")));
     setText("kpi-oldest", m.queues.length ? duration(oldest) : "–");
@@ -63,13 +67,14 @@
       el("td", { text: r.team || L.noTeam }), el("td", { text: r.channel_label }),
       el("td", { class: "num big", "data-field": "waiting", text: String(r.waiting) }),
       el("td", { class: "num", "data-field": "unassigned", text: String(r.unassigned) }),
-      el("td", { class: "num", text: duration(r.oldest_wait_seconds) }),
+      el("td", { class: "num", text: duration(r.oldest_wait_seconds == null ? null : r.oldest_wait_seconds + since) }),
       el("td", { class: "num" + (r.due_soon ? " warn" : ""), "data-field": "due_soon", text: String(r.due_soon) }),
       el("td", { class: "num" + (r.breached ? " bad" : ""), "data-field": "breached", text: String(r.breached) }),
     )) : [el("tr", {}, el("td", { colspan: "7", class: "muted", text: L.none }))]));
 
     const today = $("today").tBodies[0];
-    today.replaceChildren(...m.today.map((r) => el("tr", { "data-channel": r.channel },
+    if (!m.today.length) today.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "muted", text: L.noToday })));
+    else today.replaceChildren(...m.today.map((r) => el("tr", { "data-channel": r.channel },
       el("td", { text: r.channel_label }), scoped ? el("td", { text: teamName(r.team_id) }) : null,
       el("td", { class: "num", text: String(r.first_responses) }),
       el("td", { class: "num", text: duration(r.frt_p50) }), el("td", { class: "num", text: duration(r.frt_p90) }),
@@ -151,4 +156,5 @@
 
   render();
   connect();
+  setInterval(render, 5000); // the waits' local clock
 })();
