@@ -179,16 +179,97 @@ def measure(runs: int, explain: bool) -> None:
                 print("\n".join("  " + row[0] for row in cursor.fetchall()))
 
 
+def latency(changes: int, rate: float) -> None:
+    """Change -> wallboard frame: `changes` nudges at `rate` per second (as the desk's publishes
+    do), a real Celery worker (2 processes) computing and sending snapshots, this process
+    listening on the wallboard group. For each change: the first frame whose snapshot was taken
+    after it (so it shows the change) minus the change's time."""
+    import asyncio
+    import tempfile
+    import threading
+
+    import django
+
+    django.setup()
+    from channels.layers import get_channel_layer
+
+    from apps.inbox.visibility import WALLBOARD_GROUP
+    from apps.reports import services
+    from config.celery import app
+    from ingest_throughput import start_worker, wait_until_ready
+
+    app.control.purge()
+    log_path = Path(tempfile.gettempdir()) / f"centralita-bench-reports-worker-{os.getpid()}.log"
+    worker = start_worker(2, log_path)
+    try:
+        wait_until_ready(app, worker, log_path)
+        fired: list[float] = []
+        frames: list[tuple[float, float]] = []  # (arrived, snapshot taken)
+
+        def fire():
+            time.sleep(1.0)
+            for _ in range(changes):
+                fired.append(time.time())
+                services.wallboard_changed(events=[{"type": "message.created"}])
+                time.sleep(1 / rate)
+
+        async def listen():
+            from datetime import datetime
+
+            layer = get_channel_layer()
+            channel = await layer.new_channel()
+            await layer.group_add(WALLBOARD_GROUP, channel)
+            thread = threading.Thread(target=fire)
+            thread.start()
+            deadline = None
+            while True:
+                try:
+                    message = await asyncio.wait_for(layer.receive(channel), 5)
+                except asyncio.TimeoutError:
+                    break
+                taken = datetime.fromisoformat(message["event"]["snapshot"]["generated_at"]).timestamp()
+                frames.append((time.time(), taken))
+                if not thread.is_alive():
+                    deadline = deadline or time.time() + 3
+                    if time.time() > deadline:
+                        break
+            thread.join()
+
+        asyncio.run(listen())
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    waits = []
+    for t in fired:
+        after = [arrived for arrived, taken in frames if taken >= t]
+        if after:
+            waits.append((min(after) - t) * 1000)
+    missing = len(fired) - len(waits)
+    span = fired[-1] - fired[0] if len(fired) > 1 else 1
+    print(f"\nwallboard latency: {len(fired)} changes at {rate:g}/s over {span:.1f} s -> {len(frames)} frames "
+          f"({len(frames) / max(span, 1e-9):.1f} frames/s); change -> frame showing it: "
+          f"p50 {statistics.median(waits):.0f} ms, p95 {pct(waits, 0.95):.0f} ms, max {max(waits):.0f} ms"
+          + (f"; {missing} changes never shown" if missing else ""))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", action="store_true", help="DROP, recreate, migrate and fill the bench database first")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--latency", type=float, metavar="RATE", help="measure change -> wallboard frame at RATE changes/s (starts a worker)")
+    parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_REPORTS_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"))
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL=args.redis_url, LOG_LEVEL="WARNING",
                       DJANGO_SETTINGS_MODULE="config.settings")
+    if args.latency:
+        # Its own queue and layer namespace: other workers on this Redis never take these tasks.
+        os.environ.update(CELERY_TASK_DEFAULT_QUEUE="bench-reports", CHANNEL_LAYER_PREFIX="bench-reports",
+                          CELERY_BROKER_URL=args.redis_url)
+        latency(args.changes, args.latency)
+        sys.exit(0)
     if args.seed:
         seed(args.database_url)
     measure(args.runs, args.explain)

@@ -86,8 +86,9 @@ def wallboard_publish_and_schedule(*, queue: str | None = None) -> None:
     """The leading publish; the trailing check follows one interval later (on `queue`)."""
     from .tasks import wallboard_flush
 
+    started = time.monotonic()
     wallboard_publish_now()
-    wallboard_flush.apply_async(countdown=interval(), **({"queue": queue} if queue else {}))
+    wallboard_flush.apply_async(countdown=_rest(started), **({"queue": queue} if queue else {}))
 
 
 def wallboard_flush(*, queue: str | None = None) -> bool:
@@ -100,9 +101,16 @@ def wallboard_flush(*, queue: str | None = None) -> bool:
     client = _redis(settings.REDIS_URL)
     if client.register_script(_FLUSH_LUA)(keys=_keys(), args=[_lock_ttl_ms()]) != 1:
         return False
+    started = time.monotonic()
     wallboard_publish_now()
-    flush_task.apply_async(countdown=interval(), **({"queue": queue} if queue else {}))
+    flush_task.apply_async(countdown=_rest(started), **({"queue": queue} if queue else {}))
     return True
+
+
+def _rest(started: float) -> float:
+    """The trailing check comes one interval after the publish began (not after it ended): a slow
+    snapshot does not add its own time to every wait."""
+    return max(0.0, interval() - (time.monotonic() - started))
 
 
 def wallboard_publish_now() -> dict:
