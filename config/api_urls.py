@@ -1,5 +1,5 @@
 """The REST API under /api/ (the inbound channel endpoint lives in config/urls.py)."""
-from django.urls import path
+from django.urls import include, path
 
 from apps.accounts import admin_api as people
 from apps.accounts.api import AgentListView, MeView
@@ -22,6 +22,7 @@ sla_policies = PolicyViewSet.as_view({"get": "list", "post": "create"})
 sla_policy = PolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
 
 urlpatterns = [
+    path("", include("apps.reports.api_urls")),  # /api/reports/...
     path("me/", MeView.as_view(), name="api-me"),
     path("agents/", AgentListView.as_view(), name="api-agents"),
     # the team (admins)

@@ -392,3 +392,14 @@ LOGGING = {
     # axes logs every sign-in at INFO (with the username and address masked): only its warnings (lockouts) here.
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# --- the supervisor's room (apps/reports; docs/supervisors.md) -------------------------------------
+# Days and hours of the reports and the wallboard's "today": the company's time zone.
+REPORTS_TIME_ZONE = env("REPORTS_TIME_ZONE", default="") or TIME_ZONE
+# The wallboard is re-sent at most once per interval (leading and trailing edge: the last state always goes out).
+WALLBOARD_MIN_INTERVAL_SECONDS = env.float("WALLBOARD_MIN_INTERVAL_SECONDS", default=0.5)
+WALLBOARD_LOCK_TTL_SECONDS = 5
+# Frequent questions: messages sampled per period, most topics, how long a computed report is kept.
+REPORTS_TOPICS_MAX_MESSAGES = env.int("REPORTS_TOPICS_MAX_MESSAGES", default=20_000)
+REPORTS_TOPICS_MAX = env.int("REPORTS_TOPICS_MAX", default=12)
+REPORTS_TOPICS_CACHE_SECONDS = env.int("REPORTS_TOPICS_CACHE_SECONDS", default=3600)

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("apps.audit.urls")),
     path("", include("apps.integrations.urls")),
     path("", include("apps.crm.urls")),
+    path("", include("apps.reports.urls")),  # /reports/, /reports/wallboard/ (supervisors and admins)
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

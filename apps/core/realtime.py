@@ -33,8 +33,14 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
+
+# Sent (events=[...]) after events went out, numbered ones and presence changes: listeners that
+# keep live figures (the supervisors' wallboard) recompute on their own schedule. Core does not
+# know them; they connect in their AppConfig.ready().
+changed = Signal()
 
 # Channels' group_send wants a `type` naming the consumer handler; the payload keeps its own.
 HANDLER = "desk.event"
@@ -85,6 +91,14 @@ def _send(events: list[tuple[list[str], dict]]) -> None:
         async_to_sync(_send_all)(layer, numbered)
     except Exception:  # the write is committed; a dead Redis must not fail it
         logger.exception("publishing %d events failed", len(events))
+    announce_changed([event for _, event in events])
+
+
+def announce_changed(events: list[dict]) -> None:
+    """Tell the `changed` listeners; a failing listener never fails the write that published."""
+    for receiver, result in changed.send_robust(sender=None, events=events):
+        if isinstance(result, Exception):
+            logger.error("a listener of published events failed: %r", result, exc_info=result)
 
 
 # Events per layer message: a batch of 500 ingested messages becomes a few publishes per group

@@ -9,7 +9,8 @@ refetches over HTTP). An assignment needs no reconnect: it reaches the assignee'
 
 Client -> server frames: ping; watch (collision: who views or types in a conversation,
 checked against visibility, broadcast to the conversation's groups, never logged); presence
-(online / away, broadcast to supervisors). The socket itself is presence: connect = online,
+(online / away, broadcast to supervisors); subscribe (topic "wallboard": the supervisors'
+live figures, supervisors and admins only). The socket itself is presence: connect = online,
 the user's last socket closed = offline (apps/accounts/presence.py).
 """
 import asyncio
@@ -23,11 +24,11 @@ from django.conf import settings
 
 from apps.accounts import presence
 from apps.core.parsing import json_parse
-from apps.core.realtime import broadcast_ephemeral
+from apps.core.realtime import announce_changed, broadcast_ephemeral
 
 from .models import Conversation
 from .queue import agent_available
-from .visibility import ALL_GROUP, conversation_groups, groups_for_user, visible_conversations_q
+from .visibility import ALL_GROUP, conversation_groups, groups_for_user, visible_conversations_q, wallboard_groups
 
 UNAUTHENTICATED = 4401
 SERVICE_RESTART = 1012  # RFC 6455 registry: "try again later"; the client reconnects with back-off
@@ -130,6 +131,23 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             await self._presence(status)
             if status == presence.ONLINE and before != presence.ONLINE:  # back from away
                 await database_sync_to_async(agent_available)(user_id=self.user.id)
+        elif kind == "subscribe":
+            await self._subscribe(content.get("topic"))
+
+    async def _subscribe(self, topic):
+        """Extra streams a page asks for. "wallboard": the supervisors' live figures (snapshots,
+        never logged; the page fetched the current one over HTTP), supervisors and admins only."""
+        if topic != "wallboard":
+            await self._error("unknown topic", topic=topic, topics=["wallboard"])
+            return
+        if not self.user.sees_everything:
+            await self._error("Only supervisors and admins may watch the wallboard", topic=topic)
+            return
+        for group in await database_sync_to_async(wallboard_groups)(self.user):
+            if group not in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        await self.send_json({"type": "subscribed", "topic": topic})
 
     async def _watch(self, content):
         conversation_id, state = content.get("conversation_id"), content.get("state")
@@ -157,6 +175,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def _presence(self, status: str):
         event = {"type": "presence", "user": user_ref(self.user), "status": status}
         await broadcast_ephemeral(self.channel_layer, [ALL_GROUP], event)
+        await sync_to_async(announce_changed, thread_sensitive=False)([event])
 
     async def _error(self, message: str, **extra):
         await self.send_json({"type": "error", "message": message, **extra})

@@ -45,3 +45,31 @@ def groups_for_user(user) -> list[str]:
         return [ALL_GROUP, user_group(user.id)]
     teams = [team_group(t) for t in user.team_ids]
     return [UNTEAMED_GROUP, user_group(user.id), *teams]
+
+
+# --- the supervisor's room (wallboard and reports) ---------------------------------------------
+
+WALLBOARD_GROUP = "desk.wallboard"
+
+
+def wallboard_team_group(team_id: int) -> str:
+    return f"desk.wallboard.team.{team_id}"
+
+
+def report_team_scope(user) -> list[int] | None:
+    """Whose figures a user may read in the supervisor's room: None for every team (admins, and
+    supervisors who belong to no team); a supervisor who belongs to teams is scoped to those
+    teams; agents read no reports ([])."""
+    if user.is_desk_admin:
+        return None
+    if not user.sees_everything:
+        return []
+    return user.team_ids or None
+
+
+def wallboard_groups(user) -> list[str]:
+    """The groups a wallboard socket joins: the whole board, or one slice per team of a scoped supervisor."""
+    scope = report_team_scope(user)
+    if scope is None:
+        return [WALLBOARD_GROUP]
+    return [wallboard_team_group(t) for t in scope]

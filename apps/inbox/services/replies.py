@@ -104,6 +104,12 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None,
         locked.message_count += 1
         locked.last_activity_at = max(now, locked.last_activity_at)
         fields = ["message_count", "last_activity_at"]
+        # What the reply ended, for the reports: how long the customer had waited (None: nobody
+        # waited, a follow-up) and whether it was the conversation's first response.
+        answered = {
+            "wait_seconds": round((now - locked.waiting_since).total_seconds(), 3) if locked.waiting_since else None,
+            "first_response": locked.first_response_at is None,
+        }
         if not is_note:
             # The wait ends (and the first response is stamped) only once the reply is sent: _mark_sent.
             locked.last_message_preview = re.sub(r"\s+", " ", text)[:PREVIEW_CHARS] or ", ".join(f.name for f in files)[:PREVIEW_CHARS]
@@ -113,7 +119,7 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None,
             conversation=locked,
             kind=ConversationEvent.Kind.NOTE if is_note else ConversationEvent.Kind.REPLIED,
             actor=author,
-            data={"message_id": message.id, "public": message.is_public},
+            data={"message_id": message.id, "public": message.is_public, **({} if is_note else answered)},
         )
         publish_conversations_and_messages(conversations=[locked], messages=[message])
     return message

@@ -1,0 +1,106 @@
+"""The wallboard over the real desk socket: a real uvicorn, a real Celery worker, Redis."""
+import json
+import time
+
+import pytest
+
+from apps.accounts.models import Role
+from tests.celery_routing import tasks_routed_to
+from tests.live_server import desk_queue, desk_socket
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+BOUND = 60  # seconds: a bound on waiting on a loaded machine, not a speed check
+
+
+def _wallboard_frame(ws, condition, seconds=BOUND) -> dict:
+    """The first wallboard frame whose snapshot satisfies `condition` (other frames are skipped)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        except TimeoutError:
+            break
+        if frame.get("type") == "wallboard" and condition(frame["snapshot"]):
+            return frame
+    raise AssertionError("no wallboard frame satisfied the condition in time")
+
+
+@pytest.fixture
+def tasks_to_the_test_worker():
+    # services called in this process nudge the board: their tasks go to the desk worker's queue
+    with tasks_routed_to(desk_queue(), "apps.reports.tasks.wallboard_publish", "apps.reports.tasks.wallboard_flush"):
+        yield
+
+
+def test_a_new_message_and_an_agent_going_away_change_the_wallboard_live(
+    desk_server, desk_worker, tasks_to_the_test_worker, make_user, team, make_account, inbound
+):
+    from django.utils import timezone
+
+    from apps.inbox.services.ingest import messages_ingest
+
+    supervisor = make_user(role=Role.SUPERVISOR)
+    agent = make_user(teams=[team], username="ana")
+    account = make_account(team=team)
+    with desk_socket(desk_server, user=supervisor) as board:
+        assert json.loads(board.recv(timeout=BOUND))["type"] == "hello"
+        board.send(json.dumps({"type": "subscribe", "topic": "wallboard"}))
+        # when the agent opens the desk, the board shows her online
+        with desk_socket(desk_server, user=agent) as desk:
+            assert json.loads(desk.recv(timeout=BOUND))["type"] == "hello"
+            agent_status = lambda snap, status: any(a["id"] == agent.id and a["status"] == status for a in snap["agents"])  # noqa: E731
+            _wallboard_frame(board, lambda snap: agent_status(snap, "online"))
+
+            # when a customer writes to her team, the queue shows one waiting
+            messages_ingest(messages=[inbound(account, email="cliente@example.com", sent_at=timezone.now())])
+            frame = _wallboard_frame(board, lambda snap: sum(q["waiting"] for q in snap["queues"]) == 1)
+            queue = frame["snapshot"]["queues"][0]
+            assert (queue["team_id"], queue["waiting"], queue["unassigned"]) == (team.id, 1, 1)
+
+            # when she goes away, the board says so
+            desk.send(json.dumps({"type": "presence", "status": "away"}))
+            _wallboard_frame(board, lambda snap: agent_status(snap, "away"))
+
+
+def test_agents_cannot_subscribe_to_the_wallboard(desk_server, make_user):
+    agent = make_user()
+    with desk_socket(desk_server, user=agent) as ws:
+        assert json.loads(ws.recv(timeout=BOUND))["type"] == "hello"
+        ws.send(json.dumps({"type": "subscribe", "topic": "wallboard"}))
+        frame = json.loads(ws.recv(timeout=BOUND))
+        assert frame == {"type": "error", "message": "Only supervisors and admins may watch the wallboard", "topic": "wallboard"}
+
+
+def test_a_burst_of_changes_is_coalesced_and_the_last_state_is_sent(
+    desk_server, desk_worker, tasks_to_the_test_worker, make_user, team, make_account, inbound
+):
+    from django.utils import timezone
+
+    from apps.inbox.services.ingest import messages_ingest
+    from apps.reports.services import interval
+
+    supervisor = make_user(role=Role.SUPERVISOR)
+    account = make_account(team=team)
+    with desk_socket(desk_server, user=supervisor) as board:
+        assert json.loads(board.recv(timeout=BOUND))["type"] == "hello"
+        board.send(json.dumps({"type": "subscribe", "topic": "wallboard"}))
+        assert json.loads(board.recv(timeout=BOUND))["type"] == "subscribed"
+        # when 40 messages are committed one by one, as fast as this process can
+        started = time.monotonic()
+        for i in range(40):
+            messages_ingest(messages=[inbound(account, email=f"c{i}@example.com", sent_at=timezone.now())])
+        burst = time.monotonic() - started
+        # then the board ends on the last state (40 waiting) ...
+        frames = []
+        deadline = time.monotonic() + BOUND
+        while time.monotonic() < deadline:
+            frame = json.loads(board.recv(timeout=BOUND))
+            if frame.get("type") != "wallboard":
+                continue
+            frames.append(frame)
+            if sum(q["waiting"] for q in frame["snapshot"]["queues"]) == 40:
+                break
+        assert sum(q["waiting"] for q in frames[-1]["snapshot"]["queues"]) == 40
+        # ... after far fewer publishes than changes: at most one per interval (plus the leading one)
+        assert len(frames) <= burst / interval() + 2, (len(frames), burst)
+        assert len(frames) < 40
