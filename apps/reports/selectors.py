@@ -3,7 +3,7 @@
 Every figure is an SQL aggregate (GROUP BY with COUNT / percentile_cont / FILTER); no
 conversation or message row is loaded into Python (the at-risk list, at most
 WALLBOARD_AT_RISK rows, is the one list). Days and hours are the company's
-(settings.REPORTS_TIME_ZONE, default TIME_ZONE). SLA facts come from `sla_rules()` (sla.py).
+(settings.REPORTS_TIME_ZONE, default TIME_ZONE). SLA facts come from the SLA clocks, read in one place (sla.py).
 
 Sources, each on an index (see migrations/0001 for the ones this app adds):
 - inbound volume and the heatmap: messages by sent_at;
@@ -29,7 +29,7 @@ from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.visibility import report_team_scope
 from apps.routing.models import TeamRouting
 
-from .sla import sla_rules
+from . import sla
 from .sql import Percentile, Seconds
 
 OPEN_STATUSES = ("open", "pending")
@@ -252,19 +252,9 @@ def resolution_times(f: ReportFilters, *, by: str) -> list[dict]:
 # --- SLA compliance ------------------------------------------------------------------------------
 
 
-def _sla_due_in_period(f: ReportFilters, now: datetime):
-    """Conversations whose first response fell due in the period (up to now), with met / missed."""
-    rules = sla_rules()
-    until = min(f.end_at, now)
-    return (
-        Conversation.objects.filter(
-            f.conversation_q(),
-            first_inbound_at__gte=f.start_at - rules.longest_target(), first_inbound_at__lt=until,
-        )
-        .exclude(status=Conversation.Status.SPAM)
-        .alias(due=rules.first_response_due())
-        .filter(due__gte=f.start_at, due__lt=until)
-    )
+def _sla_settled_in_period(f: ReportFilters, now: datetime):
+    """First-response clocks settled in the period (up to now): reports/sla.py says how."""
+    return sla.first_response_clocks(start=f.start_at, until=min(f.end_at, now), conversation_q=f.conversation_q("conversation__"))
 
 
 def _compliance(met: int, due: int) -> float | None:
@@ -272,14 +262,14 @@ def _compliance(met: int, due: int) -> float | None:
 
 
 def sla_compliance_trend(f: ReportFilters, *, now: datetime | None = None) -> list[dict]:
-    """Per day or week of the due time: first responses due, met in time, compliance %."""
+    """Per day or week of settling: first responses due, met in time, compliance %."""
     now = now or timezone.now()
-    trunc = TruncDate("due", tzinfo=f.tz) if f.bucket == "day" else TruncWeek("due", tzinfo=f.tz)
+    trunc = TruncDate("settled_at", tzinfo=f.tz) if f.bucket == "day" else TruncWeek("settled_at", tzinfo=f.tz)
     rows = (
-        _sla_due_in_period(f, now)
+        _sla_settled_in_period(f, now)
         .annotate(period=trunc)
         .values("period")
-        .annotate(due_count=Count("pk"), met=Count("pk", filter=Q(first_response_at__lte=F("due"))))
+        .annotate(due_count=Count("pk"), met=Count("pk", filter=sla.MET))
         .order_by("period")
     )
     out = []
@@ -290,20 +280,17 @@ def sla_compliance_trend(f: ReportFilters, *, now: datetime | None = None) -> li
     return out
 
 
-def sla_compliance_by_priority(f: ReportFilters, *, now: datetime | None = None) -> list[dict]:
-    """The same per policy (today: one first-response target per priority)."""
+def sla_compliance_by_policy(f: ReportFilters, *, now: datetime | None = None) -> list[dict]:
+    """The same per SLA policy (the one that counted each clock), with its first-response target."""
     now = now or timezone.now()
-    targets = sla_rules().targets()
-    labels = dict(Conversation.Priority.choices)
     rows = (
-        _sla_due_in_period(f, now)
-        .values("priority")
-        .annotate(due_count=Count("pk"), met=Count("pk", filter=Q(first_response_at__lte=F("due"))))
-        .order_by("-priority")
+        _sla_settled_in_period(f, now)
+        .values("policy_id", "policy__name", "target_seconds")
+        .annotate(due_count=Count("pk"), met=Count("pk", filter=sla.MET))
+        .order_by("policy__name", "target_seconds")
     )
     return [
-        {"priority": r["priority"], "policy": str(labels.get(r["priority"], r["priority"])),
-         "target_minutes": int(targets.get(r["priority"], timedelta()).total_seconds() // 60),
+        {"policy_id": r["policy_id"], "policy": r["policy__name"] or "—", "target_minutes": r["target_seconds"] // 60,
          "due": r["due_count"], "met": r["met"], "missed": r["due_count"] - r["met"],
          "compliance_pct": _compliance(r["met"], r["due_count"])}
         for r in rows
@@ -384,7 +371,6 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: l
     `group` (team_id and/or channel_kind). Three aggregate queries; with `counts_from` (finer
     rows already computed) the additive counts are summed from them and only the percentiles
     are queried."""
-    rules = sla_rules()
     start = _today_start(now, tz)
     kind = F("channel_account__kind")
     frt = Conversation.objects.filter(
@@ -396,14 +382,11 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: l
         .annotate(first_responses=Count("pk"), frt_p50=Percentile(F("secs"), 0.5), frt_p90=Percentile(F("secs"), 0.9))
         .order_by()
     )
-    sla = (
-        Conversation.objects.filter(first_inbound_at__gte=start - rules.longest_target(), first_inbound_at__lt=now)
-        .exclude(status=Conversation.Status.SPAM)
-        .alias(due=rules.first_response_due())
-        .filter(due__gte=start, due__lt=now)
-        .annotate(channel_kind=kind)
+    sla_today = (
+        sla.first_response_clocks(start=start, until=now)
+        .annotate(team_id=F("conversation__team_id"), channel_kind=F("conversation__channel_account__kind"))
         .values(*group)
-        .annotate(sla_due=Count("pk"), sla_met=Count("pk", filter=Q(first_response_at__lte=F("due"))))
+        .annotate(sla_due=Count("pk"), sla_met=Count("pk", filter=sla.MET))
         .order_by()
     )
     resolved = (
@@ -421,9 +404,9 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: l
             row = sums.setdefault(k, {**{g: v for g, v in zip(group, k)}, "sla_due": 0, "sla_met": 0, "resolved": 0})
             for n in ("sla_due", "sla_met", "resolved"):
                 row[n] += r[n]
-        sla, resolved = list(sums.values()), []
+        sla_today, resolved = list(sums.values()), []
     merged: dict[tuple, dict] = {}
-    for rows in (frt, sla, resolved):
+    for rows in (frt, sla_today, resolved):
         for r in rows:
             k = tuple(r[g] for g in group)
             merged.setdefault(k, {g: r[g] for g in group}).update({n: v for n, v in r.items() if n not in group})
@@ -449,7 +432,6 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict:
     conversations about to breach. Sliced per viewer by `wallboard_slice`."""
     now = now or timezone.now()
     tz = company_tz()
-    rules = sla_rules()
     names = _team_names()
     waiting = Conversation.objects.filter(status__in=OPEN_STATUSES, waiting_since__isnull=False)
     queues = [
@@ -463,7 +445,7 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict:
         .values("team_id", "kind")
         .annotate(
             waiting=Count("pk"), unassigned=Count("pk", filter=Q(assignee__isnull=True)), oldest=Min("waiting_since"),
-            due_soon=Count("pk", filter=rules.due_soon_q(now=now)), breached=Count("pk", filter=rules.breached_q(now=now)),
+            due_soon=Count("pk", filter=sla.due_soon_q(now=now)), breached=Count("pk", filter=sla.breached_q(now=now)),
         )
         .order_by("team_id", "kind")
     ]
@@ -475,9 +457,9 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict:
             "waiting_since": c.waiting_since.isoformat(), "due_at": c.due_at.isoformat(), "state": c.sla_state,
             "url": f"/c/{c.id}/",
         }
-        for c in rules.at_risk(
+        for c in sla.at_risk(
             waiting.select_related("channel_account", "assignee").only(
-                "id", "subject", "last_message_preview", "team_id", "priority", "waiting_since",
+                "id", "subject", "last_message_preview", "team_id", "priority", "waiting_since", "sla_due_at",
                 "channel_account__kind", "assignee__username", "assignee__first_name", "assignee__last_name",
             ),
             now=now, limit=WALLBOARD_AT_RISK,

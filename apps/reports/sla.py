@@ -1,70 +1,51 @@
-"""The SLA rules the supervisor's room counts with, in ONE place.
+"""The SLA facts the supervisor's room counts with, in ONE place, read from the SLA app's clocks.
 
-Today they come from apps/sla/state.py (settings-based first-response targets per priority,
-clock on `Conversation.waiting_since` / `first_inbound_at`). When real SLA policies land with
-due times stored on the conversation (e.g. `Conversation.sla_due_at`), only this class changes:
-`first_response_due()` becomes `F("sla_due_at")` (or the stored first-response due time), the
-two filters become ranges on the stored due time, and `at_risk()` one ordered query.
-Everything in apps/reports reads SLA facts through `sla_rules()`.
+- Compliance: first-response clocks (apps.sla Clock) settled in a period: stopped (the reply was
+  actually sent) or breached (due passed while still running). Met when it stopped within its
+  target, counted in its calendar's working time (elapsed <= target), whatever pauses it had.
+  Each clock belongs to the policy that counted it (per-policy compliance).
+- Now: the conversation's active clock, kept on the row by the inbox (apps/inbox/clocks.py:
+  sla_due_at, sla_warn_at): breached once due, due soon from the warning share on.
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, When
 
-from apps.sla import state
+from apps.inbox.clocks import BREACHED, WARNING
+from apps.inbox.models import Conversation
+from apps.sla.models import Clock
 
-
-class CurrentSla:
-    """First-response targets per priority (apps/sla/state.py)."""
-
-    def targets(self) -> dict[int, timedelta]:
-        return {priority: state.target(priority) for priority in sorted(settings.SLA_FIRST_RESPONSE_MINUTES)}
-
-    def longest_target(self) -> timedelta:
-        return max(self.targets().values())
-
-    def due_soon_q(self, *, now: datetime, prefix: str = "") -> Q:
-        """Waiting now and past the warning share of the target, not yet breached."""
-        return state.sla_filter_q(state.WARNING, now=now, prefix=prefix)
-
-    def breached_q(self, *, now: datetime, prefix: str = "") -> Q:
-        return state.sla_filter_q(state.BREACHED, now=now, prefix=prefix)
-
-    def first_response_due(self, prefix: str = ""):
-        """When the first response was due, as an SQL expression (first inbound + target)."""
-        return self._plus_target(f"{prefix}first_inbound_at", prefix)
-
-    def waiting_due(self, prefix: str = ""):
-        """When the current wait breaches (oldest unanswered inbound + target)."""
-        return self._plus_target(f"{prefix}waiting_since", prefix)
-
-    def _plus_target(self, field: str, prefix: str):
-        whens = [
-            When(**{f"{prefix}priority": priority}, then=ExpressionWrapper(F(field) + Value(target), output_field=DateTimeField()))
-            for priority, target in self.targets().items()
-        ]
-        default = ExpressionWrapper(F(field) + Value(state.target(1)), output_field=DateTimeField())
-        return Case(*whens, default=default, output_field=DateTimeField())
-
-    def at_risk(self, queryset, *, now: datetime, limit: int):
-        """The conversations of `queryset` breached or due soon, the earliest due first, with
-        `.due_at` and `.sla_state`: per priority one range on the conv_waiting index (priority,
-        waiting_since) up to the warning threshold, the longest waits first; merged here."""
-        rows = []
-        for priority, target in self.targets().items():
-            warn_from = now - target * settings.SLA_WARNING_RATIO
-            chunk = list(
-                queryset.filter(priority=priority, status__in=state.CLOCKED_STATUSES, waiting_since__lte=warn_from)
-                .order_by("waiting_since", "id")[:limit]
-            )
-            for c in chunk:
-                c.due_at = c.waiting_since + target
-                c.sla_state = state.BREACHED if c.due_at <= now else state.WARNING
-            rows += chunk
-        rows.sort(key=lambda c: (c.due_at, c.id))
-        return rows[:limit]
+MET = Q(status=Clock.Status.STOPPED, elapsed_seconds__lte=F("target_seconds"))
 
 
-def sla_rules() -> CurrentSla:
-    return CurrentSla()
+def first_response_clocks(*, start: datetime, until: datetime, conversation_q: Q = Q()) -> QuerySet[Clock]:
+    """First-response clocks settled in [start, until), annotated with `settled_at`; `conversation_q`
+    filters their conversations (prefix "conversation__")."""
+    settled = Case(When(status=Clock.Status.STOPPED, then=F("stopped_at")), default=F("due_at"), output_field=DateTimeField())
+    return (
+        Clock.objects.filter(kind=Clock.Kind.FIRST_RESPONSE)
+        .filter(Q(status=Clock.Status.STOPPED, stopped_at__gte=start, stopped_at__lt=until)
+                | Q(status=Clock.Status.RUNNING, due_at__gte=start, due_at__lt=until))
+        .filter(conversation_q)
+        .exclude(conversation__status=Conversation.Status.SPAM)
+        .alias(settled_at=settled)
+    )
+
+
+def due_soon_q(*, now: datetime, prefix: str = "") -> Q:
+    """Past the warning share of the active clock, not yet due."""
+    return Q(**{f"{prefix}sla_warn_at__lte": now, f"{prefix}sla_due_at__gt": now})
+
+
+def breached_q(*, now: datetime, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}sla_due_at__lte": now})
+
+
+def at_risk(queryset, *, now: datetime, limit: int) -> list:
+    """The conversations of `queryset` breached or due soon, the earliest due first, with `.due_at`
+    and `.sla_state`: one range on the stored warning time, ordered by the stored due time."""
+    rows = list(queryset.filter(sla_warn_at__lte=now, sla_due_at__isnull=False).order_by("sla_due_at", "id")[:limit])
+    for c in rows:
+        c.due_at = c.sla_due_at
+        c.sla_state = BREACHED if c.sla_due_at <= now else WARNING
+    return rows

@@ -20,7 +20,9 @@ from apps.connectors.models import ChannelKind
 from apps.inbox.models import Conversation
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
-from apps.inbox.services.replies import reply_create
+from apps.inbox.services.replies import message_deliver, reply_create
+from tests.connectors.email.servers import SmtpCapture
+from tests.inbox.test_replies import SECRET, Receiver
 
 MADRID = ZoneInfo("Europe/Madrid")
 
@@ -32,8 +34,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def madrid(settings):
     settings.REPORTS_TIME_ZONE = "Europe/Madrid"
-    settings.SLA_FIRST_RESPONSE_MINUTES = {3: 15, 2: 60, 1: 240, 0: 1440}
-    settings.SLA_WARNING_RATIO = 0.75
+    # SLA: the default policies (apps/sla/migrations/0002): 24/7, first response 15 / 60 / 240 / 1440 min
+    # by priority, warning at 75%.
 
 
 class Week:
@@ -41,14 +43,27 @@ class Week:
 
 
 @pytest.fixture
-def week(madrid, make_user, make_account, inbound, team):
+def outside():
+    """Where the replies go: a real SMTP server (email) and the customer's system (API channel).
+    A reply counts as an answer (first response, SLA clock stopped) once it is actually sent."""
+    smtp, receiver = SmtpCapture().start(), Receiver()
+    yield smtp, receiver
+    smtp.stop()
+    receiver.stop()
+
+
+@pytest.fixture
+def week(madrid, make_user, make_account, inbound, team, outside):
     from apps.accounts.models import Team
 
+    smtp, receiver = outside
     w = Week()
     w.team_a = team
     w.team_b = Team.objects.create(name="Team B")
-    w.email = make_account(kind=ChannelKind.EMAIL, team=w.team_a)
-    w.api = make_account(kind=ChannelKind.API, team=w.team_b)
+    w.email = make_account(kind=ChannelKind.EMAIL, team=w.team_a, settings={
+        "address": "soporte@tienda.example", "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none"})
+    w.api = make_account(kind=ChannelKind.API, team=w.team_b, settings={"outbound_url": receiver.url},
+                         secrets={"outbound_secret": SECRET})
     w.agent1 = make_user(teams=[w.team_a], username="agent1")
     w.agent2 = make_user(teams=[w.team_a, w.team_b], username="agent2")
 
@@ -59,7 +74,9 @@ def week(madrid, make_user, make_account, inbound, team):
 
     def reply(conversation, agent, when):
         with time_machine.travel(when, tick=False):
-            reply_create(conversation=conversation, author=agent, text="Ya lo miramos / on it")
+            message = reply_create(conversation=conversation, author=agent, text="Ya lo miramos / on it")
+            message_deliver(message_id=message.id)  # the deliver task, here and now
+            assert type(message).objects.get(pk=message.pk).delivery_status == "sent"
 
     def resolve(conversation, agent, when):
         with time_machine.travel(when, tick=False):

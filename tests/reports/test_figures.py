@@ -67,14 +67,16 @@ def test_next_response_and_resolution_times(week, later):
 
 def test_sla_compliance_per_day_week_and_policy(week, later):
     trend = selectors.sla_compliance_trend(_filters())
-    # Monday: c1, c2 met, c3 missed (due 17:00, answered 18:00); Tuesday: c4 (due 03:30) and c5 met
+    # The default policies (24/7, Normal: 240 min). First-response clocks settle when answered:
+    # Monday c1, c2 met, c3 missed (due 17:00, answered 18:00); Tuesday c4 (answered 00:30) and c5 met
     assert [(r["period"].isoformat(), r["due"], r["met"], r["compliance_pct"]) for r in trend] == [
         ("2026-11-16", 3, 2, 66.7), ("2026-11-17", 2, 2, 100.0),
     ]
     weekly = selectors.sla_compliance_trend(_filters(bucket="week"))
     assert [(r["period"].isoformat(), r["due"], r["met"], r["compliance_pct"]) for r in weekly] == [("2026-11-16", 5, 4, 80.0)]
-    policy = selectors.sla_compliance_by_priority(_filters())
-    assert [(r["policy"], r["target_minutes"], r["due"], r["met"], r["compliance_pct"]) for r in policy] == [("Normal", 240, 5, 4, 80.0)]
+    policy = selectors.sla_compliance_by_policy(_filters())
+    assert [(r["policy"], r["target_minutes"], r["due"], r["met"], r["compliance_pct"]) for r in policy] == [
+        ("Normal (default)", 240, 5, 4, 80.0)]
 
 
 def test_agent_performance_and_backlog(week, later):
