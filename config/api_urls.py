@@ -1,12 +1,16 @@
 """The REST API under /api/ (the inbound channel endpoint lives in config/urls.py)."""
 from django.urls import path
 
+from apps.accounts import admin_api as people
 from apps.accounts.api import AgentListView, MeView
+from apps.audit import api as audit
 from apps.connectors import rest_urls as channel_accounts_urls
 from apps.connectors.facebook import api as facebook
 from apps.connectors.phone import api as phone_calls
 from apps.crm import api as crm
+from apps.crm import data_protection_api as privacy
 from apps.inbox import api as inbox
+from apps.integrations import api as webhooks
 from apps.routing.api import PriorityRuleViewSet
 from apps.sla.api import CalendarViewSet, PolicyViewSet
 
@@ -20,6 +24,24 @@ sla_policy = PolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update"
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("agents/", AgentListView.as_view(), name="api-agents"),
+    # the team (admins)
+    path("users/", people.UserListView.as_view(), name="api-users"),
+    path("users/<int:user_id>/", people.UserDetailView.as_view(), name="api-user"),
+    path("users/<int:user_id>/deactivate/", people.UserDeactivateView.as_view(), name="api-user-deactivate"),
+    path("users/<int:user_id>/reactivate/", people.UserReactivateView.as_view(), name="api-user-reactivate"),
+    path("users/<int:user_id>/password-reset/", people.UserPasswordResetView.as_view(), name="api-user-password-reset"),
+    path("teams/", people.TeamListView.as_view(), name="api-teams"),
+    path("teams/<int:team_id>/", people.TeamDetailView.as_view(), name="api-team"),
+    # the audit log (admins)
+    path("audit/", audit.AuditListView.as_view(), name="api-audit"),
+    path("audit/export/", audit.AuditExportView.as_view(), name="api-audit-export"),
+    # outgoing webhooks (admins)
+    path("webhooks/", webhooks.WebhookListView.as_view(), name="api-webhooks"),
+    path("webhooks/<int:webhook_id>/", webhooks.WebhookDetailView.as_view(), name="api-webhook"),
+    path("webhooks/<int:webhook_id>/resume/", webhooks.WebhookResumeView.as_view(), name="api-webhook-resume"),
+    path("webhooks/<int:webhook_id>/rotate-secret/", webhooks.WebhookRotateSecretView.as_view(), name="api-webhook-rotate-secret"),
+    path("webhooks/<int:webhook_id>/deliveries/", webhooks.WebhookDeliveryListView.as_view(), name="api-webhook-deliveries"),
+    path("webhook-deliveries/<int:delivery_id>/resend/", webhooks.WebhookDeliveryResendView.as_view(), name="api-webhook-delivery-resend"),
     # inbox
     path("conversations/", inbox.ConversationListView.as_view(), name="api-conversations"),
     path("conversations/bulk/", inbox.ConversationBulkView.as_view(), name="api-conversations-bulk"),
@@ -45,6 +67,9 @@ urlpatterns = [
     path("customers/<int:customer_id>/timeline/", crm.CustomerTimelineView.as_view(), name="api-customer-timeline"),
     path("customers/<int:customer_id>/merge/", crm.CustomerMergeView.as_view(), name="api-customer-merge"),
     path("customers/<int:customer_id>/calls/", phone_calls.CustomerCallLogView.as_view(), name="api-customer-calls"),
+    path("customers/<int:customer_id>/export/", privacy.CustomerExportView.as_view(), name="api-customer-export"),
+    path("customers/<int:customer_id>/erase/", privacy.CustomerEraseView.as_view(), name="api-customer-erase"),
+    path("data-protection/", privacy.DataProtectionSettingsView.as_view(), name="api-data-protection"),
     path("merge-suggestions/", crm.MergeSuggestionListView.as_view(), name="api-merge-suggestions"),
     path("merge-suggestions/<int:suggestion_id>/dismiss/", crm.MergeSuggestionDismissView.as_view(), name="api-merge-suggestion-dismiss"),
     # routing

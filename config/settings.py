@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "apps.core",
+    "apps.audit",
     "apps.accounts",
     "apps.crm",
     "apps.connectors",
@@ -109,6 +111,7 @@ INSTALLED_APPS = [
     "apps.routing",
     "apps.sla",
     "apps.reports",
+    "apps.integrations",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +209,22 @@ LANGUAGE_CODE = "en"  # when neither the user's profile nor the browser names a 
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # The desk's default time zone: server-rendered times for visitors and for users who chose none.
+# Invitation and password-reset links work this long, and once (Django's token machinery).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+# Invitations and password resets are mailed from here (EMAIL_HOST / EMAIL_PORT / ... configure the SMTP server).
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Centralita <desk@localhost>")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# With no EMAIL_HOST set (the embedded quick start) mails are printed in the server's log instead.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend" if env("EMAIL_HOST", default="")
+                    else "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))  # for the file backend
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+
+LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -266,6 +285,11 @@ CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "apps.sla.tasks.sla_sweep", "schedule": float(env.int("SLA_SWEEP_SECONDS", default=30))},
     # Agents offline past their team's grace period hand their unanswered work back to the queue.
     "routing-offline-release": {"task": "apps.routing.tasks.agents_offline_release", "schedule": 60.0},
+    # Outgoing webhooks whose next attempt is due (the first attempt is queued when the event commits).
+    "webhooks-retry-due": {"task": "apps.integrations.tasks.webhook_deliveries_retry_due", "schedule": 15.0},
+    "webhooks-prune-log": {"task": "apps.integrations.tasks.webhook_deliveries_prune", "schedule": crontab(hour=4, minute=0)},
+    # Data protection: resolved conversations older than the retention setting are redacted, nightly.
+    "retention-redact": {"task": "apps.crm.tasks.retention_redact", "schedule": crontab(hour=3, minute=30)},
 }
 # Each channel's own periodic tasks (polls) and task modules come from its channel.py (config/celery.py).
 
@@ -304,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         "MergeSuggestionStatusEnum": "apps.crm.models.MergeSuggestion.Status",
         "MessageDirectionEnum": "apps.inbox.models.Message.Direction",
         "CallDirectionEnum": "apps.connectors.phone.api.CALL_DIRECTIONS",
+        "WebhookStateEnum": "apps.integrations.models.WEBHOOK_STATES",
+        "WebhookDeliveryStatusEnum": "apps.integrations.models.WebhookDelivery.Status",
     },
 }
 
@@ -347,6 +373,16 @@ ROUTING_DEFAULT_CAPACITY = env.int("ROUTING_DEFAULT_CAPACITY", default=10)
 # Files an agent attaches to a reply or note (multipart files[]).
 REPLY_ATTACHMENTS_MAX_FILES = 10
 REPLY_ATTACHMENT_MAX_BYTES = env.int("REPLY_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- outgoing webhooks (apps/integrations) -----------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)  # per delivery
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)  # 30 s, 1, 2, 4, 8 min ...
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+# Failures in a row (any delivery) after which an endpoint is paused until an admin resumes it.
+WEBHOOK_PAUSE_AFTER_FAILURES = env.int("WEBHOOK_PAUSE_AFTER_FAILURES", default=10)
+# Finished deliveries stay in the log (with the receiver's answers) this many days.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

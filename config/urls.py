@@ -20,6 +20,10 @@ urlpatterns = [
     # The desk's JavaScript strings in the request's language, as a same-origin script (CSP script-src 'self').
     # Only the project's catalog (locale/, always included) and Django's own: not every app's (the admin's).
     path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs", packages=["apps.core"]), name="javascript-catalog"),
-    path("", include("apps.accounts.urls")),  # /profile/
+    path("", include("apps.accounts.urls")),  # /profile/, the admin's team pages, set-password and reset
+    # The admin's console (admins only): audit log, outgoing webhooks, data protection.
+    path("", include("apps.audit.urls")),
+    path("", include("apps.integrations.urls")),
+    path("", include("apps.crm.urls")),
     path("", include("apps.inbox.urls")),  # the desk pages: /, /login/, /logout/
 ]

@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +26,9 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The server process writes the mails it sends here (Django's file backend), one directory per
+# xdist worker: a test reads them with `desk_mails()` as a person reads their inbox.
+MAIL_DIR = Path(tempfile.gettempdir()) / f"centralita-desk-mail-{os.getpid()}"
 START_TIMEOUT = 60  # a bound on waiting for a slow start on a loaded machine, not a speed check
 
 
@@ -64,6 +68,9 @@ def desk_server_env() -> dict[str, str]:
         # Tasks the server sends (drain, delivery) wait in a queue of this xdist worker's own, for a
         # real worker a test starts on it (`desk_worker`); other workers' tests never take them.
         "CELERY_TASK_DEFAULT_QUEUE": desk_queue(),
+        # Mails the server sends (invitations, password resets) land in files a test can read.
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(MAIL_DIR),
     }
     if "prefix" in layer:  # the same prefixes as settings would build from these (gunicorn: no _serve)
         env["CHANNEL_LAYER_PREFIX"] = layer["prefix"]
@@ -105,6 +112,19 @@ def desk_worker(desk_server):
 def desk_server(transactional_db, _desk_server_process) -> str:
     """Base URL of a real uvicorn serving the desk (HTTP and websockets)."""
     return _desk_server_process
+
+
+def desk_mails() -> list:
+    """The mails the desk server sent so far (email.message.EmailMessage objects), oldest first."""
+    import email
+    from email import policy
+
+    mails = []
+    for path in sorted(MAIL_DIR.glob("*.log"), key=lambda p: p.stat().st_mtime):
+        for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+            if chunk.strip():
+                mails.append(email.message_from_bytes(chunk, policy=policy.default))
+    return mails
 
 
 def session_cookie(user) -> str:

@@ -350,10 +350,14 @@ def probe_error_text(exc: BaseException) -> str:
     import tweepy
 
     seen = exc
-    for _i in range(5):  # the cause of a wrapped error says more (MailServerError from a refused socket)
-        if isinstance(seen, (ConnectionRefusedError, socket.gaierror, TimeoutError, ssl.SSLError)) or seen.__cause__ is None:
+    for _i in range(8):  # the root of a wrapped error says more (MailServerError, requests' ConnectionError)
+        if isinstance(seen, (ConnectionRefusedError, socket.gaierror, TimeoutError, ssl.SSLError)):
             break
-        seen = seen.__cause__
+        inner = seen.__cause__ or seen.__context__ or getattr(seen, "reason", None)
+        if not isinstance(inner, BaseException):
+            seen = exc
+            break
+        seen = inner
     if isinstance(seen, ConnectionRefusedError):
         return _("Connection refused: nothing listens on that host and port (check the port and the security setting).") + f" ({exc})"
     if isinstance(seen, socket.gaierror):

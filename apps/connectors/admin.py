@@ -24,7 +24,8 @@ class ChannelAccountForm(forms.ModelForm):
 
     class Meta:
         model = ChannelAccount
-        exclude = ("secrets", "inbound_token_hash")
+        # The console (/console/channels/) owns the polling interval and the secrets' who-and-when.
+        exclude = ("secrets", "inbound_token_hash", "secrets_meta", "poll_interval", "last_poll_at", "failing_since")
 
     def clean_settings(self):
         validate_json_without_nul(self.cleaned_data.get("settings"))
@@ -57,7 +58,7 @@ class ChannelAccountAdmin(PhoneAdminMixin, admin.ModelAdmin):  # + Master.csv up
     list_filter = ("kind", "enabled", "team")
     search_fields = ("name",)
     readonly_fields = ("health", "secret_keys", "has_inbound_token", "created_at", "last_success_at", "last_error",
-                       "last_error_at", "consecutive_failures", "paused_until")
+                       "last_error_at", "consecutive_failures", "paused_until", "failing_since", "poll_interval", "last_poll_at")
     actions = ["rotate_token"]
 
     @admin.display(description=_("Health"))

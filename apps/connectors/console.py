@@ -74,10 +74,12 @@ def _secret_fields(account: ChannelAccount | None, kind: str, errors: dict) -> l
             for f in channel.secrets]
 
 
-def _posted(request, kind: str) -> dict:
-    """The form's values in the services' shapes (settings typed by settings_clean, not here)."""
+def _posted(request, kind: str, account: ChannelAccount | None = None) -> dict:
+    """The form's values in the services' shapes (settings typed by settings_clean, not here).
+    Settings the form does not show (advanced keys set through the API) are kept."""
     channel = channel_for(kind)
-    settings = {}
+    declared = {f.name for f in channel.settings}
+    settings = {k: v for k, v in (account.settings if account else {}).items() if k not in declared}
     for f in channel.settings:
         if f.type == "bool":
             settings[f.name] = request.POST.get(f"s_{f.name}") == "on"
@@ -97,7 +99,8 @@ def _form_context(request, *, kind: str, account=None, values=None, errors=None,
     values = values if values is not None else (account.settings if account else {})
     errors = errors or {}
     return {
-        "kind": kind, "kind_label": _kind_label(kind), "channel": channel, "account": account,
+        # can_test: a template would call channel.probe (a function) instead of testing it
+        "kind": kind, "kind_label": _kind_label(kind), "channel": channel, "account": account, "can_test": channel.probe is not None,
         "name": request.POST.get("name", account.name if account else "") if request.method == "POST" else (account.name if account else ""),
         "team_id": str(request.POST.get("team", "")) if request.method == "POST" else str(account.team_id or "") if account else "",
         "poll_interval": (request.POST.get("poll_interval") if request.method == "POST" else None)
@@ -167,7 +170,7 @@ def account_edit(request, account_id: int):
     account = _account(account_id)
     if request.method == "POST":
         try:
-            data = _posted(request, account.kind)
+            data = _posted(request, account.kind, account)
             channel_account_update(account=account, actor=request.user, **data)
         except ApplicationError as exc:
             return _account_page(request, account, errors=exc.extra.get("fields", {}), message=exc.message, status=400,

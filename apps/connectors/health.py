@@ -21,6 +21,8 @@ class Health:
     line: str
     missing: tuple[str, ...] = ()
 
+    detail: str = ""  # the line without its state word, for pages that show the state as a pill
+
 
 def missing_requirements(account) -> list[str]:
     """What the account still needs before it can work, in words."""
@@ -40,20 +42,22 @@ def missing_requirements(account) -> list[str]:
 
 def account_health(account) -> Health:
     if not account.enabled:
-        return Health(DISABLED, _("Disabled"))
+        return Health(DISABLED, _("Disabled"), detail="")
     missing = missing_requirements(account)
     if missing:
-        return Health(NOT_CONFIGURED, _("Not configured: missing %(what)s") % {"what": ", ".join(missing)}, tuple(missing))
+        what = _("missing %(what)s") % {"what": ", ".join(missing)}
+        return Health(NOT_CONFIGURED, _("Not configured") + f": {what}", tuple(missing), what)
     now = timezone.now()
     if account.paused_until and account.paused_until > now:
         reason = f": {account.last_error[:160]}" if account.last_error else ""
         until = f"{timezone.localtime(account.paused_until):%Y-%m-%d %H:%M}"
-        return Health(PAUSED, _("Paused until %(until)s (provider rate limit)") % {"until": until} + reason)
+        line = _("Paused until %(until)s (provider rate limit)") % {"until": until} + reason
+        return Health(PAUSED, line, detail=line)
     if not account.is_healthy:
         failures = account.consecutive_failures
         times = _(" (%(n)s failures in a row)") % {"n": failures} if failures > 1 else ""
-        return Health(FAILING, _("Failing") + f"{times}: {account.last_error[:200]}")
+        return Health(FAILING, _("Failing") + f"{times}: {account.last_error[:200]}", detail=f"{account.last_error[:200]}{times}")
     if account.last_success_at:
         when = f"{timezone.localtime(account.last_success_at):%Y-%m-%d %H:%M}"
-        return Health(OK, _("OK, last success %(when)s") % {"when": when})
-    return Health(WAITING, _("Waiting: configured, nothing received or sent yet"))
+        return Health(OK, _("OK, last success %(when)s") % {"when": when}, detail=_("last success %(when)s") % {"when": when})
+    return Health(WAITING, _("Waiting: configured, nothing received or sent yet"), detail=_("configured, nothing received or sent yet"))

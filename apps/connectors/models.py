@@ -67,6 +67,12 @@ class ChannelAccount(models.Model):
         return account_health(self).state
 
     @property
+    def health_detail(self) -> str:
+        from .health import account_health
+
+        return account_health(self).detail
+
+    @property
     def is_healthy(self) -> bool:
         return not self.last_error_at or bool(self.last_success_at and self.last_success_at > self.last_error_at)
 

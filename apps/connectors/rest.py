@@ -223,7 +223,7 @@ class ChannelAccountListView(GenericAPIView):
     permission_classes = [IsDeskAdmin]
     serializer_class = ChannelAccountSerializer
     pagination_class = AccountPagination
-    queryset = ChannelAccount.objects.select_related("team")
+    queryset = ChannelAccount.objects.select_related("team").prefetch_related("webforms")
 
     @extend_schema(summary="Channel accounts (admins)", responses=ChannelAccountSerializer(many=True))
     def get(self, request):

@@ -44,6 +44,27 @@ _local_lock = threading.Lock()
 _local_last = 0
 
 
+# Who else hears committed events (outgoing webhooks: apps/integrations connects itself at start).
+# A listener gets the events as published (no ids, no groups) once the transaction committed; it
+# must be quick (queue work, never call out) and its failure never reaches the writer.
+_listeners: list = []
+
+
+def publish_listen(listener) -> None:
+    """Register listener(events: list[dict]) for every committed publish (once per callable)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _tell_listeners(events: list[tuple[list[str], dict]]) -> None:
+    plain = [event for _, event in events]
+    for listener in _listeners:
+        try:
+            listener(plain)
+        except Exception:  # the write is committed; a listener's trouble is logged, not raised
+            logger.exception("event listener %r failed", listener)
+
+
 def publish_on_commit(events: list[tuple[list[str], dict]]) -> None:
     """Queue (groups, event) pairs to be sent once the current transaction commits."""
     if events:
@@ -51,6 +72,7 @@ def publish_on_commit(events: list[tuple[list[str], dict]]) -> None:
 
 
 def _send(events: list[tuple[list[str], dict]]) -> None:
+    _tell_listeners(events)
     layer = get_channel_layer()
     if layer is None:
         return
@@ -221,3 +243,33 @@ def _log_clear() -> None:
         log_key, floor_key = _log_keys()
         # A floor of 0, not none: "nothing dropped" (a missing floor means "lost with Redis").
         _counter(settings.REDIS_URL).pipeline().delete(log_key).set(floor_key, 0).execute()
+
+
+def _conversation_of(event: dict):
+    for key in ("conversation", "message", "notification"):
+        value = event.get(key)
+        if isinstance(value, dict):
+            return value.get("conversation_id", value.get("id") if key == "conversation" else None)
+    return event.get("conversation_id")
+
+
+def events_forget(*, conversation_ids) -> int:
+    """Drop the logged events about these conversations (a customer's erasure, retention): a
+    reconnecting client must not be handed a redacted text again by the resync window. Reads the
+    whole window (EVENT_LOG_SIZE events) once; returns how many were dropped."""
+    wanted = set(conversation_ids)
+    if not wanted:
+        return 0
+    if not settings.REDIS_URL:
+        with _local_lock:
+            keep = [row for row in _local_log if _conversation_of(row[2]) not in wanted]
+            dropped = len(_local_log) - len(keep)
+            _local_log.clear()
+            _local_log.extend(keep)
+        return dropped
+    client = _counter(settings.REDIS_URL)
+    log_key, _ = _log_keys()
+    doomed = [raw for raw in client.zrange(log_key, 0, -1) if _conversation_of(json.loads(raw)["e"]) in wanted]
+    for start in range(0, len(doomed), _APPEND_CHUNK):
+        client.zrem(log_key, *doomed[start:start + _APPEND_CHUNK])
+    return len(doomed)

@@ -20,6 +20,9 @@ class Customer(models.Model):
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Labels on the person (lowercase names, e.g. "vip"): priority rules and SLA policies read them.
     tags = models.JSONField(default=list, blank=True)
+    # Set when the customer asked to be forgotten (crm.services.customer_erase): the row stays for the
+    # counts, with no name, no identities and redacted messages.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,3 +84,16 @@ class CustomerMerge(models.Model):
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     merged_at = models.DateTimeField(auto_now_add=True)
     moved = models.JSONField(default=dict)
+
+
+class DataProtectionSettings(models.Model):
+    """One row (pk=1): how long resolved conversations keep their content."""
+
+    retention_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Resolved conversations with no activity for this many months are redacted nightly; empty: kept"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    @classmethod
+    def current(cls) -> "DataProtectionSettings":
+        return cls.objects.get_or_create(pk=1)[0]

@@ -11,3 +11,16 @@ class InboxConfig(AppConfig):
         from .signals import close_sockets_of_session
 
         user_logged_out.connect(close_sockets_of_session, dispatch_uid="inbox-close-sockets-on-logout")
+
+        # A deactivated user's open work goes back to the queue through the inbox's own service.
+        from apps.accounts.hooks import on_user_deactivated
+
+        from .services.conversations import conversations_release
+
+        on_user_deactivated(conversations_release)
+
+        from apps.accounts.hooks import on_user_access_changed
+
+        from .signals import close_sockets_of_user
+
+        on_user_access_changed(close_sockets_of_user)

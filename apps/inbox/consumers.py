@@ -33,6 +33,10 @@ UNAUTHENTICATED = 4401
 SERVICE_RESTART = 1012  # RFC 6455 registry: "try again later"; the client reconnects with back-off
 logger = logging.getLogger(__name__)
 SESSION_ENDED = "session.ended"
+# The user's role or teams changed, or they were deactivated: close so the client reconnects
+# (any code but 4401 makes desk.js reconnect) and joins the groups its rights now allow.
+ACCESS_CHANGED = "access.changed"
+ACCESS_CHANGED_CODE = 4409
 
 
 def session_fingerprint(session) -> str | None:
@@ -191,6 +195,9 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             # Signed out: this browser's sockets close (other devices of the same user stay).
             if event.get("session") == session_fingerprint(self.scope.get("session")):
                 await self.close(code=UNAUTHENTICATED)
+            return
+        if event.get("type") == ACCESS_CHANGED:
+            await self.close(code=ACCESS_CHANGED_CODE)
             return
         if event.get("type") in ("collision", "presence") and event["user"]["id"] == self.user.id:
             return  # nobody is told about themselves (their other tabs included)

@@ -47,6 +47,8 @@ class Conversation(models.Model):
     sla_warn_at = models.DateTimeField(null=True, blank=True)
     # Working seconds left while the clock is paused (pending, snoozed); None while it runs.
     sla_paused_seconds = models.IntegerField(null=True, blank=True)
+    # Set when its content was redacted (a customer's erasure, the retention sweep): rows and counts stay.
+    redacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

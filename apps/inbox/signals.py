@@ -6,7 +6,7 @@ from channels.layers import get_channel_layer
 
 from apps.core.realtime import broadcast_ephemeral
 
-from .consumers import SESSION_ENDED, session_fingerprint
+from .consumers import ACCESS_CHANGED, SESSION_ENDED, session_fingerprint
 from .visibility import user_group
 
 logger = logging.getLogger(__name__)
@@ -21,3 +21,16 @@ def close_sockets_of_session(sender, request, user, **kwargs):
         async_to_sync(broadcast_ephemeral)(layer, [user_group(user.id)], {"type": SESSION_ENDED, "session": fingerprint})
     except Exception:  # the logout itself must succeed; the socket then closes at its next reconnect
         logger.exception("could not tell user %s's sockets that the session ended", user.id)
+
+
+def close_sockets_of_user(*, user_id: int) -> None:
+    """A user's role or teams changed, or they were deactivated: every socket of theirs closes
+    (apps/accounts/hooks.py). The desk reconnects and joins the groups its new rights allow; a
+    deactivated user is refused there and sent to sign in."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(broadcast_ephemeral)(layer, [user_group(user_id)], {"type": ACCESS_CHANGED, "user_id": user_id})
+    except Exception:  # the change is saved; the sockets then keep their old groups until they reconnect
+        logger.exception("could not tell user %s's sockets that their access changed", user_id)

@@ -53,7 +53,7 @@ def test_desk_renders_for_an_agent(client, make_user, team):
     bootstrap = html.split('<script id="desk-user" type="application/json">')[1].split("</script>")[0]
     assert json.loads(bootstrap) == {
         "id": agent.id, "username": agent.username, "name": "Laura Sánchez", "role": "agent", "supervisor": False,
-        "teams": [{"id": team.id, "name": team.name}],
+        "admin": False, "teams": [{"id": team.id, "name": team.name}],
     }
     assert "csrftoken" in response.cookies
     # the first page of the list is rendered on the server, in a bounded number of queries

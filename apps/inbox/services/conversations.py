@@ -88,7 +88,10 @@ def conversation_update(*, conversation: Conversation, actor: User | None, audit
         # The old audience hears about it too, so a conversation moved to another team
         # leaves their lists at once.
         groups = sorted(set(before_groups) | set(conversation_groups(team_id=locked.team_id, assignee_id=locked.assignee_id)))
-        publish_on_commit([(groups, {"type": "conversation.updated", "conversation": conversation_data(locked, tags=tag_names)})])
+        # `changed` names what this update changed (outgoing webhooks tell "assigned" and "resolved" by it).
+        changed = sorted(set(fields) | ({"tags"} if any(e.kind == ConversationEvent.Kind.TAGS for e in events) else set()))
+        publish_on_commit([(groups, {"type": "conversation.updated", "conversation": conversation_data(locked, tags=tag_names),
+                                     "changed": changed})])
         if "assignee_id" in fields and locked.assignee_id is not None:
             notify_assigned(conversation=locked, assignee_id=locked.assignee_id, actor=actor)  # heard after the update
         _queue_after(locked, fields, before_status, before_assignee)
@@ -147,6 +150,24 @@ def conversations_bulk_update(*, user: User, ids: list[int], changes: dict) -> i
         for conversation_id in visible:
             conversation_update(conversation=Conversation(pk=conversation_id), actor=user, **changes)
     return len(visible)
+
+
+# Work someone holds: what goes back to the queue when they leave (resolved and spam stay theirs on record).
+HELD_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING, Conversation.Status.SNOOZED)
+
+
+def conversations_release(*, user: User, actor: User | None) -> dict:
+    """Unassign every conversation `user` holds that still needs work: each goes back to its team's
+    queue (or the unteamed one), with an "assigned -> nobody" event by `actor` in its trail and a
+    live update to whoever sees it. Rows locked in id order. Connected as the accounts app's
+    deactivation hook (apps/inbox/apps.py); returns {"released_conversations": [ids]}."""
+    ids = list(
+        Conversation.objects.filter(assignee=user, status__in=HELD_STATUSES).order_by("id").values_list("id", flat=True)
+    )
+    with transaction.atomic():
+        for conversation_id in ids:
+            conversation_update(conversation=Conversation(pk=conversation_id), actor=actor, assignee=None)
+    return {"released_conversations": ids}
 
 
 def conversation_mark_read(*, conversation: Conversation, user: User) -> None:

@@ -223,3 +223,16 @@ def test_the_schema_documents_the_console_api():
                  "/api/channel-accounts/{account_id}/dead-letters/replay/", "/api/dead-letters/{dead_letter_id}/discard/",
                  "/api/channel-accounts/{account_id}/rotate-secret/", "/api/channel-alerts/"):
         assert path in paths, path
+
+
+def test_the_accounts_list_reads_in_a_fixed_number_of_queries(admin_client, make_account, django_assert_max_num_queries):
+    from apps.connectors.webform.models import WebForm
+
+    for i in range(30):
+        account = make_account(kind=["email", "webform", "api"][i % 3])
+        if account.kind == "webform":
+            WebForm.objects.create(slug=f"contacto-{i}", title=f"Contacto {i}", channel_account=account)
+    with django_assert_max_num_queries(8):
+        response = admin_client.get("/api/channel-accounts/?page_size=50")
+    assert len(response.json()["results"]) == 30
+    assert sum(len(a["webhook_urls"]) for a in response.json()["results"]) == 10 + 10  # each form's page, each API inbound URL
