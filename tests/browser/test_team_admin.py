@@ -36,7 +36,7 @@ def test_an_admin_invites_an_agent_who_sets_a_password_from_the_mail_and_signs_i
     expect(page.locator('tr[data-username="bruno"]')).to_contain_text("Invited")
     expect(page.locator('tr[data-username="bruno"]')).to_contain_text(team.name)
 
-    # when Bruno opens the link in the mail he received, in his own browser
+    # when Bruno opens the link in the mail he received, in his own browser (in Spanish)
     mails = desk_mails()[mails_before:]
     assert [m["To"] for m in mails] == ["bruno@tienda.example"]
     link = LINK.search(mails[0].get_content()).group(1)
@@ -44,16 +44,16 @@ def test_an_admin_invites_an_agent_who_sets_a_password_from_the_mail_and_signs_i
     agent_page = agent_context.new_page()
     agent_page.goto(link)
     expect(agent_page.locator("main")).to_contain_text("bruno")
-    agent_page.get_by_label("New password").fill("mi-clave-de-bruno-7")
-    agent_page.get_by_label("Repeat it").fill("mi-clave-de-bruno-7")
-    agent_page.get_by_role("button", name="Set password").click()
+    agent_page.get_by_label("Nueva contraseña").fill("mi-clave-de-bruno-7")
+    agent_page.get_by_label("Repítala").fill("mi-clave-de-bruno-7")
+    agent_page.get_by_role("button", name="Guardar contraseña").click()
     # then he lands on the sign-in page, signs in with his password and sees the inbox
     expect(agent_page).to_have_url(re.compile(r"/login/$"))
-    agent_page.get_by_label("Username").fill("bruno")
-    agent_page.get_by_label("Password").fill("mi-clave-de-bruno-7")
-    agent_page.get_by_role("button", name="Sign in").click()
+    agent_page.get_by_label("Usuario").fill("bruno")
+    agent_page.get_by_label("Contraseña").fill("mi-clave-de-bruno-7")
+    agent_page.get_by_role("button", name="Iniciar sesión").click()
     expect(agent_page).to_have_url(f"{desk_url}/")
-    expect(agent_page.locator(".who")).to_contain_text("agent")
+    expect(agent_page.locator(".who")).to_contain_text("Agente")
     # and as an agent he has no Admin link and the team page refuses him
     expect(agent_page.locator("#admin-link")).to_have_count(0)
     assert agent_page.goto(f"{desk_url}/team/").status == 403

@@ -3,6 +3,8 @@
 Only the Graph call and its errors: the desk's record of it (metadata, audit, live event) is the
 inbox's message_visibility_set, which calls this through the channel contract.
 """
+from django.utils.translation import gettext as _
+
 from apps.core.errors import ApplicationError
 from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.models import Message
@@ -16,9 +18,9 @@ def moderate(*, message: Message, hidden: bool) -> None:
     details = (message.metadata or {}).get("facebook") or {}
     comment_id = details.get("comment_id")
     if not comment_id:
-        raise ApplicationError("Only a Facebook comment can be hidden", extra={"message_id": message.id})
+        raise ApplicationError(_("Only a Facebook comment can be hidden"), extra={"message_id": message.id})
     if not details.get("can_hide") or message.direction != Message.Direction.IN:
-        raise ApplicationError("This comment cannot be hidden (the Page's own comments are not hidden)",
+        raise ApplicationError(_("This comment cannot be hidden (the Page's own comments are not hidden)"),
                                extra={"message_id": message.id})
     account = message.channel_account
     try:
@@ -27,7 +29,8 @@ def moderate(*, message: Message, hidden: bool) -> None:
     except FacebookError as exc:
         if exc.kind in ("rate_limit", "expired_token"):
             account_unhealthy(account, exc)
-        text = f"Facebook did not {'hide' if hidden else 'show'} the comment: {exc}"
+        text = (_("Facebook did not hide the comment: %(error)s") if hidden else _("Facebook did not show the comment: %(error)s")) % {
+            "error": exc}
         if exc.kind in ("rate_limit", "temporary"):
             raise TemporarySendError(text, retry_after=exc.retry_after) from exc
         raise PermanentSendError(text) from exc

@@ -247,7 +247,7 @@ def comment_hide(*, message: Message, actor) -> Message:
     from everyone but its author and their friends; the desk keeps it, marked hidden. Hiding an
     already hidden comment asks Facebook again (harmless) and records nothing new."""
     if message.channel_account.kind != ChannelKind.FACEBOOK:
-        raise ApplicationError("Only a Facebook comment can be hidden", extra={"message_id": message.id})
+        raise ApplicationError(_("Only a Facebook comment can be hidden"), extra={"message_id": message.id})
     try:
         return message_visibility_set(message=message, hidden=True, actor=actor)
     except TemporarySendError as exc:
