@@ -14,7 +14,13 @@ What it does (a figure, not a test; see bench/README.md for results):
    messages/s, then rows/s of a plain in-process messages_ingest for comparison.
 
 --profile runs the drain in this process under cProfile instead of the worker.
+--webhook POSTs every payload to /api/inbound/<account>/ through the split layout (nginx -> gunicorn,
+as run_desk starts it with REDIS_URL) while the worker drains, instead of staging them in bulk;
+--agents K keeps K desk sockets open meanwhile (they hear every event: the account has no team).
+Every run ends with the COPY ceiling: the same message rows COPYed into a copy of the table, and
+the drain's share of it.
 """
+import asyncio
 import argparse
 import cProfile
 import io
@@ -225,6 +231,111 @@ def drain_in_process_profiled() -> float:
     return elapsed
 
 
+# --- the webhook path: real POSTs through nginx -> gunicorn while the worker drains ----------------
+
+
+async def post_closed_loop(url: str, account_id: int, token: str, payloads: list[bytes], connections: int) -> list[int]:
+    """Every payload POSTed, `connections` at a time, each as soon as a connection is free. Statuses."""
+    import aiohttp
+
+    statuses: list[int] = [0] * len(payloads)
+    pending = iter(range(len(payloads)))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    async def lane(session):
+        for i in pending:
+            try:
+                async with session.post(f"{url}/api/inbound/{account_id}/", data=payloads[i], headers=headers) as r:
+                    await r.read()
+                    statuses[i] = r.status
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                statuses[i] = 0
+
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections), timeout=timeout) as session:
+        await asyncio.gather(*(lane(session) for _ in range(connections)))
+    return statuses
+
+
+def webhook_through_servers(account, token: str, payloads: list[bytes], args) -> tuple[float, float, dict]:
+    """(seconds until every payload was POSTed, seconds until the staging table was empty too, figures)."""
+    import collections
+    import multiprocessing as mp
+    from types import SimpleNamespace
+
+    from bench import live_latency as live
+    from apps.connectors.models import InboundPayload
+    from config.celery import app
+    from django.db import connection
+
+    app.control.purge()
+    logs = Path(tempfile.mkdtemp(prefix="centralita-bench-ingest-"))
+    env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "false"}
+    cookies = live.create_desk(args.agents, 4)[0] if args.agents else []
+    connection.close()
+    procs, url, _ = live.start_split(env, logs, SimpleNamespace(http_workers=args.http_workers, http_threads=args.http_threads, web=1))
+    worker = live.start_worker(env, logs, args.workers)
+    ctx = mp.get_context("spawn")
+    results, stop_clients, counter, client = ctx.Queue(), ctx.Event(), ctx.Value("q", 0, lock=False), None
+    figures: dict = {}
+    try:
+        live.wait_ready([(procs[-1], url)], worker, logs, extra=procs)
+        if cookies:
+            client = ctx.Process(target=live.client_process,
+                                 args=([(j, url, c) for j, c in enumerate(cookies)], results, stop_clients, counter))
+            client.start()
+            figures["sockets"] = len(results.get(timeout=300)[1])
+        print(f"  nginx {url} -> gunicorn {args.http_workers} x {args.http_threads}; worker -c {args.workers}; "
+              f"{len(cookies)} agents on sockets; logs in {logs}")
+        started = time.perf_counter()
+        statuses = asyncio.run(post_closed_loop(url, account.id, token, payloads, args.post_connections))
+        posted = time.perf_counter() - started
+        left = 1
+        while left:
+            time.sleep(0.25)
+            if worker.poll() is not None:
+                sys.exit(f"the worker exited with {worker.returncode}: see {logs}")
+            left = InboundPayload.objects.count()
+            print(f"\r  posted {len(payloads)} in {posted:.1f} s; staged left {left:>7}", end="", flush=True)
+        print()
+        total = time.perf_counter() - started
+        figures["statuses"] = dict(collections.Counter(statuses))
+        figures["frames heard"] = counter.value
+    finally:
+        stop_clients.set()
+        if client is not None:
+            client.join(timeout=30)
+            if client.is_alive():
+                client.terminate()
+        for proc in procs + [worker]:
+            live.stop(proc)
+    return posted, total, figures
+
+
+# --- the COPY ceiling ---------------------------------------------------------------------------------
+
+
+def copy_ceiling(account) -> tuple[int, float]:
+    """(rows, rows/s): the account's message rows COPYed into an empty copy of the table (its indexes and
+    constraints but the foreign keys): what PostgreSQL takes at most for the same rows."""
+    from django.db import connection
+
+    from apps.inbox.models import Message
+
+    table = Message._meta.db_table
+    buffer = io.StringIO()
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY (SELECT * FROM {table} WHERE channel_account_id = {int(account.id)}) TO STDOUT", buffer)
+        rows = buffer.getvalue().count("\n")
+        cursor.execute(f"DROP TABLE IF EXISTS bench_copy_ceiling; CREATE TABLE bench_copy_ceiling (LIKE {table} INCLUDING ALL)")
+        buffer.seek(0)
+        started = time.perf_counter()
+        cursor.copy_expert("COPY bench_copy_ceiling FROM STDIN", buffer)
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy_ceiling")
+    return rows, rows / seconds
+
+
 # --- checks and the in-process comparison --------------------------------------------------------
 
 
@@ -276,6 +387,12 @@ def main() -> None:
                         help="broker; a Redis database of its own (it is purged)")
     parser.add_argument("--in-process", type=int, default=10_000, help="messages for the in-process comparison (0: skip)")
     parser.add_argument("--profile", action="store_true", help="drain in this process under cProfile instead of the worker")
+    parser.add_argument("--webhook", action="store_true",
+                        help="POST each payload through nginx -> gunicorn (the webhook path) while the worker drains")
+    parser.add_argument("--post-connections", type=int, default=32, help="--webhook: POSTs in flight (default 32)")
+    parser.add_argument("--http-workers", type=int, default=4, help="--webhook: gunicorn workers (default 4)")
+    parser.add_argument("--http-threads", type=int, default=4, help="--webhook: threads per gunicorn worker (default 4)")
+    parser.add_argument("--agents", type=int, default=0, help="--webhook: agents with a desk socket open meanwhile (default 0)")
     args = parser.parse_args()
     if not args.database_url.startswith("postgres"):
         sys.exit("this bench measures PostgreSQL: --database-url must be postgres://…")
@@ -290,10 +407,22 @@ def main() -> None:
     payloads, unique = generate_payloads(args.n)
     account = ChannelAccount.objects.create(kind="api", name="bench")
     print(f"generated {len(payloads)} payloads ({unique} distinct, {len(payloads) - unique} duplicates)")
-    print(f"stage   {stage(account, payloads):8.0f} payloads/s (bulk InboundPayload insert)")
-
     batch = settings.INBOUND_BATCH_SIZE
-    if args.profile:
+    webhook = None
+    if args.webhook:
+        from apps.connectors.services import channel_account_rotate_token
+
+        token = channel_account_rotate_token(account=account)
+        posted, seconds, webhook = webhook_through_servers(account, token, payloads, args)
+        how = f"POSTed through nginx -> gunicorn and drained by a celery worker, {args.workers} prefork processes"
+        accepted = sum(n for status, n in webhook["statuses"].items() if 200 <= status < 300)
+        print(f"webhook {accepted / posted:8.0f} POSTs/s accepted ({accepted} of {len(payloads)} in {posted:.1f} s, "
+              f"{args.post_connections} in flight; statuses {webhook['statuses']})")
+    else:
+        print(f"stage   {stage(account, payloads):8.0f} payloads/s (bulk InboundPayload insert)")
+    if webhook is not None:
+        pass
+    elif args.profile:
         seconds = drain_in_process_profiled()
         how = "in-process drain under cProfile"
     else:
@@ -303,6 +432,11 @@ def main() -> None:
     print(f"drain   {len(payloads) / seconds:8.0f} messages/s through parse + ingest + delete "
           f"({len(payloads)} payloads in {seconds:.1f} s; {how}; batch {batch})")
     print("        " + " · ".join(f"{k} {v}" for k, v in figures.items() if k != "problems"))
+    if webhook and "sockets" in webhook:
+        print(f"        {webhook['sockets']} desk sockets heard {webhook['frames heard']:,} message.created frames")
+    rows, copy_rate = copy_ceiling(account)
+    print(f"COPY    {copy_rate:8.0f} rows/s: the same {rows} message rows COPYed into a copy of the table; "
+          f"the drain reached {len(payloads) / seconds / copy_rate:.3f} of it")
     if args.in_process:
         print(f"ingest  {ingest_in_process(args.in_process, batch):8.0f} rows/s plain messages_ingest in-process "
               f"({args.in_process} messages, batches of {batch})")

@@ -267,8 +267,18 @@ async def post_all(args, servers, accounts, counter_total) -> list[tuple[float, 
     return results
 
 
-async def pg_connections(database_url: str, peak: list[int]) -> None:
-    """Peak PostgreSQL sessions, [this bench's database, the whole server], sampled every 0.25 s."""
+def proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+async def pg_connections(database_url: str, peak: list[int], backends: dict | None = None) -> None:
+    """Peak PostgreSQL sessions, [this bench's database, the whole server], sampled every 0.25 s; and the
+    CPU of the bench database's backends ({pid: [first seen, last seen]}: a session's CPU before its first
+    sample is missed, so short-lived sessions are undercounted)."""
     import psycopg2
 
     parts = urlsplit(database_url)
@@ -278,7 +288,14 @@ async def pg_connections(database_url: str, peak: list[int]) -> None:
     def sample():
         with conn.cursor() as cursor:
             cursor.execute("SELECT count(*) FILTER (WHERE datname = %s), count(*) FROM pg_stat_activity", [parts.path[1:]])
-            return cursor.fetchone()
+            counts = cursor.fetchone()
+            if backends is not None:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [parts.path[1:]])
+                for (pid,) in cursor.fetchall():
+                    cpu = proc_cpu(pid)
+                    if cpu >= 0:
+                        backends.setdefault(pid, [cpu, cpu])[1] = cpu
+            return counts
 
     try:
         while True:
@@ -379,11 +396,11 @@ def main() -> None:
                   **{f"socket client {c}": ([client.pid], False) for c, client in enumerate(clients)}}
         cpu0 = {name: sched(*group) for name, group in groups.items()}
         wall0 = time.monotonic()
-        posts, pg_peak = None, [0, 0]
+        posts, pg_peak, pg_backends = None, [0, 0], {}
 
         async def drive():
             nonlocal posts
-            sampler = asyncio.create_task(pg_connections(args.database_url, pg_peak))
+            sampler = asyncio.create_task(pg_connections(args.database_url, pg_peak, pg_backends))
             posts = await post_all(args, urls, accounts, lambda: sum(c.value for c in counters))
             expected = sum(members[i % args.teams] for i, (_, status, _) in enumerate(posts) if 200 <= status < 300)
             deadline, last, last_change = time.monotonic() + args.settle, -1, time.monotonic()
@@ -463,6 +480,11 @@ def main() -> None:
           f"(max_connections {max_connections})")
     print(f"CPU     over {wall:.1f} s, % of one core used (and % spent runnable, waiting for a core): "
           + " · ".join(f"{name} {100 * run / wall:.0f} ({100 * wait / wall:.0f})" for name, (run, wait) in cpu.items()))
+    cpu["PostgreSQL (sessions of the bench db)"] = [sum(b - a for a, b in pg_backends.values()), 0.0]
+    per_post = {name: 1000 * run / max(len(accepted), 1) for name, (run, _) in cpu.items()}
+    print("        CPU ms per accepted POST: " + " · ".join(f"{name} {v:.2f}" for name, v in per_post.items())
+          + f" · total {sum(per_post.values()):.2f} ms: at most {2000 / max(sum(per_post.values()), 1e-9):,.0f} POSTs/s "
+          "on 2 cores with nothing else running (every process here included)")
     print(f"command {command_line}")
     uptime("load at end")
 

@@ -6,6 +6,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from rest_framework.test import APIClient
 
+from apps.core.realtime import layer_events
 from apps.inbox.models import Conversation
 from apps.inbox.services.ingest import messages_ingest
 
@@ -41,7 +42,7 @@ def events_heard(groups: list[str], action, *, quiet_seconds: float = 0.5) -> li
         try:
             while True:
                 message = await asyncio.wait_for(layer.receive(channel), quiet_seconds)
-                heard.extend(message["events"] if "events" in message else [message["event"]])
+                heard.extend(layer_events(message))
         except asyncio.TimeoutError:
             pass
         for group in groups:

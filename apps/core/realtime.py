@@ -32,6 +32,7 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -107,13 +108,32 @@ def announce_changed(events: list[dict]) -> None:
 BUNDLE_MAX_EVENTS = 100
 
 
+def _envelope(event: dict) -> dict:
+    """An event as it travels in the layer: its JSON text, encoded once here for every socket of
+    every group (each socket used to encode it again, and to decode the whole dict from the layer),
+    with only what a consumer decides on beside it: the id (dedupe) and type (and a session end's
+    session). `layer_events` turns envelopes back into event dicts for a reader that needs fields."""
+    envelope = {"id": event["id"], "type": event.get("type"), "frame": json.dumps(event, separators=(",", ":"), cls=DjangoJSONEncoder)}
+    if "session" in event:
+        envelope["session"] = event["session"]
+    return envelope
+
+
+def layer_events(message: dict) -> list[dict]:
+    """The events of one layer message (a bundle of envelopes, or one ephemeral event), as dicts."""
+    if "events" not in message:
+        return [message["event"]]
+    return [json.loads(e["frame"]) if "frame" in e else e for e in message["events"]]
+
+
 async def _send_all(layer, events):
     # Per group, in publish order. A conversation's events all go to the same groups, so a client
     # still sees conversation.created before that conversation's messages.
     by_group: dict[str, list[dict]] = {}
     for groups, event in events:
+        envelope = _envelope(event)  # once per event, whatever the number of groups and sockets
         for group in groups:
-            by_group.setdefault(group, []).append(event)
+            by_group.setdefault(group, []).append(envelope)
     for group, bundle in by_group.items():
         for start in range(0, len(bundle), BUNDLE_MAX_EVENTS):
             await layer.group_send(group, {"type": HANDLER, "events": bundle[start:start + BUNDLE_MAX_EVENTS]})

@@ -220,4 +220,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             return
         if event.get("type") in ("collision", "presence") and event["user"]["id"] == self.user.id:
             return  # nobody is told about themselves (their other tabs included)
-        await self.send_json(event)
+        if "frame" in event:  # numbered events come encoded once for all sockets (apps/core/realtime.py)
+            await self.send(text_data=event["frame"])
+        else:
+            await self.send_json(event)

@@ -37,7 +37,9 @@ class InboundApiView(APIView):
                    401: OpenApiResponse(description="bad token"), 413: OpenApiResponse(description="too large")},
     )
     def post(self, request, account_id: int):
-        account = ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.API).first()
+        # Only what the check needs: no secrets decrypted per webhook (the rest loads if ever used).
+        account = (ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.API)
+                   .only("id", "kind", "enabled", "inbound_token_hash").first())
         if account is None or not _token_ok(request, account):
             return Response({"message": "Unknown account or invalid token", "extra": {}}, status=status.HTTP_401_UNAUTHORIZED)
         if not account.enabled:
