@@ -131,11 +131,14 @@ def _writes_snapshot():
     )
 
 
-def _client(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
+def _client(world, role: str) -> Client:
+    """One client per role and world (a session row each, not one per request)."""
+    clients = world.__dict__.setdefault("clients", {})
+    if role not in clients:
+        clients[role] = Client()
+        if world.users[role] is not None:
+            clients[role].force_login(world.users[role])
+    return clients[role]
 
 
 @pytest.mark.django_db
@@ -144,11 +147,15 @@ def test_each_role_gets_what_the_table_says(pattern, namespace, entry):
     _check(build_world(), pattern, namespace, entry)
 
 
+ADMIN_CHUNKS = 4  # the admin site's ~130 routes in a few tests (xdist spreads them), one world each
+
+
 @pytest.mark.django_db
-def test_each_role_gets_what_the_table_says_on_the_admin_site():
-    """The admin site's ~130 routes (GET only: its writes sit behind the same gate) on one world."""
+@pytest.mark.parametrize("chunk", range(ADMIN_CHUNKS))
+def test_each_role_gets_what_the_table_says_on_the_admin_site(chunk):
+    """GET only: the admin site's writes sit behind the same gate as its pages."""
     world = build_world()
-    for pattern, namespace, entry in ADMIN_SITE:
+    for pattern, namespace, entry in ADMIN_SITE[chunk::ADMIN_CHUNKS]:
         _check(world, pattern, namespace, entry)
 
 
@@ -167,11 +174,11 @@ def _check(world, pattern, namespace, entry):
         for role in ROLES:
             if role in allowed:
                 continue
-            response = _request(_client(world.users[role]), method, url)
+            response = _request(_client(world, role), method, url)
             assert response.status_code < 500, (method, url, role, response.status_code)
             if role == "other_agent" and level == TEAM and response.status_code == 400:
                 # the body was judged before the object: fine if a missing object gets the very same answer
-                missing = _request(_client(world.users[role]), method, _url(pattern, {**world.params, **MISSING}))
+                missing = _request(_client(world, role), method, _url(pattern, {**world.params, **MISSING}))
                 assert (missing.status_code, missing.content) == (400, response.content), f"{method} {url}: an oracle"
                 continue
             assert _refused(response, level), f"{method} {url} as {role} ({level}): {response.status_code} is not a refusal"
@@ -181,7 +188,7 @@ def _check(world, pattern, namespace, entry):
         if method == "DELETE":
             continue
         for role in allowed:
-            response = _request(_client(world.users[role]), method, url)
+            response = _request(_client(world, role), method, url)
             assert response.status_code < 500, (method, url, role, response.status_code)
             if level == STAFF:  # past the admin's gate: its per-model permissions are its own
                 if not (entry.name or "").endswith(("_changelist", "index")):
