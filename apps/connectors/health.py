@@ -33,8 +33,8 @@ def missing_requirements(account) -> list[str]:
     if channel.missing is not None:
         missing = list(channel.missing(settings, secrets))
     else:
-        missing = [f.label for f in channel.settings if f.required and settings.get(f.name) in (None, "")]
-        missing += [f.label for f in channel.secrets if f.required and not secrets.get(f.name)]
+        missing = [str(f.label) for f in channel.settings if f.required and settings.get(f.name) in (None, "")]
+        missing += [str(f.label) for f in channel.secrets if f.required and not secrets.get(f.name)]
     if channel.generated_secret == "inbound_token" and not account.inbound_token_hash:
         missing.append(_("an inbound token (rotate one)"))
     return missing

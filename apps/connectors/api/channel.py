@@ -1,4 +1,6 @@
 """The API channel: another system pushes messages in (signed token) and receives the replies."""
+from django.utils.translation import gettext_lazy as _
+
 from apps.connectors.channel import Channel, Field, PayloadKind
 
 from . import parse, send, urls
@@ -21,10 +23,10 @@ CHANNEL = Channel(
     payloads=(PayloadKind("api", parse.parse, parse.split),),
     send=send.send,
     webhooks=(("api/inbound/", urls),),
-    settings=(Field("outbound_url", "Outbound URL", "Replies are POSTed here as signed JSON (http or https).", type="url"),),
-    webhook_urls=(("Inbound URL (POST with Authorization: Bearer <token>)", "api-inbound"),),
+    settings=(Field("outbound_url", _("Outbound URL"), _("Replies are POSTed here as signed JSON (http or https)."), type="url"),),
+    webhook_urls=((_("Inbound URL (POST with Authorization: Bearer <token>)"), "api-inbound"),),
     generated_secret="inbound_token",
     probe=probe,
     missing=missing,
-    secrets=(Field("outbound_secret", "Outbound secret", "Signs replies: X-Centralita-Signature (HMAC-SHA256)."),),
+    secrets=(Field("outbound_secret", _("Outbound secret"), _("Signs replies: X-Centralita-Signature (HMAC-SHA256).")),),
 )

@@ -1,4 +1,6 @@
 """Phone: Twilio status callbacks and Asterisk Master.csv imports become call logs."""
+from django.utils.translation import gettext_lazy as _
+
 from apps.connectors.channel import NO_OUTBOUND_MESSAGES, Channel, Field, PayloadKind
 
 from . import freeswitch, parse, urls
@@ -33,14 +35,14 @@ CHANNEL = Channel(
     ),
     no_outbound=NO_OUTBOUND_MESSAGES,
     webhooks=(("hooks/phone/", urls),),
-    webhook_urls=(("Twilio call status callback URL", "phone-twilio-status"),),
+    webhook_urls=((_("Twilio call status callback URL"), "phone-twilio-status"),),
     settings=(
-        Field("source", "Calls come from", "twilio (status callbacks), asterisk (Master.csv imports) or manual (agents log calls).",
+        Field("source", _("Calls come from"), _("twilio (status callbacks), asterisk (Master.csv imports) or manual (agents log calls)."),
               type="choice", choices=("twilio", "asterisk", "manual")),
-        Field("phone_number", "Phone number", "The line's own number (E.164, +34910000000), to tell in from out.", type="phone"),
-        Field("account_sid", "Twilio account SID", "AC followed by 32 characters (Twilio console, Account info).", type="twilio_sid"),
+        Field("phone_number", _("Phone number"), _("The line's own number (E.164, +34910000000), to tell in from out."), type="phone"),
+        Field("account_sid", _("Twilio account SID"), _("AC followed by 32 characters (Twilio console, Account info)."), type="twilio_sid"),
     ),
-    secrets=(Field("auth_token", "Twilio auth token", "Verifies X-Twilio-Signature on status callbacks and lets the test call Twilio."),),
+    secrets=(Field("auth_token", _("Twilio auth token"), _("Verifies X-Twilio-Signature on status callbacks and lets the test call Twilio.")),),
     probe=probe,
     missing=missing,
 )

@@ -1,4 +1,6 @@
 """Twitter / X: mentions and DMs polled (API v2), the Account Activity webhook, tweets and DMs out."""
+from django.utils.translation import gettext_lazy as _
+
 from apps.connectors.channel import POLL_TICK_SECONDS, Beat, Channel, Field, PayloadKind
 from apps.connectors.social import split_json_bodies
 
@@ -40,20 +42,20 @@ CHANNEL = Channel(
     # Polling is X's main path (webhooks need the top API tier); each account honours its 429 reset.
     beat=(Beat("twitter-poll-all", "twitter_poll_all", POLL_TICK_SECONDS),),
     poll_interval=60,
-    webhook_urls=(("Account Activity webhook URL", "twitter-webhook"),),
+    webhook_urls=((_("Account Activity webhook URL"), "twitter-webhook"),),
     missing=missing,
     settings=(
-        Field("user_id", "User id", "The account's own X user id (filled by the first poll)."),
-        Field("username", "Username", "The handle, without @."),
-        Field("poll_dms", "Poll DMs", "Also fetch direct messages (default on).", type="bool"),
-        Field("max_pages", "Pages per poll", "Mention pages fetched per poll at most (default 10).", type="int", min=1, max=100),
+        Field("user_id", _("User id"), _("The account's own X user id (filled by the first poll).")),
+        Field("username", _("Username"), _("The handle, without @.")),
+        Field("poll_dms", _("Poll DMs"), _("Also fetch direct messages (default on)."), type="bool"),
+        Field("max_pages", _("Pages per poll"), _("Mention pages fetched per poll at most (default 10)."), type="int", min=1, max=100),
     ),
     secrets=(
-        Field("consumer_key", "API key", "OAuth 1.0a: the four keys; or a user bearer token below."),
-        Field("consumer_secret", "API key secret", "Also signs the webhook (CRC and POST signatures)."),
-        Field("access_token", "Access token"),
-        Field("access_token_secret", "Access token secret"),
-        Field("bearer_token", "User bearer token", "OAuth 2.0 instead of the four OAuth 1.0a keys."),
+        Field("consumer_key", _("API key"), _("OAuth 1.0a: the four keys; or a user bearer token below.")),
+        Field("consumer_secret", _("API key secret"), _("Also signs the webhook (CRC and POST signatures).")),
+        Field("access_token", _("Access token")),
+        Field("access_token_secret", _("Access token secret")),
+        Field("bearer_token", _("User bearer token"), _("OAuth 2.0 instead of the four OAuth 1.0a keys.")),
     ),
     probe=probe,
     reaches=reaches,

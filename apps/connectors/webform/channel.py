@@ -1,4 +1,6 @@
 """Web forms: public pages at /f/<slug>/ (and an iframe embed); answered by email."""
+from django.utils.translation import gettext_lazy as _
+
 from apps.connectors.api.parse import split
 from apps.connectors.channel import NO_OUTBOUND_MESSAGES, Channel, Field, PayloadKind
 
@@ -11,7 +13,7 @@ CHANNEL = Channel(
     no_outbound=NO_OUTBOUND_MESSAGES,
     webhooks=(("f/", urls),),
     settings=(
-        Field("address", "Confirmation sender", "From address of the confirmation mail.", type="email"),
-        Field("display_name", "Confirmation sender name"),
+        Field("address", _("Confirmation sender"), _("From address of the confirmation mail."), type="email"),
+        Field("display_name", _("Confirmation sender name")),
     ),
 )

@@ -135,3 +135,44 @@ def test_saving_the_page_keeps_settings_the_form_does_not_show(admin_client, mak
     account.refresh_from_db()
     assert account.settings["timeout"] == 20 and account.settings["smtp_helo"] == "tienda.example"
     assert account.settings["display_name"] == "Soporte" and account.settings["imap_port"] == 993
+
+
+def test_an_asterisk_master_csv_is_imported_from_the_phone_accounts_page(admin_client, make_account, settings):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.inbox.models import Message
+
+    settings.ASTERISK_TIMEZONE, settings.PHONE_DEFAULT_REGION = "Europe/Madrid", "ES"
+    phone = make_account(kind="phone", settings={"source": "asterisk"})
+    raw = (Path(__file__).parent.parent / "phone" / "fixtures" / "Master.csv").read_bytes()
+    page = admin_client.post(f"/console/channels/{phone.id}/asterisk/", {"file": SimpleUploadedFile("Master.csv", raw)})
+    assert page.status_code == 200
+    calls = Message.objects.filter(channel_account=phone).count()
+    assert calls > 0 and f"Master.csv: ingested {calls} · duplicates 0 · failed 0" in page.content.decode()
+    # the same file again: nothing twice
+    again = admin_client.post(f"/console/channels/{phone.id}/asterisk/", {"file": SimpleUploadedFile("Master.csv", raw)})
+    assert f"ingested 0 · duplicates {calls}" in again.content.decode()
+    assert admin_client.post(f"/console/channels/{phone.id}/asterisk/").status_code == 400  # no file: said so
+
+
+def test_rotating_the_inbound_token_from_the_page_shows_the_new_one_once(admin_client):
+    created = admin_client.post("/console/channels/new/api/", _form("api", ACCOUNTS["api"], name="Tienda CRM"))
+    account = ChannelAccount.objects.get()
+    first = re.search(r'data-secret-once>([^<]+)<', created.content.decode()).group(1)
+    rotated = admin_client.post(f"/console/channels/{account.id}/rotate/").content.decode()
+    token = re.search(r'data-secret-once>([^<]+)<', rotated).group(1)
+    account.refresh_from_db()
+    assert token != first and ChannelAccount.hash_token(token) == account.inbound_token_hash
+    assert "the old one stopped working" in rotated
+
+
+def test_an_admin_opts_in_to_email_alerts_from_the_channels_page(admin_client, admin):
+    from apps.connectors.models import ChannelAlertPreference
+
+    admin_client.post("/console/channels/", {"email_alerts": "on"})
+    assert ChannelAlertPreference.objects.get(user=admin).email is True
+    assert "checked" in admin_client.get("/console/channels/").content.decode()
+    admin_client.post("/console/channels/", {})
+    assert ChannelAlertPreference.objects.get(user=admin).email is False
