@@ -52,7 +52,7 @@ def test_desk_renders_for_an_agent(client, make_user, team):
     assert '<script src="/static/desk/desk.js" defer></script>' in html
     bootstrap = html.split('<script id="desk-user" type="application/json">')[1].split("</script>")[0]
     assert json.loads(bootstrap) == {
-        "id": agent.id, "username": agent.username, "name": "Laura Sánchez", "role": "agent", "supervisor": False,
+        "id": agent.id, "username": agent.username, "name": "Laura Sánchez", "role": "agent", "supervisor": False, "admin": False,
         "teams": [{"id": team.id, "name": team.name}],
     }
     assert "csrftoken" in response.cookies
