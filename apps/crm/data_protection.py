@@ -135,7 +135,8 @@ def customer_export(*, customer: Customer, out, actor, ip: str | None = None) ->
 
 def customer_erase(*, customer: Customer, actor, confirm: str | int | None, ip: str | None = None) -> dict:
     """Forget a customer. `confirm` must be the customer's id: a second, deliberate step (the first
-    call without it answers with what would be erased)."""
+    call without it answers with what would be erased). Erasing an erased customer again redacts
+    what reached their record since (a message in flight at the first erasure, a reply to an old thread)."""
     if customer.merged_into_id:
         raise ApplicationError(_("This record was merged: erase the customer it was merged into"),
                                extra={"merged_into": customer.merged_into_id}, status_code=409)
@@ -145,9 +146,8 @@ def customer_erase(*, customer: Customer, actor, confirm: str | int | None, ip: 
             extra={"confirm_with": customer.pk, "will_erase": customer_summary(customer=customer)},
         )
     with transaction.atomic():
+        # An erased customer may be erased again: whatever arrived since is redacted too.
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        if locked.erased_at:
-            raise ApplicationError(_("This customer was already erased"), status_code=409)
         records = _merged_ids(locked)
         conversation_ids = list(Conversation.objects.filter(customer_id__in=records).values_list("pk", flat=True))
         redacted = conversations_redact(conversation_ids=conversation_ids)

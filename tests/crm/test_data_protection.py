@@ -180,8 +180,13 @@ def test_an_erased_customers_texts_are_gone_everywhere_while_counts_remain(admin
     assert (entry.actor, entry.target_id, entry.target_label, entry.ip) == (admin, str(lucia.pk), f"Customer #{lucia.pk}", "203.0.113.5")
     assert entry.after["messages"] == messages_before and entry.after["attachments"] == 1
     assert WebhookDelivery.objects.get().payload == {"redacted": True}
-    # and it cannot be done twice
-    assert api.post(f"/api/customers/{lucia.pk}/erase/", {"confirm": str(lucia.pk)}, format="json").status_code == 409
+    # and when a reply to her old thread arrives afterwards, erasing again redacts it too
+    messages_ingest(messages=[_msg(email_conversation.channel_account, "<m3@example.com>", [SenderIdentity("email", "otra@example.com")],
+                                   f"Otra vez {SECRET_WORDS}", 60, references=["<m1@example.com>"])])
+    assert Message.objects.filter(conversation=email_conversation, text__contains=SECRET_WORDS).exists()
+    again = api.post(f"/api/customers/{lucia.pk}/erase/", {"confirm": str(lucia.pk)}, format="json")
+    assert again.status_code == 200 and _contains_anywhere(SECRET_WORDS) == []
+    assert AuditEntry.objects.filter(action="customer.erased", target_id=str(lucia.pk)).count() == 2
 
 
 def test_the_erase_page_needs_the_customers_number(client, admin, lucia):
