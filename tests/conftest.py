@@ -61,6 +61,22 @@ def _fresh_sla_book():
     book_reset()
 
 
+@pytest.fixture(autouse=True)
+def _sla_default_policies(request):
+    """The default SLA policies (a data migration's rows): a transactional test's flush deletes them
+    for the tests after it, so every test that uses the database gets them back."""
+    names = set(request.fixturenames)
+    if names & {"transactional_db", "live_server", "desk_server"}:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        return
+    from apps.sla.defaults import default_policies_ensure
+
+    default_policies_ensure()
+
+
 @pytest.fixture
 def eager_celery():
     """Run tasks in-process even when REDIS_URL points the broker at a real Redis."""

@@ -17,7 +17,7 @@ goes back through the inbox's service; this module writes only Clock rows.
 Callers hold the conversation rows locked (lock order: conversation, then its clocks).
 """
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apps.connectors.models import ChannelAccount
 from apps.inbox.events import tags_of
@@ -181,10 +181,15 @@ def _summary(policy: SlaPolicy | None, clocks: list[Clock]) -> dict:
     return summary
 
 
+COUNT_OVERDUE_FOR = timedelta(days=31)
+
+
 def describe(conversation: Conversation, now: datetime) -> dict:
     """Working-time detail of the row's active clock, for the badge's countdown."""
     if conversation.sla_due_at is None:
         return {}
+    if now - conversation.sla_due_at > COUNT_OVERDUE_FOR:
+        return {"remaining_seconds": None}  # long breached: "breached" says it all, no day-by-day count
     schedule = book().schedule_of(conversation.sla_policy_id)
     ticking, until = next_change(now, schedule)
     return {

@@ -166,7 +166,9 @@ class Clock(models.Model):
         STOPPED = "stopped", _("Stopped")
 
     conversation = models.ForeignKey("inbox.Conversation", on_delete=models.CASCADE, related_name="sla_clocks")
-    policy = models.ForeignKey(SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+")
+    # No database constraint: a process whose cached policies are a moment old (apps/sla/book.py)
+    # must not fail an ingest batch by naming a policy just deleted; Django still nulls it on delete.
+    policy = models.ForeignKey(SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
     target_seconds = models.PositiveIntegerField()

@@ -152,3 +152,28 @@ def _frames_until(ws, done, limit=50):
         if done(frame):
             return frames
     raise AssertionError(f"not heard: {frames}")
+
+
+@pytest.mark.django_db
+def test_one_clock_that_cannot_be_fired_does_not_hold_back_the_others(make_account, inbound, make_policy, monkeypatch):
+    # given two conversations past their target, and a fault while firing the first one
+    make_policy(channel_kind="email", first_response_minutes=30)
+    account = make_account(kind="email")
+    bad = ingest(inbound, account, local(2026, 11, 17, 10, 0), email="uno@example.com")
+    good = ingest(inbound, account, local(2026, 11, 17, 10, 1), email="dos@example.com")
+    from apps.sla import services
+
+    real_alert = services._alert
+
+    def faulty(conversation, *args):
+        if conversation.id == bad.id:
+            raise RuntimeError("boom")
+        return real_alert(conversation, *args)
+
+    monkeypatch.setattr(services, "_alert", faulty)
+    # when the sweep runs, then the other breach fires; the faulty one is left for the next sweep
+    assert sweep(local(2026, 11, 17, 11, 0)) == {"warnings": 0, "breaches": 1}
+    assert list(ConversationEvent.objects.filter(kind="sla_breached").values_list("conversation_id", flat=True)) == [good.id]
+    assert Clock.objects.get(conversation=bad).next_check_at is not None
+    monkeypatch.setattr(services, "_alert", real_alert)
+    assert sweep(local(2026, 11, 17, 11, 1)) == {"warnings": 0, "breaches": 1}
