@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role, User
+from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 from apps.core.validators import validate_json_without_nul
 from apps.inbox.models import DeadLetter, Notification
@@ -197,8 +198,13 @@ def _secrets_meta(meta: dict, changes: dict, actor) -> dict:
 
 
 def _audit(account: ChannelAccount, action: str, actor=None, detail: str = "") -> None:
+    """The account's own trail (its health page) and the desk's audit log (who changed what),
+    written together in the caller's transaction. `detail` never holds a secret's value."""
     ChannelAuditEvent.objects.create(account_id=account.pk, account_name=account.name[:120], actor=actor,
                                      action=action, detail=detail[:500])
+    if action not in (ChannelAuditEvent.Action.TESTED,):  # a connection test changes nothing
+        audit_record(actor=actor, action=f"channel_account.{action}", target_type="channel_account", target_id=account.pk,
+                     target_label=account.name[:200], after={"detail": detail[:500]} if detail else None)
 
 
 def channel_account_create(

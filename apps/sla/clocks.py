@@ -37,7 +37,7 @@ def clocks_sync(conversations: list[Conversation], *, now: datetime) -> None:
     if not current.policies and not any(c.sla_clock or c.sla_policy_id for c in conversations):
         return  # no policy, no clock: nothing to do (and no query)
     kinds = _account_kinds({c.channel_account_id for c in conversations})
-    tags = tags_of(conversations) if any(p.tag for p in current.policies) else {}
+    tags = _tags(conversations) if any(p.tag for p in current.policies) else {}
     open_clocks = defaultdict(list)
     # A conversation has open clocks exactly when its summary names one: new ones cost no query.
     with_clocks = [c.pk for c in conversations if c.sla_clock]
@@ -68,6 +68,17 @@ def clocks_sync(conversations: list[Conversation], *, now: datetime) -> None:
 
 
 _kinds: dict[int, str] = {}
+
+
+def _tags(conversations: list[Conversation]) -> dict[int, set[str]]:
+    """A policy's tag matches the conversation's tags and its customer's (a VIP customer is VIP on
+    every conversation): two queries for the whole batch."""
+    from apps.crm.models import Customer
+
+    by_conversation = tags_of(conversations)
+    customer_tags = dict(Customer.objects.filter(pk__in={c.customer_id for c in conversations}).values_list("id", "tags"))
+    return {c.pk: {*by_conversation.get(c.pk, ()), *(t.lower() for t in customer_tags.get(c.customer_id) or ())}
+            for c in conversations}
 
 
 def _account_kinds(ids: set[int]) -> dict[int, str]:

@@ -179,6 +179,23 @@ def test_a_tag_picks_the_vip_policy(make_account, inbound, make_policy):
     assert (conv.sla_policy_id, conv.sla_due_at) == (vip.id, local(2026, 11, 17, 10, 30))
 
 
+def test_a_vip_customer_gets_the_vip_policy_on_a_new_conversation(make_account, inbound, make_policy):
+    # given a customer tagged VIP (apps/crm: customer tags) from an earlier conversation
+    from apps.crm.services import customer_tags_set
+
+    make_policy(name="Email", channel_kind="email", first_response_minutes=240, position=20)
+    vip = make_policy(name="VIP", tag="vip", first_response_minutes=30, position=10)
+    email = make_account(kind="email")
+    first = ingest(inbound, email, local(2026, 11, 16, 10, 0))
+    customer_tags_set(customer=first.customer, tags=["VIP"])
+    # when she writes a new conversation
+    conv = ingest(inbound, email, local(2026, 11, 17, 10, 0), thread_key="another-order")
+    # then the VIP policy counts it, though the conversation itself carries no tag
+    conv = fresh(conv)
+    assert conv.customer_id == first.customer_id and conv.id != first.id
+    assert (conv.sla_policy_id, conv.sla_due_at) == (vip.id, local(2026, 11, 17, 10, 30))
+
+
 def test_notes_spam_and_automated_mail_never_start_or_stop_a_clock(make_account, inbound, make_policy, make_user):
     make_policy(channel_kind="email", first_response_minutes=60)
     email = make_account(kind="email")

@@ -236,3 +236,17 @@ def test_the_accounts_list_reads_in_a_fixed_number_of_queries(admin_client, make
         response = admin_client.get("/api/channel-accounts/?page_size=50")
     assert len(response.json()["results"]) == 30
     assert sum(len(a["webhook_urls"]) for a in response.json()["results"]) == 10 + 10  # each form's page, each API inbound URL
+
+
+def test_channel_account_changes_reach_the_desks_audit_log(admin_client):
+    # given / when: an admin creates an account, replaces a secret and disables it
+    from apps.audit.models import AuditEntry
+
+    created = admin_client.post("/api/channel-accounts/", {"kind": "twitter", "name": "@Tienda"}, format="json").json()
+    admin_client.patch(f"/api/channel-accounts/{created['id']}/", {"secrets": {"bearer_token": "tok-123"}}, format="json")
+    admin_client.patch(f"/api/channel-accounts/{created['id']}/", {"enabled": False}, format="json")
+    # then: the audit log says who did what to which account, and never a secret's value
+    entries = AuditEntry.objects.filter(target_type="channel_account", target_id=str(created["id"])).order_by("id")
+    assert [e.action for e in entries] == ["channel_account.created", "channel_account.secrets", "channel_account.disabled"]
+    assert {e.actor_label for e in entries} == {entries[0].actor_label} and entries[0].actor_label
+    assert "tok-123" not in json.dumps([e.after for e in entries])
