@@ -312,7 +312,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # No validator badge: it is an image from validator.swagger.io (img-src 'self').
-    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # syntaxHighlight off: its highlighter paints with inline styles, which the CSP (style-src 'self') blocks.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "syntaxHighlight": False},
     "TITLE": "Centralita API",
     "DESCRIPTION": "Omnichannel contact-center desk: customers, conversations, messages, inbound API.",
     "VERSION": "0.1.0",

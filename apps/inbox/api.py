@@ -253,6 +253,10 @@ class ConversationListView(GenericAPIView):
         filters = selectors.ConversationFilters.from_query(self.request.query_params)
         return selectors.conversation_list(user=self.request.user, filters=filters)
 
+    def get_serializer_class(self):
+        # The browsable API's form for POST is the start form, not the row (nested, read-only).
+        return ConversationStartSerializer if self.request.method == "POST" else ConversationSerializer
+
     @extend_schema(
         summary="Start a conversation: write first to one of a customer's identities",
         description="The channel account must be able to reach the identity (email to an address, a Messenger "

@@ -79,6 +79,12 @@ def _asterisk(names, text, n):
             '"2026-11-20 10:00:00","","2026-11-20 10:00:20",20,0,"NO ANSWER","DOCUMENTATION"\n').encode()
 
 
+def _freeswitch(names, text, n):
+    name = names[0].replace('"', '""')
+    return (f'"{name}","61299{n:04d}","910000000","public","2026-11-20 10:00:00","","2026-11-20 10:00:20",'
+            f'"20","0","NO_ANSWER","fs-{n}-0000-4000-8000-000000000000","","","PCMA","PCMA"\n').encode()
+
+
 def _webform(names, text, n):
     return json.dumps({"id": f"xss-{n}", "form": "contacto", "title": names[1], "fields": [
         {"name": "name", "label": names[2], "type": "text", "value": names[0]},
@@ -89,8 +95,8 @@ def _webform(names, text, n):
 
 
 BUILDERS = {"api": _api, "email": _email, "twitter": _twitter, "facebook": _facebook, "twilio": _twilio,
-            "asterisk": _asterisk, "webform": _webform}
-ACCOUNT_KINDS = {"twilio": ChannelKind.PHONE, "asterisk": ChannelKind.PHONE}
+            "asterisk": _asterisk, "freeswitch": _freeswitch, "webform": _webform}
+ACCOUNT_KINDS = {"twilio": ChannelKind.PHONE, "asterisk": ChannelKind.PHONE, "freeswitch": ChannelKind.PHONE}
 ACCOUNT_SETTINGS = {"facebook": {"page_id": PAGE_ID}, "twitter": {"user_id": "1400000000000000001"}}
 
 HOOK = """
