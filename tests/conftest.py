@@ -46,6 +46,34 @@ def pytest_configure(config):
         settings.CACHES["default"]["KEY_PREFIX"] = worker
 
 
+def _flush_retrying_deadlocks():
+    """A transactional test ends with `flush` (TRUNCATE of every table). The live desk server of
+    the browser and socket tests outlives a test, and may still finish what its last sockets
+    started (a disconnect hands an agent's work back under row locks): PostgreSQL then breaks the
+    deadlock by failing the flush. Retry it, briefly, instead of failing the next test."""
+    import time
+
+    from django.core.management.commands import flush
+    from django.db import OperationalError
+
+    handle = flush.Command.handle
+
+    def handle_retrying(self, **options):
+        for attempt in range(4):
+            try:
+                return handle(self, **options)
+            except Exception as exc:  # CommandError wrapping the OperationalError
+                deadlock = isinstance(exc.__cause__ or exc, OperationalError) and "deadlock" in str(exc.__cause__ or exc)
+                if not deadlock or attempt == 3:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+
+    flush.Command.handle = handle_retrying
+
+
+_flush_retrying_deadlocks()
+
+
 def pytest_runtest_setup(item):
     if _MISSING_SERVER in item.stash:
         pytest.fail(f"CENTRALITA_REQUIRE_SERVICES=1 and this test {item.stash[_MISSING_SERVER]}", pytrace=False)
