@@ -88,7 +88,7 @@ def outbound_thread_key(*, account, identity) -> str:
     key = channel.reaches(account, identity) if channel is not None and channel.reaches is not None else None
     if key is None:
         raise ApplicationError(
-            f"{account.name} cannot write to this {identity.kind} identity",
+            _("%(account)s cannot write to this %(kind)s identity") % {"account": account.name, "kind": identity.kind},
             extra={"account_kind": account.kind, "identity_kind": identity.kind},
         )
     return key

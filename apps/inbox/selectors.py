@@ -331,10 +331,10 @@ def outbound_parts(*, user, customer_id: int, identity_id: int, account_id: int)
         raise Http404("No such customer")
     identity = customer.identities.filter(pk=identity_id).first()
     if identity is None:
-        raise ApplicationError("Pick one of the customer's addresses or accounts")
+        raise ApplicationError(_("Pick one of the customer's addresses or accounts"))
     account = outbound_accounts(user=user).filter(pk=account_id).first()
     if account is None:
-        raise ApplicationError("You cannot write from that channel account")
+        raise ApplicationError(_("You cannot write from that channel account"))
     return customer, identity, account
 def priority_reasons_text(data: dict) -> str:
     """A priority event's reasons as the desk shows them: "High: public complaint; anger words: 'vergüenza', 'estafa'"."""

@@ -10,6 +10,7 @@ the composer's rules apply (Messenger's 24-hour window and tags), it is delivere
 """
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError
 
@@ -26,9 +27,9 @@ def conversation_start(*, author, customer, identity, account, subject: str = ""
     """Start (or continue, where the channel has one thread per person) a conversation with
     `identity` on `account`, assigned to `author`; returns the queued first message."""
     if identity.customer_id != customer.id:
-        raise ApplicationError("This address or account belongs to another customer")
+        raise ApplicationError(_("This address or account belongs to another customer"))
     if not account.enabled:
-        raise ApplicationError(f"{account.name} is disabled")
+        raise ApplicationError(_("%(account)s is disabled") % {"account": account.name})
     thread_key = outbound_thread_key(account=account, identity=identity)
     with transaction.atomic():
         conversation = (
@@ -36,7 +37,7 @@ def conversation_start(*, author, customer, identity, account, subject: str = ""
             if thread_key else None
         )
         if conversation is not None and conversation.customer_id != customer.id:
-            raise ApplicationError("That thread belongs to another customer (merge the customers first)")
+            raise ApplicationError(_("That thread belongs to another customer (merge the customers first)"))
         created = conversation is None
         if created:
             conversation = _new(author=author, customer=customer, account=account, subject=subject, thread_key=thread_key)
