@@ -6,7 +6,7 @@ another user's password here. Every change lands in the audit log (GET /api/audi
 from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -92,7 +92,7 @@ class UserListView(AdminView):
 
     @extend_schema(
         summary="Invite a user (admins): created without a password, mailed a set-password link",
-        request=UserInviteSerializer, responses={201: AdminUserSerializer},
+        request=UserInviteSerializer, responses={201: AdminUserSerializer, 409: OpenApiResponse(description="That username is taken")},
     )
     def post(self, request):
         data = UserInviteSerializer(data=request.data)
@@ -111,7 +111,8 @@ class UserDetailView(AdminView):
         return Response(AdminUserSerializer(get_object_or_404(users_for_admin(), pk=user_id)).data)
 
     @extend_schema(summary="Change a user's role, teams, email or name (admins; audited)",
-                   request=UserUpdateSerializer, responses=AdminUserSerializer)
+                   request=UserUpdateSerializer,
+                   responses={200: AdminUserSerializer, 409: OpenApiResponse(description="The last active admin would lose the role")})
     def patch(self, request, user_id: int):
         user = get_object_or_404(User, pk=user_id)
         data = UserUpdateSerializer(data=request.data)
@@ -127,9 +128,9 @@ class UserDeactivateView(AdminView):
     @extend_schema(
         summary="Deactivate a user (admins): no more sign-ins; their open work returns to the queue",
         request=None,
-        responses=inline_serializer("UserDeactivated", {
+        responses={200: inline_serializer("UserDeactivated", {
             "user": AdminUserSerializer(), "released_conversations": serializers.ListField(child=serializers.IntegerField()),
-        }),
+        }), 409: OpenApiResponse(description="Already inactive, yourself, or the last active admin")},
     )
     def post(self, request, user_id: int):
         user = get_object_or_404(User, pk=user_id)
@@ -139,7 +140,8 @@ class UserDeactivateView(AdminView):
 
 
 class UserReactivateView(AdminView):
-    @extend_schema(summary="Reactivate a user (admins)", request=None, responses=AdminUserSerializer)
+    @extend_schema(summary="Reactivate a user (admins)", request=None,
+                   responses={200: AdminUserSerializer, 409: OpenApiResponse(description="Already active")})
     def post(self, request, user_id: int):
         user = get_object_or_404(User, pk=user_id)
         services.user_reactivate(actor=request.user, user=user, ip=client_ip(request))
@@ -147,7 +149,8 @@ class UserReactivateView(AdminView):
 
 
 class UserPasswordResetView(AdminView):
-    @extend_schema(summary="Mail a user a link to choose a new password (admins)", request=None, responses={202: None})
+    @extend_schema(summary="Mail a user a link to choose a new password (admins)", request=None,
+                   responses={202: None, 409: OpenApiResponse(description="No active account with an email address")})
     def post(self, request, user_id: int):
         user = get_object_or_404(User, pk=user_id)
         services.user_password_reset_send(actor=request.user, user=user, base_url=base_url(request), ip=client_ip(request))
@@ -162,7 +165,8 @@ class TeamListView(AdminView):
         teams = Team.objects.annotate(member_count=Count("members")).order_by("name")
         return Response(TeamSerializer(teams, many=True).data)
 
-    @extend_schema(summary="Create a team (admins)", request=TeamInputSerializer, responses={201: TeamSerializer})
+    @extend_schema(summary="Create a team (admins)", request=TeamInputSerializer,
+                   responses={201: TeamSerializer, 409: OpenApiResponse(description="A team with that name exists")})
     def post(self, request):
         data = TeamInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -171,7 +175,8 @@ class TeamListView(AdminView):
 
 
 class TeamDetailView(AdminView):
-    @extend_schema(summary="Rename a team (admins)", request=TeamInputSerializer, responses=TeamSerializer)
+    @extend_schema(summary="Rename a team (admins)", request=TeamInputSerializer,
+                   responses={200: TeamSerializer, 409: OpenApiResponse(description="A team with that name exists")})
     def patch(self, request, team_id: int):
         team = get_object_or_404(Team, pk=team_id)
         data = TeamInputSerializer(data=request.data)

@@ -227,8 +227,8 @@ def account_asterisk_import(request, account_id: int):
     from .phone.services import asterisk_file_import, asterisk_file_stage
 
     account = _account(account_id)
-    if account.kind != ChannelKind.PHONE:
-        raise Http404(_("Only phone accounts import Asterisk files"))
+    if account.kind != ChannelKind.PHONE:  # the account exists and the admin sees it: a bad request, said on its page
+        return _account_page(request, account, message=_("Only phone accounts import Asterisk files."), status=400)
     upload = request.FILES.get("file")
     if upload is None:
         return _account_page(request, account, message=_("Choose a Master.csv file to import."), status=400)

@@ -9,7 +9,7 @@ inbound token, a Facebook verify token) is in the response that made it, and nev
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -255,7 +255,7 @@ class ChannelAccountDetailView(APIView):
         return Response(ChannelAccountSerializer(account, context={"request": request}).data)
 
     @extend_schema(summary="Remove a channel account that has no conversations (admins); 409 otherwise",
-                   request=None, responses={204: None})
+                   request=None, responses={204: None, 409: OpenApiResponse(description="The account has conversations: disable it instead")})
     def delete(self, request, account_id: int):
         channel_account_remove(account=_account(account_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -347,7 +347,7 @@ class DeadLetterDiscardView(APIView):
     permission_classes = [IsDeskAdmin]
 
     @extend_schema(summary="Discard a dead letter: kept, marked resolved, recorded in the account's audit trail (admins)",
-                   request=None, responses=DeadLetterSerializer)
+                   request=None, responses={200: DeadLetterSerializer, 409: OpenApiResponse(description="Already resolved")})
     def post(self, request, dead_letter_id: int):
         dead_letter = DeadLetter.objects.filter(pk=dead_letter_id).first()
         if dead_letter is None:

@@ -264,7 +264,8 @@ class ConversationListView(GenericAPIView):
         "the message goes into it. The message is queued and delivered like any reply; the composer's rules "
         "apply (Messenger's 24-hour window). Returns the conversation.",
         request=ConversationStartSerializer,
-        responses={201: ConversationSerializer},
+        responses={201: ConversationSerializer,
+                   404: OpenApiResponse(description="No such customer, identity or account, or one the user may not see")},
     )
     def post(self, request):
         data = ConversationStartSerializer(data=_message_input(request, ("customer", "identity", "channel_account", "subject", "text")))

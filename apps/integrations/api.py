@@ -2,7 +2,7 @@
 rotate-secret; no other response carries it."""
 from django.core.validators import URLValidator
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -97,7 +97,8 @@ class WebhookDetailView(AdminView):
 
 
 class WebhookResumeView(AdminView):
-    @extend_schema(summary="Resume a paused webhook (admins)", request=None, responses=WebhookEndpointSerializer)
+    @extend_schema(summary="Resume a paused webhook (admins)", request=None,
+                   responses={200: WebhookEndpointSerializer, 409: OpenApiResponse(description="This webhook is not paused")})
     def post(self, request, webhook_id: int):
         endpoint = services.webhook_endpoint_resume(actor=request.user, endpoint=get_object_or_404(WebhookEndpoint, pk=webhook_id),
                                                     ip=client_ip(request))

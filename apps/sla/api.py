@@ -3,7 +3,7 @@ supervisors and admins change them (through apps/sla/services.py)."""
 from datetime import timedelta
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
@@ -111,7 +111,8 @@ class _SupervisorsWrite:
     list=extend_schema(summary="Business-hours calendars (time zone, weekly periods, holidays, closures)"),
     create=extend_schema(summary="Create a calendar (supervisors and admins)"),
     partial_update=extend_schema(summary="Change a calendar; periods and closures, when given, replace the lists"),
-    destroy=extend_schema(summary="Delete a calendar no policy uses (409 otherwise)"),
+    destroy=extend_schema(summary="Delete a calendar no policy uses (409 otherwise)",
+                          responses={204: None, 409: OpenApiResponse(description="Policies use this calendar")}),
 )
 class CalendarViewSet(_SupervisorsWrite, viewsets.ModelViewSet):
     serializer_class = CalendarSerializer

@@ -37,3 +37,16 @@ def test_ordinary_json_still_parses(make_user, make_account, inbound):
         f"/api/conversations/{conv.id}/", {"priority": 2, "tags": ["vip"]}, format="json"
     )
     assert response.status_code == 200 and response.json()["priority"] == 2
+
+
+def test_an_unknown_format_is_a_400_naming_the_formats_and_known_ones_still_work(make_user):
+    # given a supervisor (the reports answer JSON and CSV)
+    client = client_for(make_user(role=Role.SUPERVISOR))
+    # when a format no renderer has is asked for
+    response = client.get("/api/reports/volume/?format=AAA")
+    # then a 400 that says which formats there are (DRF's default was a 404: "no such object")
+    assert response.status_code == 400
+    assert response.json()["extra"]["allowed"] == ["csv", "json"]
+    # while the formats there are still answer
+    assert client.get("/api/reports/volume/?format=csv")["Content-Type"].startswith("text/csv")
+    assert client.get("/api/reports/volume/?format=json").status_code == 200

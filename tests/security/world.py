@@ -1,20 +1,28 @@
 """A small desk with one of everything, for the security suites: two teams, a user of each role
 (and an agent of the other team), and in team A a conversation with a message, an attachment,
 a customer with a merge suggestion, a canned response, a priority rule, a web form and channel
-accounts. Built through the real services where they exist; ids feed URL parameters by name."""
+accounts; an SLA calendar and policy, an outgoing webhook with a delivery, a dead letter of team A's
+API account. Built through the real services where they exist; ids feed URL parameters by name."""
 import itertools
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from apps.accounts.models import Role, Team, User
 from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.connectors.services import dead_letter_keep
 from apps.connectors.webform.models import WebForm
 from apps.crm.models import MergeSuggestion
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 from apps.inbox.models import Attachment, CannedResponse, Conversation
 from apps.inbox.services.ingest import messages_ingest
+from apps.integrations.models import EventType
+from apps.integrations.services import deliveries_create, webhook_endpoint_create
 from apps.routing.models import PriorityRule
+from apps.routing.services import priority_rule_create
+from apps.sla.models import BusinessCalendar, SlaPolicy
+from apps.sla.services import calendar_save, policy_save
 from tests.conftest import T0
 
 ROLES = ("anonymous", "agent", "other_agent", "supervisor", "admin")
@@ -64,7 +72,18 @@ def build_world() -> World:
     other_customer = Conversation.objects.filter(messages__id=ingest.message_ids[1]).get().customer
     suggestion = MergeSuggestion.objects.create(customer=conversation.customer, other=other_customer, reason="same person?")
     canned = CannedResponse.objects.create(shortcut=f"hola{n}", title="Saludo", text="Hola {{customer.first_name}}")
-    rule = PriorityRule.objects.create(channel_kind=ChannelKind.API, priority=2)
+    # `pk` is the one parameter of /api/priority-rules/<pk>/ and /api/sla/calendars|policies/<pk>/: the three
+    # tables' id sequences are moved to one common next value (never backwards, so no id is reused) and
+    # the rule, the calendar and the policy are then made through their services with that same id.
+    _align_next_ids(PriorityRule, BusinessCalendar, SlaPolicy)
+    rule = priority_rule_create(values={"channel_kind": ChannelKind.API, "priority": 2})
+    calendar = calendar_save(name=f"Oficina {n}", time_zone="Europe/Madrid", always_open=True)
+    policy = policy_save(name=f"Estándar {n}", calendar=calendar, first_response_minutes=60)
+    assert rule.id == calendar.id == policy.id, "one `pk` for the priority rule, the SLA calendar and the policy"
+    endpoint, _ = webhook_endpoint_create(actor=users["admin"], name=f"CRM {n}", url="https://crm.example.com/hooks/desk",
+                                          event_types=[EventType.CONVERSATION_CREATED])
+    [delivery_id] = deliveries_create(events=[(EventType.CONVERSATION_CREATED, {"conversation_id": conversation.id})])
+    dead_letter = dead_letter_keep(kind="api", raw=b'{"broken": ', error="Invalid JSON", source="webhook", account=api)
     world = World(users=users, team_a=team_a, team_b=team_b, conversation=conversation)
     world.params = {
         "conversation_id": conversation.id,
@@ -73,7 +92,17 @@ def build_world() -> World:
         "attachment_id": attachment.id,
         "canned_id": canned.id,
         "suggestion_id": suggestion.id,
-        "pk": rule.id,
+        "pk": rule.id,  # == calendar.id == policy.id (see above)
+        "rule_id": rule.id,
+        "calendar_id": calendar.id,
+        "policy_id": policy.id,
+        "webhook_id": endpoint.id,
+        "delivery_id": delivery_id,
+        "dead_letter_id": dead_letter.id,
+        "kind": ChannelKind.EMAIL,  # console-account-new: the form for a new email account
+        # the mailed password link: any value; the page answers its own "invalid link" (no user is named)
+        "uidb64": "MQ",
+        "token": "not-a-token",
         "account_id": api.id,
         "slug": form.slug,
         "object_id": conversation.id,
@@ -86,3 +115,15 @@ def build_world() -> World:
     }
     return world
 
+
+def _align_next_ids(*models) -> None:
+    """Set the id sequences of `models` so each hands out the same next id: the highest of their next ids."""
+    with connection.cursor() as cursor:
+        sequences = []
+        for model in models:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [model._meta.db_table])
+            sequences.append(cursor.fetchone()[0])
+        cursor.execute("SELECT GREATEST(" + ", ".join(["nextval(%s)"] * len(sequences)) + ")", sequences)
+        common = cursor.fetchone()[0]
+        for sequence in sequences:
+            cursor.execute("SELECT setval(%s, %s, false)", [sequence, common])

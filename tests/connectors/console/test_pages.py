@@ -155,6 +155,11 @@ def test_an_asterisk_master_csv_is_imported_from_the_phone_accounts_page(admin_c
     again = admin_client.post(f"/console/channels/{phone.id}/asterisk/", {"file": SimpleUploadedFile("Master.csv", raw)})
     assert f"ingested 0 · duplicates {calls}" in again.content.decode()
     assert admin_client.post(f"/console/channels/{phone.id}/asterisk/").status_code == 400  # no file: said so
+    # a file posted to an account of another kind: refused on that account's page, nothing imported
+    email = make_account(kind="email")
+    wrong = admin_client.post(f"/console/channels/{email.id}/asterisk/", {"file": SimpleUploadedFile("Master.csv", raw)})
+    assert wrong.status_code == 400 and "Only phone accounts import Asterisk files." in wrong.content.decode()
+    assert not Message.objects.filter(channel_account=email).exists()
 
 
 def test_rotating_the_inbound_token_from_the_page_shows_the_new_one_once(admin_client):
