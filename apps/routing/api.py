@@ -72,11 +72,11 @@ class PriorityRuleViewSet(viewsets.ModelViewSet):
         return [IsSupervisorOrAdmin()]
 
     def perform_create(self, serializer):
-        serializer.instance = priority_rule_create(values=serializer.validated_data)
+        serializer.instance = priority_rule_create(values=serializer.validated_data, actor=self.request.user)
 
     def perform_update(self, serializer):
-        serializer.instance = priority_rule_update(rule=serializer.instance, values=serializer.validated_data)
+        serializer.instance = priority_rule_update(rule=serializer.instance, values=serializer.validated_data, actor=self.request.user)
 
     def destroy(self, request, *args, **kwargs):
-        priority_rule_delete(rule=self.get_object())
+        priority_rule_delete(rule=self.get_object(), actor=self.request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

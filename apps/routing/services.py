@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 
 from .models import PriorityRule
@@ -163,25 +164,40 @@ def _rule_clean(values: dict) -> dict:
     return values
 
 
-def priority_rule_create(*, values: dict) -> PriorityRule:
-    rule = PriorityRule(**_rule_clean(values))
+def _plain(values: dict) -> dict:
+    return {k: v if v is None or isinstance(v, (bool, int, float, str, list)) else str(v) for k, v in values.items()}
+
+
+def priority_rule_create(*, values: dict, actor=None) -> PriorityRule:
+    values = _rule_clean(values)
+    rule = PriorityRule(**values)
     _rule_check(rule)
-    rule.save()
+    with transaction.atomic():
+        rule.save()
+        audit_record(actor=actor, action="routing.rule_created", target=rule, after=_plain(values))
     return rule
 
 
-def priority_rule_update(*, rule: PriorityRule, values: dict) -> PriorityRule:
+def priority_rule_update(*, rule: PriorityRule, values: dict, actor=None) -> PriorityRule:
     with transaction.atomic():
         locked = PriorityRule.objects.select_for_update().get(pk=rule.pk)
-        for name, value in _rule_clean(values).items():
+        values = _rule_clean(values)
+        before = {name: getattr(locked, name) for name in values}
+        for name, value in values.items():
             setattr(locked, name, value)
         _rule_check(locked)
         locked.save()
+        changed = [k for k in values if before[k] != values[k]]
+        if changed:
+            audit_record(actor=actor, action="routing.rule_changed", target=locked,
+                         before=_plain({k: before[k] for k in changed}), after=_plain({k: values[k] for k in changed}))
     return locked
 
 
-def priority_rule_delete(*, rule: PriorityRule) -> None:
-    PriorityRule.objects.filter(pk=rule.pk).delete()
+def priority_rule_delete(*, rule: PriorityRule, actor=None) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="routing.rule_deleted", target=rule, before={"name": rule.name})
+        PriorityRule.objects.filter(pk=rule.pk).delete()
 
 
 def _rule_check(rule: PriorityRule) -> None:

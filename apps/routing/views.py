@@ -56,9 +56,9 @@ def _save(request, form, rule=None) -> bool:
         return False
     try:
         if rule is None:
-            priority_rule_create(values=form.cleaned_data)
+            priority_rule_create(values=form.cleaned_data, actor=request.user)
         else:
-            priority_rule_update(rule=rule, values=form.cleaned_data)
+            priority_rule_update(rule=rule, values=form.cleaned_data, actor=request.user)
     except ApplicationError as exc:
         form.add_error(None, str(exc))
         return False
@@ -73,7 +73,7 @@ def rules_page(request):
     if request.method == "POST":
         if request.POST.get("action") == "delete":
             rule = get_object_or_404(PriorityRule, pk=request.POST.get("rule"))
-            priority_rule_delete(rule=rule)
+            priority_rule_delete(rule=rule, actor=request.user)
             messages.success(request, _("Rule deleted."))
             return redirect("routing-rules")
         if _save(request, form):

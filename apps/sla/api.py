@@ -70,10 +70,10 @@ class CalendarSerializer(serializers.ModelSerializer):
         return [{"date": d, "name": n} for d, n in sorted(days.items()) if today <= d <= horizon][:20]
 
     def create(self, validated):
-        return services.calendar_save(**validated)
+        return services.calendar_save(actor=self.context["request"].user, **validated)
 
     def update(self, calendar, validated):
-        return services.calendar_save(calendar=calendar, **validated)
+        return services.calendar_save(calendar=calendar, actor=self.context["request"].user, **validated)
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -92,10 +92,10 @@ class PolicySerializer(serializers.ModelSerializer):
         return value.strip().lower()
 
     def create(self, validated):
-        return services.policy_save(**validated)
+        return services.policy_save(actor=self.context["request"].user, **validated)
 
     def update(self, policy, validated):
-        return services.policy_save(policy=policy, **validated)
+        return services.policy_save(policy=policy, actor=self.context["request"].user, **validated)
 
 
 class _SupervisorsWrite:
@@ -119,7 +119,7 @@ class CalendarViewSet(_SupervisorsWrite, viewsets.ModelViewSet):
     queryset = BusinessCalendar.objects.prefetch_related("periods", "closures")
 
     def destroy(self, request, *args, **kwargs):
-        services.calendar_delete(calendar=self.get_object())
+        services.calendar_delete(calendar=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -134,5 +134,5 @@ class PolicyViewSet(_SupervisorsWrite, viewsets.ModelViewSet):
     queryset = SlaPolicy.objects.all()
 
     def destroy(self, request, *args, **kwargs):
-        services.policy_delete(policy=self.get_object())
+        services.policy_delete(policy=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

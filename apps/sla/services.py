@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from apps.accounts.models import Role, User
+from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 from apps.inbox.models import Conversation
 from apps.inbox.services.clocks import SlaAlert, conversations_sla_alert
@@ -150,8 +151,20 @@ POLICY_FIELDS = (
 )
 
 
+def _plain(value):
+    """A field's value as the audit log keeps it (JSON): an object by its id, times as text."""
+    value = getattr(value, "pk", value)
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def _audit(actor, action: str, target, before: dict | None, after: dict | None) -> None:
+    audit_record(actor=actor, action=action, target=target,
+                 before={k: _plain(v) for k, v in (before or {}).items()} or None,
+                 after={k: _plain(v) for k, v in (after or {}).items()} or None)
+
+
 def calendar_save(*, calendar: BusinessCalendar | None = None, periods: list[dict] | None = None,
-                  closures: list[dict] | None = None, **fields) -> BusinessCalendar:
+                  closures: list[dict] | None = None, actor=None, **fields) -> BusinessCalendar:
     """Create or change a calendar; `periods` ({weekday, start, end}) and `closures` ({name,
     date_from, date_to, start, end}) replace the calendar's lists when given."""
     unknown = set(fields) - set(CALENDAR_FIELDS)
@@ -159,6 +172,7 @@ def calendar_save(*, calendar: BusinessCalendar | None = None, periods: list[dic
         raise ApplicationError("These fields cannot be set", extra={"fields": sorted(unknown)})
     with transaction.atomic():
         calendar = calendar or BusinessCalendar()
+        before = {name: getattr(calendar, name) for name in fields} if calendar.pk else {}
         for name, value in fields.items():
             setattr(calendar, name, value)
         calendar.holiday_country = calendar.holiday_country.upper()
@@ -187,6 +201,9 @@ def calendar_save(*, calendar: BusinessCalendar | None = None, periods: list[dic
                 add_working(timezone.now(), 60, calendar.schedule())
             except NeverOpen:
                 raise ApplicationError(_("The calendar has no working time: add periods or make it 24/7")) from None
+        after = {**fields, **({"periods": len(periods)} if periods is not None else {}),
+                 **({"closures": len(closures)} if closures is not None else {})}
+        _audit(actor, "sla.calendar_changed" if before else "sla.calendar_created", calendar, before, after)
         _changed()
     return calendar
 
@@ -216,21 +233,24 @@ def _check_holidays(calendar: BusinessCalendar) -> None:
         )
 
 
-def calendar_delete(*, calendar: BusinessCalendar) -> None:
+def calendar_delete(*, calendar: BusinessCalendar, actor=None) -> None:
     if calendar.policies.exists():
         raise ApplicationError(_("Policies use this calendar"), extra={"policies": list(calendar.policies.values_list("id", flat=True))},
                                status_code=409)
-    calendar.delete()
-    _changed()
+    with transaction.atomic():
+        _audit(actor, "sla.calendar_deleted", calendar, {"name": calendar.name}, None)
+        calendar.delete()
+        _changed()
 
 
-def policy_save(*, policy: SlaPolicy | None = None, **fields) -> SlaPolicy:
+def policy_save(*, policy: SlaPolicy | None = None, actor=None, **fields) -> SlaPolicy:
     """Create or change a policy. Conversations keep the policy and targets they have until
     something they depend on changes (priority, team, tags, a new message): see docs/sla.md."""
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
         raise ApplicationError("These fields cannot be set", extra={"fields": sorted(unknown)})
     policy = policy or SlaPolicy()
+    before = {name: getattr(policy, name) for name in fields} if policy.pk else {}
     for name, value in fields.items():
         setattr(policy, name, value)
     if not (policy.first_response_minutes or policy.next_response_minutes or policy.resolution_minutes):
@@ -241,12 +261,14 @@ def policy_save(*, policy: SlaPolicy | None = None, **fields) -> SlaPolicy:
         raise ApplicationError(_("Unknown escalation"), extra={"allowed": Escalation.values})
     with transaction.atomic():
         policy.save()
+        _audit(actor, "sla.policy_changed" if before else "sla.policy_created", policy, before, fields)
         _changed()
     return policy
 
 
-def policy_delete(*, policy: SlaPolicy) -> None:
+def policy_delete(*, policy: SlaPolicy, actor=None) -> None:
     with transaction.atomic():
+        _audit(actor, "sla.policy_deleted", policy, {"name": policy.name}, None)
         policy.delete()
         _changed()
 

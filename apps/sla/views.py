@@ -57,12 +57,12 @@ def calendar_edit(request, calendar_id=None):
     form = CalendarForm(request.POST or None, instance=calendar, initial=initial)
     if request.method == "POST":
         if "delete" in request.POST and calendar:
-            return _or_error(request, form, "sla/calendar_form.html", lambda: services.calendar_delete(calendar=calendar), calendar)
+            return _or_error(request, form, "sla/calendar_form.html", lambda: services.calendar_delete(calendar=calendar, actor=request.user), calendar)
         if form.is_valid():
             data = dict(form.cleaned_data)
             periods, closures = data.pop("hours"), data.pop("closures")
             return _or_error(request, form, "sla/calendar_form.html",
-                             lambda: services.calendar_save(calendar=calendar, periods=periods, closures=closures, **data), calendar)
+                             lambda: services.calendar_save(calendar=calendar, periods=periods, closures=closures, actor=request.user, **data), calendar)
     return render(request, "sla/calendar_form.html", {"form": form, "calendar": calendar})
 
 
@@ -73,10 +73,10 @@ def policy_edit(request, policy_id=None):
     form = PolicyForm(request.POST or None, instance=policy, initial=None if policy else {"warning_percent": 75, "position": 10})
     if request.method == "POST":
         if "delete" in request.POST and policy:
-            return _or_error(request, form, "sla/policy_form.html", lambda: services.policy_delete(policy=policy), policy)
+            return _or_error(request, form, "sla/policy_form.html", lambda: services.policy_delete(policy=policy, actor=request.user), policy)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            return _or_error(request, form, "sla/policy_form.html", lambda: services.policy_save(policy=policy, **data), policy)
+            return _or_error(request, form, "sla/policy_form.html", lambda: services.policy_save(policy=policy, actor=request.user, **data), policy)
     return render(request, "sla/policy_form.html", {"form": form, "policy": policy})
 
 
