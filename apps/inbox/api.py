@@ -552,11 +552,11 @@ class CannedResponseDetailView(APIView):
         canned = get_object_or_404(CannedResponse, pk=canned_id)
         data = CannedResponseSerializer(canned, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        return Response(CannedResponseSerializer(canned_update(canned=canned, **data.validated_data)).data)
+        return Response(CannedResponseSerializer(canned_update(canned=canned, actor=request.user, **data.validated_data)).data)
 
     @extend_schema(summary="Delete one (supervisors, admins)", responses={204: None})
     def delete(self, request, canned_id: int):
-        canned_delete(canned=get_object_or_404(CannedResponse, pk=canned_id))
+        canned_delete(canned=get_object_or_404(CannedResponse, pk=canned_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

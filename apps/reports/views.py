@@ -59,7 +59,7 @@ def wallboard_page(request):
         "scoped": report_team_scope(request.user) is not None,
         "teams": _teams_for(request.user),
         "labels": _wallboard_labels(),
-        "desk_user": {"name": request.user.get_full_name() or request.user.username, "role": request.user.role},
+        "desk_user": {"name": request.user.get_full_name() or request.user.username, "role": request.user.get_role_display()},
     })
 
 
@@ -114,5 +114,5 @@ def reports_page(request):
         "scoped": report_team_scope(request.user) is not None,
         "channels": ChannelKind.choices,
         "labels": _report_labels(),
-        "desk_user": {"name": request.user.get_full_name() or request.user.username, "role": request.user.role},
+        "desk_user": {"name": request.user.get_full_name() or request.user.username, "role": request.user.get_role_display()},
     }, status=status)

@@ -116,7 +116,7 @@ class SlaPolicy(models.Model):
     # conditions
     channel_kind = models.CharField(max_length=16, blank=True, help_text="email, twitter, facebook, phone, …; blank = any")
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    priority = models.SmallIntegerField(null=True, blank=True, choices=[(0, "Low"), (1, "Normal"), (2, "High"), (3, "Urgent")])
+    priority = models.SmallIntegerField(null=True, blank=True, choices=[(0, _("Low")), (1, _("Normal")), (2, _("High")), (3, _("Urgent"))])
     tag = models.CharField(max_length=50, blank=True, help_text="A tag the conversation carries, e.g. vip; blank = any")
     # targets (working minutes; blank = no such clock)
     first_response_minutes = models.PositiveIntegerField(null=True, blank=True)

@@ -32,3 +32,14 @@ def test_sla_and_priority_rule_changes_say_who_changed_what(make_user):
     changed = entries[1]
     assert (changed.before, changed.after) == ({"first_response_minutes": 30}, {"first_response_minutes": 15})
     assert entries[2].after["name"] == "Legal threats"
+
+
+def test_canned_responses_changes_are_audited(make_user):
+    boss = client_for(make_user(role=Role.SUPERVISOR, username="lola"))
+    created = boss.post("/api/canned-responses/", {"shortcut": "envio", "title": "Envío", "text": "Hola {{customer.first_name}}"},
+                        format="json").json()
+    boss.patch(f"/api/canned-responses/{created['id']}/", {"title": "Envío y plazos"}, format="json")
+    boss.delete(f"/api/canned-responses/{created['id']}/")
+    entries = AuditEntry.objects.filter(action__startswith="canned.").order_by("id")
+    assert [(e.action, e.actor_label) for e in entries] == [("canned.created", "lola"), ("canned.changed", "lola"), ("canned.deleted", "lola")]
+    assert (entries[1].before, entries[1].after) == ({"title": "Envío"}, {"title": "Envío y plazos"})

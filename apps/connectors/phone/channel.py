@@ -12,8 +12,8 @@ def missing(settings: dict, secrets: dict) -> list[str]:
     if (settings.get("source") or "twilio") != "twilio":
         return []
     return [label for key, label, value in (
-        ("account_sid", "the Twilio account SID", settings.get("account_sid")),
-        ("auth_token", "the Twilio auth token", secrets.get("auth_token")),
+        ("account_sid", str(_("the Twilio account SID")), settings.get("account_sid")),
+        ("auth_token", str(_("the Twilio auth token")), secrets.get("auth_token")),
     ) if not value]
 
 

@@ -15,7 +15,7 @@ def missing(settings: dict, secrets: dict) -> list[str]:
     """The four OAuth 1.0a keys, or an OAuth 2.0 user bearer token."""
     if secrets.get("bearer_token") or all(secrets.get(k) for k in OAUTH1):
         return []
-    return ["the API key, API key secret, access token and access token secret (or a user bearer token)"]
+    return [str(_("the API key, API key secret, access token and access token secret (or a user bearer token)"))]
 
 
 def probe(account) -> str:

@@ -8,6 +8,7 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 
 from ..models import CannedResponse, Conversation
@@ -33,21 +34,30 @@ def canned_render(*, canned: CannedResponse, conversation: Conversation, agent) 
 def canned_create(*, actor, shortcut: str, title: str, text: str) -> CannedResponse:
     try:
         with transaction.atomic():
-            return CannedResponse.objects.create(shortcut=shortcut, title=title, text=text, created_by=actor)
+            canned = CannedResponse.objects.create(shortcut=shortcut, title=title, text=text, created_by=actor)
+            audit_record(actor=actor, action="canned.created", target=canned, after={"shortcut": shortcut, "title": title})
+            return canned
     except IntegrityError:
         raise ApplicationError(_("This shortcut is taken"), extra={"shortcut": shortcut}, status_code=409) from None
 
 
-def canned_update(*, canned: CannedResponse, **changes) -> CannedResponse:
+def canned_update(*, canned: CannedResponse, actor=None, **changes) -> CannedResponse:
+    before = {name: getattr(canned, name) for name in changes}
     for name, value in changes.items():
         setattr(canned, name, value)
+    changed = [k for k in changes if before[k] != changes[k]]
     try:
         with transaction.atomic():
             canned.save()
+            if changed:
+                audit_record(actor=actor, action="canned.changed", target=canned,
+                             before={k: before[k] for k in changed}, after={k: changes[k] for k in changed})
     except IntegrityError:
         raise ApplicationError(_("This shortcut is taken"), extra={"shortcut": canned.shortcut}, status_code=409) from None
     return canned
 
 
-def canned_delete(*, canned: CannedResponse) -> None:
-    canned.delete()
+def canned_delete(*, canned: CannedResponse, actor=None) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="canned.deleted", target=canned, before={"shortcut": canned.shortcut, "title": canned.title})
+        canned.delete()
