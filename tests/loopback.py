@@ -1,6 +1,8 @@
 """A loopback HTTP server in a thread of its own: what the provider stand-ins (X API, Graph API,
 a customer's system) are built on. The handler reaches its stand-in as `self.server.owner`."""
+import socket
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 
@@ -17,3 +19,22 @@ class LoopbackServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def free_port() -> int:
+    """A port nothing listens on (the kernel picks it), for a test's own server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 20) -> None:
+    """A bound on waiting for a test's server to listen, not a speed check."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {seconds} s")

@@ -25,15 +25,11 @@ from apps.connectors.services import channel_account_rotate_token
 from apps.core import serving
 from apps.core.management.commands.run_desk import desk_processes
 from tests.live_server import START_TIMEOUT, _stop, desk_server_env, desk_socket
+from tests.loopback import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,7 +42,7 @@ def split_desk(transactional_db, tmp_path):
         if os.environ.get("CENTRALITA_REQUIRE_SERVICES") == "1":
             pytest.fail("nginx is not installed (.ci/run installs nginx-light)")
         pytest.skip("nginx is not installed")
-    layout = serving.SplitLayout(listen_host="127.0.0.1", listen_port=_free_port(), run_dir=tmp_path / "run",
+    layout = serving.SplitLayout(listen_host="127.0.0.1", listen_port=free_port(), run_dir=tmp_path / "run",
                                  http_workers=2, http_threads=2)
     serving.prepare(layout)
     env = {**desk_server_env(), **serving.app_environment(trusted_proxies=0)}

@@ -2,29 +2,13 @@
 restarts on a free port of its own. The shared services on 6379/5432 are never touched."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.loopback import free_port, wait_for_port
 
 
-def wait_port(port: int, seconds: float = 30) -> None:
-    """A bound on waiting for a server to listen, not a speed check."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port} after {seconds} s")
 
 
 class PrivateRedis:
@@ -40,7 +24,7 @@ class PrivateRedis:
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        wait_port(self.port)
+        wait_for_port(self.port, 30)
         return self
 
     def stop(self) -> None:
@@ -76,7 +60,7 @@ class PrivatePostgres:
     def start(self) -> None:
         self._run(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "-l", str(self.dir / "log"),
                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-        wait_port(self.port)
+        wait_for_port(self.port, 30)
 
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "-m", mode, "stop")

@@ -9,11 +9,9 @@ import ipaddress
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -23,22 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.loopback import free_port, wait_for_port  # noqa: F401  (imported from here by other tests)
 
 
-def wait_for_port(port: int, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing answers on 127.0.0.1:{port}")
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
