@@ -365,7 +365,7 @@ def check(account, unique: int) -> dict:
 
 def ingest_in_process(n: int, batch_size: int) -> float:
     """Plain messages_ingest on already-parsed messages (no staging, no worker): rows/s."""
-    from apps.connectors.api.parse import parse
+    from apps.connectors.push.parse import parse
     from apps.connectors.models import ChannelAccount
     from apps.inbox.services.ingest import messages_ingest
 

@@ -143,7 +143,7 @@ def start_web(env: dict, logs: Path, n: int) -> tuple[subprocess.Popen, str]:
 def start_split(env: dict, logs: Path, args) -> tuple[list[subprocess.Popen], str, dict]:
     """nginx on a free port -> gunicorn (HTTP) and uvicorn (/ws/ only), as run_desk starts them with REDIS_URL.
     Returns the processes, the proxy's URL and the process groups to account CPU to."""
-    from apps.core import serving
+    from apps.demo import serving
 
     nginx = serving.nginx_binary()
     if nginx is None:

@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.accounts import admin_api as people
 from apps.accounts.api import AgentListView, MeView
 from apps.audit import api as audit
-from apps.connectors import rest_urls as channel_accounts_urls
+from apps.connectors import api_urls as channel_accounts_urls
 from apps.connectors.facebook import api as facebook
 from apps.connectors.phone import api as phone_calls
 from apps.crm import api as crm
@@ -81,6 +81,6 @@ urlpatterns = [
     path("sla/calendars/<int:pk>/", sla_calendar, name="api-sla-calendar"),
     path("sla/policies/", sla_policies, name="api-sla-policies"),
     path("sla/policies/<int:pk>/", sla_policy, name="api-sla-policy"),
-    # channel accounts, dead letters, alerts (admins): apps/connectors/rest_urls.py
+    # channel accounts, dead letters, alerts (admins): apps/connectors/api_urls.py
     *channel_accounts_urls.urlpatterns,
 ]

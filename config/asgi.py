@@ -1,7 +1,7 @@
-"""ASGI entry points: Django for HTTP, Channels for /ws/desk/ (see apps/inbox/routing.py).
+"""ASGI entry points: Django for HTTP, Channels for /ws/desk/ (see apps/inbox/ws.py).
 
 `application` serves both (the embedded desk: one process). `websocket_only` is the socket side of
-the split layout (apps/core/serving.py): nginx sends it /ws/ and every other request to gunicorn, so
+the split layout (apps/demo/serving.py): nginx sends it /ws/ and every other request to gunicorn, so
 no sync view ever runs in the process that fans live events out; HTTP reaching it is answered 404.
 """
 import os
@@ -13,7 +13,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
 
-from apps.inbox.routing import websocket_application  # noqa: E402
+from apps.inbox.ws import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 

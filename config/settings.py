@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "apps.sla",
     "apps.reports",
     "apps.integrations",
+    "apps.demo",  # the demo seed, simulator and run_desk: nothing imports it
 ]
 
 MIDDLEWARE = [

@@ -132,7 +132,7 @@ def make_user(db):
 
 @pytest.fixture
 def make_account(db):
-    def make(kind=ChannelKind.API, team=None, **kwargs):
+    def make(kind=ChannelKind.PUSH, team=None, **kwargs):
         return ChannelAccount.objects.create(kind=kind, name=kwargs.pop("name", f"{kind} {next(_ids)}"), team=team, **kwargs)
 
     return make

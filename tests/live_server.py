@@ -168,7 +168,7 @@ def _serve() -> None:
     sock.listen(128)
     print(sock.getsockname()[1], flush=True)
     os.dup2(2, 1)  # nobody reads stdout any more: a full pipe must not block the server
-    from apps.core.management.commands.run_desk import uvicorn_proxy_options
+    from apps.demo.management.commands.run_desk import uvicorn_proxy_options
 
     # Proxy headers as `run_desk` starts uvicorn (believed from no one unless FORWARDED_ALLOW_IPS says).
     config = uvicorn.Config(

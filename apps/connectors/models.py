@@ -7,7 +7,7 @@ from apps.core.fields import EncryptedJSONField
 
 
 class ChannelKind(models.TextChoices):
-    API = "api", _("API")
+    PUSH = "api", _("API")  # the push channel: integrations POST messages in, replies POSTed back (stored as "api")
     EMAIL = "email", _("Email")
     TWITTER = "twitter", _("Twitter / X")
     FACEBOOK = "facebook", _("Facebook")

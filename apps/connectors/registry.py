@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from django.urls import include, path
 
-from .api.channel import CHANNEL as API
+from .push.channel import CHANNEL as PUSH
 from .channel import Channel, PayloadKind
 from .email.channel import CHANNEL as EMAIL
 from .facebook.channel import CHANNEL as FACEBOOK
@@ -35,7 +35,7 @@ def unregister(kind: str) -> None:
         PAYLOAD_KINDS.pop(payload.name, None)
 
 
-for _channel in (API, EMAIL, TWITTER, FACEBOOK, PHONE, WEBFORM):
+for _channel in (PUSH, EMAIL, TWITTER, FACEBOOK, PHONE, WEBFORM):
     register(_channel)
 
 

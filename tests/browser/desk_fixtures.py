@@ -67,7 +67,7 @@ def seed_desk(make_account, team) -> dict[str, Conversation]:
                 {"name": "vat", "label": "NIF", "value": "B12345678"},
                 {"name": "message", "label": "Mensaje", "value": "Necesito la factura del pedido 6001 a nombre de mi empresa."}]}}),
     ]
-    crm = make_account(kind=ChannelKind.API, name="Tienda CRM", team=team)  # no outbound_url: replies fail
+    crm = make_account(kind=ChannelKind.PUSH, name="Tienda CRM", team=team)  # no outbound_url: replies fail
     batch.append(_in(crm, "crm-1", minutes_ago=300, senders=lucia[:1], subject="Estado del reembolso 4471", thread_key="rma-4471",
                      text="La clienta pregunta por el reembolso del pedido 4471."))
     messages_ingest(messages=batch)

@@ -26,7 +26,7 @@ def crm_channel(make_account, desk_team, receiver):
     """An API channel of the agents' team whose replies go to the loopback receiver."""
     team = desk_team[0]
     account = make_account(
-        kind=ChannelKind.API, name="Tienda CRM", team=team,
+        kind=ChannelKind.PUSH, name="Tienda CRM", team=team,
         settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET},
     )
     token = channel_account_rotate_token(account=account)

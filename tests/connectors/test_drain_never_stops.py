@@ -33,7 +33,7 @@ DEEP = b"[" * 50_000 + b"]" * 50_000
 
 @pytest.fixture
 def api_account(make_account):
-    return make_account(kind=ChannelKind.API, name="Tienda CRM")
+    return make_account(kind=ChannelKind.PUSH, name="Tienda CRM")
 
 
 def stage_hostile(make_account) -> int:

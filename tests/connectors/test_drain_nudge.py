@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pyt
 
 @pytest.fixture
 def api_account(make_account):
-    account = make_account(kind=ChannelKind.API, name="Tienda CRM")
+    account = make_account(kind=ChannelKind.PUSH, name="Tienda CRM")
     account.token = channel_account_rotate_token(account=account)
     return account
 

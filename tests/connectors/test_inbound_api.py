@@ -22,7 +22,7 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def api_account(make_account):
-    account = make_account(kind=ChannelKind.API, name="Tienda CRM")
+    account = make_account(kind=ChannelKind.PUSH, name="Tienda CRM")
     account.token = channel_account_rotate_token(account=account)
     return account
 
@@ -57,7 +57,7 @@ def test_a_missing_or_wrong_token_is_401_and_nothing_is_kept(api_account, post, 
 
 def test_another_accounts_token_is_401(api_account, make_account, post):
     # given
-    other = make_account(kind=ChannelKind.API, name="Otro")
+    other = make_account(kind=ChannelKind.PUSH, name="Otro")
     other_token = channel_account_rotate_token(account=other)
     # when
     response = post(api_account, fixture("web_form.json"), token=other_token)

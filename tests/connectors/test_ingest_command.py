@@ -16,7 +16,7 @@ GOOD = [str(FIXTURES / name) for name in ("web_form.json", "crm_batch.json", "js
 
 @pytest.fixture
 def api_account(make_account):
-    return make_account(kind=ChannelKind.API, name="Tienda CRM")
+    return make_account(kind=ChannelKind.PUSH, name="Tienda CRM")
 
 
 def ingest(*paths, account) -> tuple[int, str, str]:

@@ -1,4 +1,4 @@
-"""Channel accounts through the admins' REST API (apps/connectors/rest.py) and the Django admin."""
+"""Channel accounts through the admins' REST API (apps/connectors/api.py) and the Django admin."""
 import pytest
 
 from apps.accounts.models import Role

@@ -25,7 +25,7 @@ def test_a_real_worker_delivers_the_webhook_of_an_inbound_message(make_account, 
     created = client_for(admin).post("/api/webhooks/", {"name": "CRM", "url": receiver.url, "event_types": ["message.created"]},
                                      format="json").json()
     receiver.secret = created["signing_secret"]
-    account = make_account(kind=ChannelKind.API, name="Tienda")
+    account = make_account(kind=ChannelKind.PUSH, name="Tienda")
     token = channel_account_rotate_token(account=account)
     queue = f"test-webhooks-{os.getpid()}-{account.id}"
     # the worker's own tasks (the webhook task its drain queues) go to its queue too

@@ -87,7 +87,7 @@ def test_the_desk_reconnects_after_redis_restarts_empty_and_shows_everything(
     from playwright.sync_api import expect
 
     agent = make_user(role=Role.AGENT, teams=[team])
-    account = make_account(kind=ChannelKind.API, team=team)
+    account = make_account(kind=ChannelKind.PUSH, team=team)
     desk = desk_on_private_redis
     login(page, agent, desk)
     page.set_default_timeout(WAIT_MS)

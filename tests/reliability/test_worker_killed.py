@@ -19,7 +19,7 @@ PAYLOADS, PER_PAYLOAD = 60, 50  # 3,000 messages: several batches, so the kill l
 
 def test_a_worker_killed_mid_drain_loses_and_doubles_nothing(make_account, settings):
     # given 3,000 messages staged
-    account = make_account(kind=ChannelKind.API)
+    account = make_account(kind=ChannelKind.PUSH)
     for p in range(PAYLOADS):
         items = [{"external_id": f"k-{p}-{i}", "sender": {"email": f"c{p}-{i}@example.com"}, "text": "hola"}
                  for i in range(PER_PAYLOAD)]

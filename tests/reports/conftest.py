@@ -62,7 +62,7 @@ def week(madrid, make_user, make_account, inbound, team, outside):
     w.team_b = Team.objects.create(name="Team B")
     w.email = make_account(kind=ChannelKind.EMAIL, team=w.team_a, settings={
         "address": "soporte@tienda.example", "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none"})
-    w.api = make_account(kind=ChannelKind.API, team=w.team_b, settings={"outbound_url": receiver.url},
+    w.api = make_account(kind=ChannelKind.PUSH, team=w.team_b, settings={"outbound_url": receiver.url},
                          secrets={"outbound_secret": SECRET})
     w.agent1 = make_user(teams=[w.team_a], username="agent1")
     w.agent2 = make_user(teams=[w.team_a, w.team_b], username="agent2")

@@ -191,7 +191,7 @@ ROUTES = {
     "admin:view_on_site": NOBODY,  # contenttypes' redirect: no model of ours has get_absolute_url
 }
 
-# Websocket routes (apps/inbox/routing.py), by pattern.
+# Websocket routes (apps/inbox/ws.py), by pattern.
 WEBSOCKETS = {
     "ws/desk/": TEAM,  # signed-in; events and watch only for conversations the user may see
 }

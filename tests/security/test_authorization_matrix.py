@@ -18,7 +18,7 @@ from apps.accounts.models import User
 from apps.connectors.models import ChannelAccount
 from apps.crm.models import Customer, MergeSuggestion
 from apps.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
-from apps.inbox.routing import websocket_urlpatterns
+from apps.inbox.ws import websocket_urlpatterns
 from apps.inbox.services.replies import note_create
 from apps.routing.models import PriorityRule
 from tests.inbox.test_realtime import _communicator, _drain, _headers

@@ -75,7 +75,7 @@ def test_a_websocket_frame_nested_too_deeply_is_ignored_and_the_socket_lives_on(
                                                ("twilio", ChannelKind.PHONE)])
 def test_a_provider_body_nested_too_deeply_becomes_a_dead_letter_and_the_drain_goes_on(make_account, kind, account_kind):
     # given a too-deep body of the channel, then a good API message
-    account, api = make_account(kind=account_kind), make_account(kind=ChannelKind.API)
+    account, api = make_account(kind=account_kind), make_account(kind=ChannelKind.PUSH)
     payload_stage(account=account, kind=kind, raw=SHALLOW_BUT_TOO_DEEP.encode())
     good = {"external_id": "after", "sender": {"email": "ana@example.com"}, "text": "hola"}
     payload_stage(account=api, kind="api", raw=json.dumps(good).encode())
@@ -140,7 +140,7 @@ def test_an_asterisk_duration_of_unicode_digits_is_refused_with_the_reason():
 
 @pytest.mark.django_db
 def test_the_ingest_command_takes_an_account_named_in_unicode_digits_as_a_name(make_account, tmp_path):
-    make_account(kind=ChannelKind.API, name="Tienda")
+    make_account(kind=ChannelKind.PUSH, name="Tienda")
     payload = tmp_path / "one.json"
     payload.write_text(json.dumps({"external_id": "x", "sender": {"email": "a@example.com"}, "text": "hola"}))
     with pytest.raises(CommandError, match="no single channel account '²'"):

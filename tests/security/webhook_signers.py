@@ -111,7 +111,7 @@ def _twilio_sign(delivery: Delivery, secret: str) -> dict:
 
 
 def _api_account(n) -> ChannelAccount:
-    account = ChannelAccount.objects.create(kind=ChannelKind.API, name=f"signed API {n}")
+    account = ChannelAccount.objects.create(kind=ChannelKind.PUSH, name=f"signed API {n}")
     account.inbound_token_hash = ChannelAccount.hash_token(SIGNERS_API_TOKEN)
     account.save(update_fields=["inbound_token_hash"])
     return account

@@ -55,7 +55,7 @@ def build_world() -> World:
         "supervisor": user("sup", Role.SUPERVISOR),
         "admin": user("admin", Role.ADMIN, is_staff=True, is_superuser=True),  # as demo_seed makes admins
     }
-    api = ChannelAccount.objects.create(kind=ChannelKind.API, name=f"API {n}", team=team_a)
+    api = ChannelAccount.objects.create(kind=ChannelKind.PUSH, name=f"API {n}", team=team_a)
     form_account = ChannelAccount.objects.create(kind=ChannelKind.WEBFORM, name=f"Form {n}", team=team_a)
     form = WebForm.objects.create(slug=f"contact-{n}", title="Contacto", channel_account=form_account)
     # two messages of one customer, a third from someone claiming both her email and another's phone
@@ -76,7 +76,7 @@ def build_world() -> World:
     # tables' id sequences are moved to one common next value (never backwards, so no id is reused) and
     # the rule, the calendar and the policy are then made through their services with that same id.
     _align_next_ids(PriorityRule, BusinessCalendar, SlaPolicy)
-    rule = priority_rule_create(values={"channel_kind": ChannelKind.API, "priority": 2})
+    rule = priority_rule_create(values={"channel_kind": ChannelKind.PUSH, "priority": 2})
     calendar = calendar_save(name=f"Oficina {n}", time_zone="Europe/Madrid", always_open=True)
     policy = policy_save(name=f"Estándar {n}", calendar=calendar, first_response_minutes=60)
     assert rule.id == calendar.id == policy.id, "one `pk` for the priority rule, the SLA calendar and the policy"

@@ -49,7 +49,7 @@ def test_a_supervisor_writes_hours_as_lines_and_sees_them(client, make_user):
 
 
 def test_the_demo_has_a_madrid_calendar_and_policies(tmp_path, monkeypatch):
-    monkeypatch.setattr("apps.core.management.commands.demo_seed.TOKEN_FILE", tmp_path / "demo-api.json")
+    monkeypatch.setattr("apps.demo.management.commands.demo_seed.TOKEN_FILE", tmp_path / "demo-api.json")
     call_command("demo_seed", quiet=True)
     calendar = BusinessCalendar.objects.get(name="Madrid office")
     assert (calendar.time_zone, calendar.holiday_country, calendar.holiday_subdivision) == ("Europe/Madrid", "ES", "MD")

@@ -1,7 +1,7 @@
 """Web forms: public pages at /f/<slug>/ (and an iframe embed); answered by email."""
 from django.utils.translation import gettext_lazy as _
 
-from apps.connectors.api.parse import split
+from apps.connectors.push.parse import split
 from apps.connectors.channel import NO_OUTBOUND_MESSAGES, Channel, Field, PayloadKind
 
 from . import parse, urls

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from django.utils.dateparse import parse_datetime
 
-from apps.connectors.api.parse import _load_json
+from apps.connectors.push.parse import _load_json
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
 FIELD_TYPES = {"text", "email", "tel", "textarea", "select"}

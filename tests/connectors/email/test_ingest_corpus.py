@@ -106,7 +106,7 @@ def test_importing_again_adds_nothing_even_without_message_ids(mail_account):
 
 def test_a_customer_known_from_another_channel_is_the_same_customer(mail_account, make_account):
     # given: Lucía wrote through the web form first (API channel) with the same address
-    web = make_account(kind=ChannelKind.API)
+    web = make_account(kind=ChannelKind.PUSH)
     messages_ingest(messages=[InboundMessage(
         account_id=web.id, external_id="form-1", text="Formulario",
         senders=[SenderIdentity("email", "Lucia.Fernandez@GMAIL.example", display_name="Lucía F.")],

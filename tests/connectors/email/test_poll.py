@@ -305,7 +305,7 @@ def test_the_beat_fan_out_polls_each_enabled_email_account_that_is_due(
     make_account(kind=ChannelKind.EMAIL, settings=email_settings, secrets=secrets, enabled=False)
     make_account(kind=ChannelKind.EMAIL, settings=email_settings, secrets=secrets,
                  consecutive_failures=3, last_error_at=timezone.now())
-    make_account(kind=ChannelKind.API)
+    make_account(kind=ChannelKind.PUSH)
     customer_box.deliver(mail(1))
     # when
     with CaptureQueriesContext(connection) as choosing:

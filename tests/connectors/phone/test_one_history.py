@@ -94,7 +94,7 @@ def test_a_message_that_carries_both_identities_links_them_without_an_agent(phon
     post_signed(client, phone_account, callback("CA1", "no-answer"))
     inbound_drain()
     # when she fills the shop's contact form (API channel) with her email and phone
-    messages_ingest(messages=[inbound(make_account(kind=ChannelKind.API), email="ana@example.com", phone="600 11 22 33")])
+    messages_ingest(messages=[inbound(make_account(kind=ChannelKind.PUSH), email="ana@example.com", phone="600 11 22 33")])
     # then it is the same customer
     assert Customer.objects.count() == 1
     assert set(Customer.objects.get().identities.values_list("kind", flat=True)) == {"phone", "email"}

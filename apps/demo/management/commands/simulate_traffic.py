@@ -24,9 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from django.core.management.base import BaseCommand, CommandError
 from twilio.request_validator import RequestValidator
 
-from apps.connectors.api.send import signature
+from apps.connectors.push.send import signature
 
-from ._demo import TrafficGenerator
+from apps.demo.builder import TrafficGenerator
 from .demo_seed import demo_api_credentials
 
 

@@ -89,7 +89,7 @@ def nginx_config(layout: SplitLayout) -> str:
     # Started as root, nginx would run its worker as `nobody`, who cannot reach sockets in a private
     # directory (pytest's, mkdtemp's): the worker runs as the user that runs the desk, like every other process.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-    return f"""# Written by run_desk (apps/core/serving.py) at every start; edits are lost.
+    return f"""# Written by run_desk (apps/demo/serving.py) at every start; edits are lost.
 {user}
 worker_processes 1;
 pid {run / "nginx.pid"};
@@ -117,7 +117,7 @@ http {{
 """
 
 
-# Shared with deploy/nginx.conf (tests/core/test_serving.py checks both say the same).
+# Shared with deploy/nginx.conf (tests/demo/test_serving.py checks both say the same).
 PROXY_COMMON = ("proxy_set_header Host $http_host; "
                 "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; "
                 "proxy_http_version 1.1;")

@@ -38,7 +38,7 @@ class InboundApiView(APIView):
     )
     def post(self, request, account_id: int):
         # Only what the check needs: no secrets decrypted per webhook (the rest loads if ever used).
-        account = (ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.API)
+        account = (ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.PUSH)
                    .only("id", "kind", "enabled", "inbound_token_hash").first())
         if account is None or not _token_ok(request, account):
             return Response({"message": "Unknown account or invalid token", "extra": {}}, status=status.HTTP_401_UNAUTHORIZED)

@@ -2,7 +2,7 @@
 
 Embedded (no REDIS_URL): one uvicorn (config.asgi:application: HTTP and websockets) and the
 traffic simulator. With REDIS_URL: nginx on --port routing /ws/ to uvicorn (websockets only) and
-everything else to gunicorn (apps/core/serving.py), a Celery worker and beat, and the simulator;
+everything else to gunicorn (apps/demo/serving.py), a Celery worker and beat, and the simulator;
 without an nginx on the machine, one uvicorn serves both as in the embedded layout (with a warning).
 When any of them stops, or on Ctrl-C / SIGTERM, it stops the others, so nothing is left running.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.core import serving
+from apps.demo import serving
 
 
 def uvicorn_proxy_options(forwarded_allow_ips) -> dict:

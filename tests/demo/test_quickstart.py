@@ -5,7 +5,7 @@ import pytest
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
-from apps.core.management.commands.run_desk import desk_processes
+from apps.demo.management.commands.run_desk import desk_processes
 from apps.inbox.services.ingest import messages_ingest
 
 pytestmark = pytest.mark.django_db

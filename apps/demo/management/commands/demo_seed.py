@@ -25,8 +25,12 @@ from apps.crm.models import Customer, MergeSuggestion
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
+from apps.routing.models import TeamRouting
+from apps.routing.services import priority_rules_seed
+from apps.sla.models import BusinessCalendar, SlaPolicy
+from apps.sla.services import calendar_save, policy_save
 
-from ._demo import ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, TEAMS, USERS, DemoBuilder
+from apps.demo.builder import ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, TEAMS, USERS, DemoBuilder
 
 TOKEN_FILE = Path(settings.BASE_DIR) / "var" / "demo-api.json"
 SLA_CALENDAR = "Madrid office"
@@ -99,8 +103,6 @@ class Command(BaseCommand):
     def _routing(self) -> None:
         """The default priority rules (Spanish and English) and auto-routing for both teams:
         least loaded, 5 at a time, work handed back after 15 minutes offline."""
-        from apps.routing.models import TeamRouting
-        from apps.routing.services import priority_rules_seed
 
         priority_rules_seed()
         for team in Team.objects.filter(name__in=TEAMS):
@@ -163,8 +165,6 @@ class Command(BaseCommand):
         minutes on social networks, hours by email. Found by name: an edited demo policy is left alone."""
         from datetime import time
 
-        from apps.sla.models import BusinessCalendar, SlaPolicy
-        from apps.sla.services import calendar_save, policy_save
 
         calendar = BusinessCalendar.objects.filter(name=SLA_CALENDAR).first() or calendar_save(
             name=SLA_CALENDAR, time_zone="Europe/Madrid", holiday_country="ES", holiday_subdivision="MD",

@@ -10,15 +10,15 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 
 from apps.accounts.models import User
-from apps.connectors.api.parse import parse
+from apps.connectors.push.parse import parse
 from apps.connectors.models import ChannelAccount
 from apps.connectors.services import channel_account_rotate_token
 from apps.connectors.drain import inbound_drain
 from apps.connectors.webform.models import WebForm
-from apps.core.management.commands import demo_seed
-from apps.connectors.api.send import signature
-from apps.core.management.commands._demo import TrafficGenerator
-from apps.core.management.commands.simulate_traffic import ReplyReceiver
+from apps.demo.management.commands import demo_seed
+from apps.connectors.push.send import signature
+from apps.demo.builder import TrafficGenerator
+from apps.demo.management.commands.simulate_traffic import ReplyReceiver
 from apps.crm.models import Customer, Identity, MergeSuggestion
 from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest

@@ -1,4 +1,4 @@
-"""Admin-only REST API for channel accounts (not to be confused with connectors/api/, the API channel).
+"""Admin-only REST API for channel accounts (not to be confused with connectors/push/, the API channel).
 
 Everything the console pages do, for scripts: accounts of every kind (forms generated from
 GET /api/channel-kinds/), test connection, generated secrets, health, dead letters, the audit
@@ -268,7 +268,7 @@ class ChannelAccountRotateTokenView(APIView):
                    responses=InboundTokenSerializer)
     def post(self, request, account_id: int):
         account = _account(account_id)
-        if account.kind != ChannelKind.API:
+        if account.kind != ChannelKind.PUSH:
             return Response({"message": "Only API channel accounts have an inbound token: use rotate-secret", "extra": {}},
                             status=status.HTTP_400_BAD_REQUEST)
         _name, token = channel_account_rotate_secret(account=account, actor=request.user)

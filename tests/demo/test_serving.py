@@ -1,4 +1,4 @@
-"""The split layout (apps/core/serving.py) on real servers: nginx -> gunicorn for HTTP, uvicorn for /ws/.
+"""The split layout (apps/demo/serving.py) on real servers: nginx -> gunicorn for HTTP, uvicorn for /ws/.
 
 A webhook burst against real gunicorn workers must be answered (no 5xx) while the PostgreSQL
 sessions of the HTTP side stay at workers x threads, however many POSTs are in flight.
@@ -22,8 +22,8 @@ from django.db import connection
 
 from apps.connectors.models import InboundPayload
 from apps.connectors.services import channel_account_rotate_token
-from apps.core import serving
-from apps.core.management.commands.run_desk import desk_processes
+from apps.demo import serving
+from apps.demo.management.commands.run_desk import desk_processes
 from tests.live_server import START_TIMEOUT, _stop, desk_server_env, desk_socket
 from tests.loopback import free_port
 
