@@ -2,6 +2,7 @@
 from django.urls import path
 
 from . import console
+from .webform import console as webform_console
 
 urlpatterns = [
     path("channels/", console.channels, name="console-channels"),
@@ -16,4 +17,7 @@ urlpatterns = [
     path("channels/<int:account_id>/dead-letters/replay/", console.dead_letters_replay_view, name="console-replay"),
     path("channels/<int:account_id>/dead-letters/<int:dead_letter_id>/discard/", console.dead_letter_discard_view,
          name="console-discard"),
+    path("forms/", webform_console.webforms, name="console-webforms"),
+    path("forms/new/", webform_console.webform_edit, name="console-webform-new"),
+    path("forms/<int:webform_id>/", webform_console.webform_edit, name="console-webform"),
 ]

@@ -142,6 +142,9 @@ ROUTES = {
     "console-account-health": ADMIN,
     "console-replay": ADMIN,
     "console-discard": ADMIN,
+    "console-webforms": ADMIN,
+    "console-webform-new": ADMIN,
+    "console-webform": ADMIN,
     # --- supervisors' pages: SLA, priority rules, reports, wallboard ---
     "sla-home": SUPERVISOR,
     "sla-calendar-new": SUPERVISOR,

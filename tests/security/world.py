@@ -105,6 +105,7 @@ def build_world() -> World:
         "token": "not-a-token",
         "account_id": api.id,
         "slug": form.slug,
+        "webform_id": form.id,
         "object_id": conversation.id,
         "id": users["agent"].id,
         "content_type_id": "1",

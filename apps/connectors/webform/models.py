@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from apps.connectors.models import ChannelKind
 
@@ -15,6 +16,9 @@ MAX_FIELDS = 30
 MAX_CHOICES = 100
 # Names the page itself uses: the honeypot, Django's CSRF token, the embed token.
 RESERVED_NAMES = {"website", "csrfmiddlewaretoken", "embed", "embed_token"}
+# English defaults, as the model has always had; the console offers them in the admin's language (gettext_noop: extracted).
+DEFAULT_SUBMIT_LABEL = gettext_noop("Send")
+DEFAULT_SUCCESS_MESSAGE = gettext_noop("Thank you. We have received your message and will get back to you soon.")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
@@ -29,9 +33,9 @@ class WebForm(models.Model):
         limit_choices_to={"kind": ChannelKind.WEBFORM},
         help_text=_("A web-form channel account; its team receives the submissions"),
     )
-    submit_label = models.CharField(max_length=60, default="Send")
+    submit_label = models.CharField(max_length=60, default=DEFAULT_SUBMIT_LABEL)
     success_message = models.TextField(
-        max_length=2000, default="Thank you. We have received your message and will get back to you soon."
+        max_length=2000, default=DEFAULT_SUCCESS_MESSAGE
     )
     confirmation_email_account = models.ForeignKey(
         "connectors.ChannelAccount",

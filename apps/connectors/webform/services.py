@@ -1,4 +1,4 @@
-"""Web-form submissions: rate limits, staging for the one ingest path, the confirmation email."""
+"""Web-form submissions: rate limits, staging for the one ingest path, the confirmation email; saving a definition."""
 import hashlib
 import json
 import logging
@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.audit.services import audit_record
 from apps.connectors.services import payload_stage
 
 from .models import WebForm
@@ -161,3 +162,29 @@ def _confirmation_mail_in_language(webform, submission, account_settings, addres
     mail.set_content("\n".join(lines) + "\n", cte="quoted-printable")
     return mail
 
+
+
+# --- definitions (the admins' console) ---------------------------------------------------------
+
+AUDITED_FIELDS = ("title", "slug", "enabled", "channel_account_id", "confirmation_email_account_id", "allowed_origins")
+
+
+def webform_save(*, form, fields_formset, actor, ip: str | None = None) -> WebForm:
+    """Save a web form and its fields (validated console forms) in one transaction, audited.
+
+    The audit keeps the settings that change who receives what or where the form may appear, and
+    the list of field names; texts shown to visitors are not copied into the log."""
+    before = {}
+    if form.instance.pk:
+        old = WebForm.objects.get(pk=form.instance.pk)
+        before = {name: getattr(old, name) for name in AUDITED_FIELDS} | {"fields": list(old.fields.values_list("name", flat=True))}
+    with transaction.atomic():
+        webform = form.save()
+        fields_formset.instance = webform
+        fields_formset.save()
+        after = {name: getattr(webform, name) for name in AUDITED_FIELDS} | {"fields": list(webform.fields.values_list("name", flat=True))}
+        changed = {k for k in after if before.get(k) != after[k]}
+        if changed:
+            audit_record(actor=actor, action="webform.created" if not before else "webform.updated", target=webform,
+                         before={k: before[k] for k in changed if k in before}, after={k: after[k] for k in changed}, ip=ip)
+    return webform
