@@ -15,10 +15,13 @@ from apps.accounts.permissions import desk_admin_required
 from apps.core.errors import ApplicationError
 
 from . import selectors
+from .actions import action_label
 from .pagination import AuditPagination
 
 ACTION_GROUPS = [("user.", _("Users: every change")), ("team.", _("Teams: every change")), ("auth.", _("Sign-ins")),
-                 ("webhook.", _("Webhooks")), ("customer.", _("Customers' data")), ("settings.", _("Settings"))]
+                 ("channel_account.", _("Channels")), ("webform.", _("Web forms")), ("webhook.", _("Webhooks")),
+                 ("customer.", _("Customers' data")), ("settings.", _("Settings")), ("sla.", _("SLA")),
+                 ("routing.", _("Priority rules")), ("canned.", _("Canned responses"))]
 TARGET_TYPES = ["user", "team", "customer", "webhookendpoint", "conversation", "settings"]
 
 
@@ -40,6 +43,7 @@ def audit_log(request):
         raise BadRequest("Bad cursor") from None
     for entry in entries:
         entry.changes = _changes(entry)
+        entry.action_label = action_label(entry.action)
         entry.conversation_links = [int(c) for c in (entry.after or {}).get("released_conversations", [])][:50]
     query = {k: request.GET.get(k, "") for k in selectors.AuditFilters.KEYS if request.GET.get(k)}
     return render(request, "console/audit_log.html", {
@@ -48,7 +52,7 @@ def audit_log(request):
         "next_url": paginator.get_next_link(),
         "previous_url": paginator.get_previous_link(),
         "filters": query,
-        "actions": selectors.action_names(),
+        "actions": [(code, action_label(code)) for code in selectors.action_names()],
         "action_groups": ACTION_GROUPS,
         "target_types": TARGET_TYPES,
         "export_query": urlencode(query),

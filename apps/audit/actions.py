@@ -1,0 +1,57 @@
+"""What each audit action code means, in the reader's language. The codes stay as recorded (the
+CSV and the API keep them, and filters use them); a code missing here is shown as is."""
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "auth.login": _("Signed in"),
+    "auth.login_failed": _("Sign-in failed"),
+    "user.invited": _("User invited"),
+    "user.updated": _("User changed"),
+    "user.role_changed": _("Role changed"),
+    "user.teams_changed": _("Teams changed"),
+    "user.deactivated": _("User deactivated"),
+    "user.reactivated": _("User reactivated"),
+    "user.password_reset_sent": _("Password reset sent"),
+    "user.password_set": _("Password set"),
+    "team.created": _("Team created"),
+    "team.renamed": _("Team renamed"),
+    "team.deleted": _("Team deleted"),
+    "channel_account.created": _("Channel connected"),
+    "channel_account.updated": _("Channel settings changed"),
+    "channel_account.secrets": _("Channel secrets replaced"),
+    "channel_account.enabled": _("Channel enabled"),
+    "channel_account.disabled": _("Channel disabled"),
+    "channel_account.removed": _("Channel removed"),
+    "channel_account.rotated": _("Channel token rotated"),
+    "channel_account.replayed": _("Dead letters replayed"),
+    "channel_account.discarded": _("Dead letter discarded"),
+    "webform.created": _("Web form created"),
+    "webform.updated": _("Web form changed"),
+    "webhook.created": _("Webhook created"),
+    "webhook.updated": _("Webhook changed"),
+    "webhook.deleted": _("Webhook deleted"),
+    "webhook.paused": _("Webhook paused"),
+    "webhook.resumed": _("Webhook resumed"),
+    "webhook.secret_rotated": _("Webhook secret rotated"),
+    "webhook.delivery_resent": _("Webhook delivery resent"),
+    "customer.exported": _("Customer data exported"),
+    "customer.erased": _("Customer erased"),
+    "customer.retention_redacted": _("Old messages redacted (retention)"),
+    "settings.retention_changed": _("Retention period changed"),
+    "sla.calendar_created": _("Business calendar created"),
+    "sla.calendar_changed": _("Business calendar changed"),
+    "sla.calendar_deleted": _("Business calendar deleted"),
+    "sla.policy_created": _("SLA policy created"),
+    "sla.policy_changed": _("SLA policy changed"),
+    "sla.policy_deleted": _("SLA policy deleted"),
+    "routing.rule_created": _("Priority rule created"),
+    "routing.rule_changed": _("Priority rule changed"),
+    "routing.rule_deleted": _("Priority rule deleted"),
+    "canned.created": _("Canned response created"),
+    "canned.changed": _("Canned response changed"),
+    "canned.deleted": _("Canned response deleted"),
+}
+
+
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))
