@@ -16,8 +16,9 @@ LOCKED. The team row serializes every hand-out of a team — two agents coming o
 loads, turns and the queue one after the other — and a queued conversation some other transaction
 holds is skipped, not waited for (it is handed out by the next drain), so no cycle can form.
 
-Auto-assignment at arrival: called by ingest, in the ingest transaction, for the conversations a batch created: the
-conversation is born assigned (one conversation.created event with its assignee, no flicker
+Auto-assignment at arrival: asked by ingest (through apps/inbox/queue.py), in the ingest
+transaction, for the conversations a batch created; the inbox applies the picks through its own
+assignment path (conversations_assign_routed), so the conversation is born assigned (one conversation.created event with its assignee, no flicker
 through the unassigned queue), and the assignment commits or rolls back with the messages.
 The team's TeamRouting row is locked (FOR UPDATE, team id order, after ingest's customer and
 conversation locks) so two workers share out turns and loads without both picking the same agent.
