@@ -2,7 +2,7 @@
 from django.urls import include, path
 
 from apps.accounts import admin_api as people
-from apps.accounts.api import AgentListView, MeView
+from apps.accounts.api import MeView
 from apps.audit import api as audit
 from apps.connectors import api_urls as channel_accounts_urls
 from apps.connectors.facebook import api as facebook
@@ -24,7 +24,7 @@ sla_policy = PolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update"
 urlpatterns = [
     path("", include("apps.reports.api_urls")),  # /api/reports/...
     path("me/", MeView.as_view(), name="api-me"),
-    path("agents/", AgentListView.as_view(), name="api-agents"),
+    path("agents/", inbox.AgentListView.as_view(), name="api-agents"),
     # the team (admins)
     path("users/", people.UserListView.as_view(), name="api-users"),
     path("users/<int:user_id>/", people.UserDetailView.as_view(), name="api-user"),
@@ -65,7 +65,7 @@ urlpatterns = [
     path("customers/", crm.CustomerListView.as_view(), name="api-customers"),
     path("customers/<int:customer_id>/", crm.CustomerDetailView.as_view(), name="api-customer"),
     path("customers/<int:customer_id>/tags/", crm.CustomerTagsView.as_view(), name="api-customer-tags"),
-    path("customers/<int:customer_id>/timeline/", crm.CustomerTimelineView.as_view(), name="api-customer-timeline"),
+    path("customers/<int:customer_id>/timeline/", inbox.CustomerTimelineView.as_view(), name="api-customer-timeline"),
     path("customers/<int:customer_id>/merge/", crm.CustomerMergeView.as_view(), name="api-customer-merge"),
     path("customers/<int:customer_id>/calls/", phone_calls.CustomerCallLogView.as_view(), name="api-customer-calls"),
     path("customers/<int:customer_id>/export/", privacy.CustomerExportView.as_view(), name="api-customer-export"),

@@ -1,4 +1,5 @@
-"""What other apps do when a user leaves: the contract, stated here, connected from above.
+"""What other apps do when a user leaves or an admin changes people: the contract, stated here,
+connected from above.
 
 The inbox lives above accounts (it imports accounts, never the other way), yet a deactivated
 agent's open work must go back to the queue through the inbox's own service. So accounts states
@@ -39,3 +40,21 @@ def run_user_access_changed(*, user_id: int) -> None:
 
     for hook in _on_access_changed:
         transaction.on_commit(lambda hook=hook: hook(user_id=user_id))
+
+
+# Every change to people and teams is recorded in the audit log. The audit app lives above accounts
+# (its entries point at users, its pages use accounts' permissions), so accounts states the hook and
+# apps/audit/apps.py connects its one writer, audit_record, at start. Called in the change's
+# transaction: a change that rolls back leaves no entry.
+_recorders: list[Callable] = []
+
+
+def on_audit(recorder: Callable) -> None:
+    if recorder not in _recorders:
+        _recorders.append(recorder)
+
+
+def audit_record(**entry) -> None:
+    """audit_record(actor=..., action=..., target=..., before=..., after=..., ip=...) for each recorder."""
+    for recorder in _recorders:
+        recorder(**entry)

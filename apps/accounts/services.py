@@ -1,7 +1,7 @@
 """Writes for the desk's people: invitations, roles, teams, deactivation, password mails, and a
 user's own language and time zone.
 
-Every change is audited (apps/audit) with what it was before and after and the admin's address.
+Every change is audited (apps/audit, through the hook in hooks.py) with what it was before and after and the admin's address.
 Validation errors raise ApplicationError with a plain message (one DRF handler, and the pages
 show the same message).
 """
@@ -18,10 +18,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 
-from .hooks import run_user_access_changed, run_user_deactivated
+from .hooks import audit_record, run_user_access_changed, run_user_deactivated
 from .models import Role, Team, User, time_zone_validate
 
 USERNAME_MAX = 150

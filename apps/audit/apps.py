@@ -13,3 +13,10 @@ class AuditConfig(AppConfig):
 
         user_logged_in.connect(record_login, dispatch_uid="audit-login")
         user_login_failed.connect(record_login_failed, dispatch_uid="audit-login-failed")
+
+        # Changes to people and teams: accounts lives below this app and calls its audit hook.
+        from apps.accounts.hooks import on_audit
+
+        from .services import audit_record
+
+        on_audit(audit_record)

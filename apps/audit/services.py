@@ -1,4 +1,5 @@
-"""The one writer of the audit log. Every app may import it (it imports nothing above core/accounts)."""
+"""The one writer of the audit log. Every app above accounts may import it (it imports nothing above
+core/accounts); accounts reaches it through its audit hook (apps/accounts/hooks.py)."""
 import ipaddress
 
 from django.db import models

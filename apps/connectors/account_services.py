@@ -27,7 +27,7 @@ from apps.accounts.models import Role, User
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 from apps.core.validators import validate_json_without_nul
-from apps.inbox.models import DeadLetter, Notification
+from apps.inbox.models import Conversation, DeadLetter, Notification
 from apps.inbox.services.notifications import notify_users
 
 from .channel import Channel, Field
@@ -269,8 +269,6 @@ def channel_account_update(*, account: ChannelAccount, actor=None, **changes) ->
 
 def channel_account_remove(*, account: ChannelAccount, actor=None) -> None:
     """Only an account nothing was received on: its conversations are customers' history."""
-    from apps.inbox.models import Conversation
-
     conversations = Conversation.objects.filter(channel_account=account).count()
     if conversations:
         raise ApplicationError(

@@ -8,8 +8,11 @@ class ConnectorsConfig(AppConfig):
     def ready(self):
         # The inbox asks for a channel's composer rules and sender through its own contract
         # (apps/inbox/channels.py); the registry answers it. Imported here, once every app is loaded.
-        from apps.inbox.channels import channels_connect
+        from apps.inbox.channels import channels_connect, kinds_connect
 
+        from .models import ChannelAccount, ChannelKind
         from .registry import channel_for_inbox
+        from .selectors import account_kinds
 
         channels_connect(channel_for_inbox)
+        kinds_connect(choices=ChannelKind.choices, account_kinds=account_kinds, accounts=ChannelAccount.objects.in_bulk)

@@ -109,6 +109,18 @@ def audit_for(account_id: int):
     return ChannelAuditEvent.objects.filter(account_id=account_id).select_related("actor").order_by("-created_at", "-id")
 
 
+_kinds: dict[int, str] = {}
+
+
+def account_kinds(ids: set[int]) -> dict[int, str]:
+    """Channel kind per account (an account never changes kind): read once per process. The SLA
+    clocks ask through the inbox's contract (apps/inbox/channels.py)."""
+    missing = ids - _kinds.keys()
+    if missing:
+        _kinds.update(ChannelAccount.objects.filter(pk__in=missing).values_list("id", "kind"))
+    return _kinds
+
+
 def channel_kinds() -> list[dict]:
     """What the console's forms are generated from: each kind's declared Fields."""
     def fields(items):

@@ -199,6 +199,22 @@ def channel_account_poll(*, kind: str, account_id: int, lock_seconds: int, poll:
 # --- dead letters ------------------------------------------------------------------------------
 
 
+def payload_too_large(raw: bytes) -> str:
+    """The one body-size rule of the webhooks: "" within settings.INBOUND_MAX_PAYLOAD_BYTES, else why not."""
+    if len(raw) <= settings.INBOUND_MAX_PAYLOAD_BYTES:
+        return ""
+    return f"payload of {len(raw)} bytes is over the {settings.INBOUND_MAX_PAYLOAD_BYTES} byte limit"
+
+
+def payload_too_large_keep(*, kind: str, raw: bytes, source: str, account: ChannelAccount) -> DeadLetter | None:
+    """A verified body over the limit is kept (truncated) as a dead letter and the webhook answers
+    413; None when it is within the limit."""
+    error = payload_too_large(raw)
+    if not error:
+        return None
+    return dead_letter_keep(kind=kind, raw=raw, error=error + " (kept truncated)", source=source, account=account)
+
+
 def dead_letter_keep(*, kind: str, raw: bytes, error: str, source: str, account: ChannelAccount | None = None) -> DeadLetter:
     logger.warning("dead letter (%s, %s): %s", kind, source, error)
     return DeadLetter.objects.create(

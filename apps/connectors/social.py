@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 
-from apps.core.parsing import json_parse
+from apps.core.parsing import json_documents, json_parse
 from apps.inbox.inbound import ParseError
 
 # Deliberately plain: an address someone typed in a tweet or a message, not RFC 5322 in full.
@@ -42,13 +42,10 @@ def json_body(raw: bytes):
 def split_json_bodies(name: str, raw: bytes):
     """For `manage.py ingest`: a file is one body (kept as is), a JSON list of bodies, or JSON lines."""
     try:
-        data = json_body(raw)
-    except ParseError:
-        try:
-            data = [json_parse(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            yield name, raw  # parse() says what is wrong; it becomes a dead letter
-            return
+        data = json_documents(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        yield name, raw  # parse() says what is wrong; it becomes a dead letter
+        return
     if not isinstance(data, list):
         yield name, raw
         return

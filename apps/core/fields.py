@@ -1,4 +1,8 @@
-"""Secrets encrypted at rest with Fernet (cryptography); keys rotate via MultiFernet."""
+"""Secrets encrypted at rest with Fernet (cryptography); keys rotate via MultiFernet.
+
+FIELD_ENCRYPTION_KEYS lists the keys, newest first: the first encrypts, any of them decrypts.
+Rotating: add the new key first, restart, run `manage.py secrets_rotate` (re-encrypts every stored
+token with the new key), then drop the old key (docs/deployment.md; tests/core/test_secrets_rotation.py)."""
 import base64
 import hashlib
 import json
@@ -14,6 +18,14 @@ def _fernet() -> MultiFernet:
         digest = hashlib.sha256(("centralita-fields:" + settings.SECRET_KEY).encode()).digest()
         keys = [base64.urlsafe_b64encode(digest).decode()]
     return MultiFernet([Fernet(k) for k in keys])
+
+
+def secrets_rotate_token(token: str) -> str:
+    """The same secret encrypted with the first key (whichever listed key made `token`)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("Cannot decrypt secrets: FIELD_ENCRYPTION_KEYS does not hold the key") from exc
 
 
 class EncryptedJSONField(models.TextField):

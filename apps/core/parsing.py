@@ -48,10 +48,26 @@ def datetime_parse(value: str) -> datetime | None:
         return None
 
 
+NESTED_TOO_DEEPLY = "nested too deeply"
+
+
 def json_parse(raw: str | bytes | bytearray):
     """json.loads for untrusted input: nesting too deep for the decoder is a JSONDecodeError
-    (a ValueError) like any other malformed document, never a RecursionError."""
+    (a ValueError, msg NESTED_TOO_DEEPLY) like any other malformed document, never a RecursionError."""
     try:
         return json.loads(raw)
     except RecursionError:
-        raise json.JSONDecodeError("nested too deeply", raw if isinstance(raw, str) else "", 0) from None
+        raise json.JSONDecodeError(NESTED_TOO_DEEPLY, raw if isinstance(raw, str) else "", 0) from None
+
+
+def json_documents(text: str):
+    """The one JSON-lines loader: a file or body of payloads holds one JSON document (returned as
+    it is: an object, a list...) or JSON lines (a list of each line's value; blank lines skipped).
+    Neither: the JSONDecodeError of reading the whole text as one document."""
+    try:
+        return json_parse(text)
+    except json.JSONDecodeError as first_error:
+        try:
+            return [json_parse(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError:
+            raise first_error from None

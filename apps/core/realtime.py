@@ -19,6 +19,13 @@ the window being thousands of events wide, resync re-reads a few recent ones har
 
 Ephemeral events (who is viewing or typing, presence) have no id and are not logged:
 `broadcast_ephemeral` sends them straight to the groups.
+
+Listeners (the one way other apps hear what was published): `publish_listen(listener)` registers
+listener(events=[...]), called once the transaction committed with the events as published
+(no ids, no groups), after they were sent, and by `announce_changed` for the presence changes the
+socket process announces. Core does not know its listeners: they register in their AppConfig.ready()
+(outgoing webhooks: apps/integrations; the supervisors' wallboard: apps/reports). A listener must be
+quick (queue work, never call out) and its failure is logged, never raised to the writer.
 """
 import collections
 import json
@@ -34,14 +41,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
-
-# Sent (events=[...]) after events went out, numbered ones and presence changes: listeners that
-# keep live figures (the supervisors' wallboard) recompute on their own schedule. Core does not
-# know them; they connect in their AppConfig.ready().
-changed = Signal()
 
 # Channels' group_send wants a `type` naming the consumer handler; the payload keeps its own.
 HANDLER = "desk.event"
@@ -51,25 +52,14 @@ _local_lock = threading.Lock()
 _local_last = 0
 
 
-# Who else hears committed events (outgoing webhooks: apps/integrations connects itself at start).
-# A listener gets the events as published (no ids, no groups) once the transaction committed; it
-# must be quick (queue work, never call out) and its failure never reaches the writer.
+# Who else hears committed events (see the module's docstring).
 _listeners: list = []
 
 
 def publish_listen(listener) -> None:
-    """Register listener(events: list[dict]) for every committed publish (once per callable)."""
+    """Register listener(events=[...]) for every committed publish (once per callable)."""
     if listener not in _listeners:
         _listeners.append(listener)
-
-
-def _tell_listeners(events: list[tuple[list[str], dict]]) -> None:
-    plain = [event for _, event in events]
-    for listener in _listeners:
-        try:
-            listener(plain)
-        except Exception:  # the write is committed; a listener's trouble is logged, not raised
-            logger.exception("event listener %r failed", listener)
 
 
 def publish_on_commit(events: list[tuple[list[str], dict]]) -> None:
@@ -79,9 +69,9 @@ def publish_on_commit(events: list[tuple[list[str], dict]]) -> None:
 
 
 def _send(events: list[tuple[list[str], dict]]) -> None:
-    _tell_listeners(events)
     layer = get_channel_layer()
     if layer is None:
+        announce_changed([event for _, event in events])
         return
     try:
         first = _reserve_ids(len(events))
@@ -96,10 +86,12 @@ def _send(events: list[tuple[list[str], dict]]) -> None:
 
 
 def announce_changed(events: list[dict]) -> None:
-    """Tell the `changed` listeners; a failing listener never fails the write that published."""
-    for receiver, result in changed.send_robust(sender=None, events=events):
-        if isinstance(result, Exception):
-            logger.error("a listener of published events failed: %r", result, exc_info=result)
+    """Tell every listener (publish_listen); a failing listener never fails the write that published."""
+    for listener in _listeners:
+        try:
+            listener(events=events)
+        except Exception:  # the write is committed; a listener's trouble is logged, not raised
+            logger.exception("event listener %r failed", listener)
 
 
 # Events per layer message: a batch of 500 ingested messages becomes a few publishes per group

@@ -15,20 +15,20 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ApplicationError
 from apps.core.keyset import KeysetPagination
-from apps.inbox import selectors as inbox_selectors
 from apps.accounts.api import UserRefSerializer
-from apps.inbox.api import CustomerRefSerializer, TimelineMessageSerializer
+from apps.accounts.permissions import IsSupervisorOrAdmin
 
 from . import selectors
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 from .services import customer_merge, customer_tags_set, merge_suggestion_dismiss
 
 
-class TimelinePagination(KeysetPagination):
-    ordering = ("-sent_at", "-id")
-
-
 # --- output -----------------------------------------------------------------------------
+
+
+class CustomerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -133,8 +133,6 @@ class CustomerTagsInputSerializer(serializers.Serializer):
 
 class CustomerTagsView(APIView):
     def get_permissions(self):
-        from apps.accounts.permissions import IsSupervisorOrAdmin
-
         return [IsSupervisorOrAdmin()]
 
     @extend_schema(
@@ -150,21 +148,6 @@ class CustomerTagsView(APIView):
         prefetch_related_objects([customer], "identities")
         customer.suggestions = selectors.merge_suggestions_for(user=request.user, customer=customer)
         return Response(CustomerDetailSerializer(customer).data)
-
-
-class CustomerTimelineView(GenericAPIView):
-    serializer_class = TimelineMessageSerializer
-    pagination_class = TimelinePagination
-
-    @extend_schema(summary="Every message of the customer on every channel, newest first", responses=TimelineMessageSerializer(many=True))
-    def get(self, request, customer_id: int):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(TimelineMessageSerializer(page, many=True, context={"request": request}).data)
-
-
-    def get_queryset(self):
-        customer, _ = selectors.customer_get(user=self.request.user, customer_id=self.kwargs["customer_id"])
-        return inbox_selectors.customer_timeline(user=self.request.user, customer_id=customer.id)
 
 
 class CustomerMergeView(APIView):

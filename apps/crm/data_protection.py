@@ -1,5 +1,6 @@
 """Data protection (GDPR) services: export everything held about a customer, erase a customer,
-and the retention sweep. Writes to inbox rows go through the inbox's own redaction service.
+and the retention sweep. The conversations, messages and attachments are the inbox's: it answers
+through the crm's hooks (apps/crm/hooks.py; apps/inbox/services/customers.py).
 
 - Export: a ZIP with customer.json (profile, identities, merged records), conversations.json
   (every conversation with its messages from every channel), audit.json (the conversations'
@@ -12,23 +13,20 @@ and the retention sweep. Writes to inbox rows go through the inbox's own redacti
 """
 import io
 import json
-import os
 import zipfile
 from datetime import datetime
 
-from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.audit.models import AuditEntry
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
-from apps.inbox.models import Attachment, Conversation, ConversationEvent, Message
-from apps.inbox.services.redaction import conversations_redact
 
+from .hooks import customer_history_counts, customer_history_export, customers_history_redact, resolved_history_redact
 from .models import Customer, CustomerMerge, DataProtectionSettings, Identity, MergeSuggestion
 
 REDACT_BATCH = 500
@@ -46,12 +44,7 @@ def _merged_ids(customer: Customer) -> list[int]:
 
 def customer_summary(*, customer: Customer) -> dict:
     """What an export holds and an erasure redacts (a few COUNTs)."""
-    return {
-        "identities": Identity.objects.filter(customer=customer).count(),
-        "conversations": Conversation.objects.filter(customer=customer).count(),
-        "messages": Message.objects.filter(customer=customer).count(),
-        "attachments": Attachment.objects.filter(message__customer=customer).count(),
-    }
+    return {"identities": Identity.objects.filter(customer=customer).count(), **customer_history_counts(customer_id=customer.pk)}
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -61,26 +54,12 @@ def _json(value) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
 
 
-def _safe_name(name: str) -> str:
-    base = os.path.basename(name or "file").replace("\\", "_")
-    return "".join(ch if ch.isprintable() and ch not in '<>:"|?*' else "_" for ch in base)[:150] or "file"
-
-
 def customer_export(*, customer: Customer, out, actor, ip: str | None = None) -> dict:
     """Write the customer's ZIP to the binary file `out`; audited (counts only). A handful of queries
     whatever the history's length: messages stream from a server-side cursor with their attachments."""
     if customer.merged_into_id:
         raise ApplicationError(_("This record was merged: export the customer it was merged into"),
                                extra={"merged_into": customer.merged_into_id}, status_code=409)
-    conversations = list(
-        Conversation.objects.filter(customer=customer).select_related("channel_account").order_by("created_at", "id")
-    )
-    by_id = {c.pk: {
-        "id": c.pk, "channel": {"id": c.channel_account_id, "kind": c.channel_account.kind, "name": c.channel_account.name},
-        "status": c.status, "priority": c.priority, "subject": c.subject, "created_at": c.created_at,
-        "last_activity_at": c.last_activity_at, "redacted_at": c.redacted_at, "messages": [],
-    } for c in conversations}
-    counts = {"conversations": len(conversations), "messages": 0, "attachments": 0}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         identities = list(Identity.objects.filter(customer=customer).order_by("kind", "value").values(
             "kind", "value", "handle", "display_name", "created_at"))
@@ -89,37 +68,10 @@ def customer_export(*, customer: Customer, out, actor, ip: str | None = None) ->
             "erased_at": customer.erased_at, "identities": identities,
             "merged_records": _merged_ids(customer)[1:], "exported_at": timezone.now(),
         }))
-        attachments_of: dict[int, list[Attachment]] = {}
-        for a in Attachment.objects.filter(message__customer=customer).order_by("id"):
-            attachments_of.setdefault(a.message_id, []).append(a)
-        messages = Message.objects.filter(customer=customer).order_by("sent_at", "id").values(
-            "id", "conversation_id", "direction", "kind", "author__username", "subject", "text", "html", "is_public",
-            "sent_at", "delivery_status", "metadata",
-        )
-        for m in messages.iterator(chunk_size=500):
-            files = []
-            for a in attachments_of.get(m["id"], []):
-                entry = {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                if a.file:
-                    path = f"attachments/{m['id']}/{a.pk}-{_safe_name(a.filename)}"
-                    try:
-                        with default_storage.open(a.file.name, "rb") as f:
-                            archive.writestr(path, f.read())
-                        entry["file"] = path
-                        counts["attachments"] += 1
-                    except OSError:  # the row outlived its file: say so rather than fail the export
-                        entry["missing"] = True
-                else:
-                    entry["url"] = a.url
-                files.append(entry)
-            m["author"] = m.pop("author__username")
-            m["attachments"] = files
-            by_id[m.pop("conversation_id")]["messages"].append(m)
-            counts["messages"] += 1
-        archive.writestr("conversations.json", _json(list(by_id.values())))
+        conversations, events, counts = customer_history_export(customer_id=customer.pk, archive=archive)
+        archive.writestr("conversations.json", _json(conversations))
         archive.writestr("audit.json", _json({
-            "conversation_events": list(ConversationEvent.objects.filter(conversation_id__in=list(by_id)).order_by("created_at", "id")
-                                        .values("conversation_id", "kind", "actor__username", "data", "created_at")),
+            "conversation_events": events,
             "merges": list(CustomerMerge.objects.filter(Q(target=customer) | Q(source=customer))
                            .values("source_id", "target_id", "source_display_name", "merged_by__username", "merged_at", "moved")),
             "audit_log": list(AuditEntry.objects.filter(target_type="customer", target_id__in=[str(i) for i in _merged_ids(customer)])
@@ -149,8 +101,7 @@ def customer_erase(*, customer: Customer, actor, confirm: str | int | None, ip: 
         # An erased customer may be erased again: whatever arrived since is redacted too.
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         records = _merged_ids(locked)
-        conversation_ids = list(Conversation.objects.filter(customer_id__in=records).values_list("pk", flat=True))
-        redacted = conversations_redact(conversation_ids=conversation_ids)
+        redacted = customers_history_redact(customer_ids=records)
         identities = Identity.objects.filter(customer_id__in=records).delete()[0]
         MergeSuggestion.objects.filter(Q(customer_id__in=records) | Q(other_id__in=records)).delete()
         CustomerMerge.objects.filter(Q(target_id__in=records) | Q(source_id__in=records)).update(source_display_name="")
@@ -199,15 +150,7 @@ def conversations_redact_expired(*, now: datetime | None = None) -> int:
     if not months:
         return 0
     cutoff = months_before(now or timezone.now(), months)
-    due = Conversation.objects.filter(status=Conversation.Status.RESOLVED, last_activity_at__lt=cutoff).filter(
-        Q(redacted_at__isnull=True) | Q(redacted_at__lt=F("last_activity_at"))
-    )
-    total = 0
-    while True:
-        ids = list(due.order_by("id").values_list("id", flat=True)[:REDACT_BATCH])
-        if not ids:
-            break
-        total += conversations_redact(conversation_ids=ids)["conversations"]
+    total = resolved_history_redact(before=cutoff, batch=REDACT_BATCH)
     if total:
         audit_record(actor=None, action="customer.retention_redacted", target_type="settings", target_id="data-protection",
                      target_label="Data protection", after={"conversations": total, "cutoff": cutoff.isoformat(),

@@ -1,15 +1,14 @@
 """Reads for customers. A customer is visible to an agent when at least one of their
-conversations is (apps/inbox/visibility.py); supervisors and admins see everyone.
+conversations is (apps/inbox/visibility.py, asked through apps/crm/hooks.py); supervisors and admins see everyone.
 Merged customers (tombstones) never show in lists; their id resolves to the survivor.
 """
 import re
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Q, QuerySet, Subquery
 from django.http import Http404
 
-from apps.inbox.models import Conversation
-from apps.inbox.visibility import visible_conversations_q
 
+from .hooks import customer_visible_exists
 from .identities import InvalidIdentity, normalize_email, normalize_phone
 from .models import Customer, Identity, IdentityKind, MergeSuggestion
 
@@ -19,7 +18,7 @@ _PHONE_LIKE = re.compile(r"\+?[\d\s().-]{6,}")
 
 
 def _visible_exists(user, customer_ref: str = "pk") -> Exists:
-    return Exists(Conversation.objects.filter(visible_conversations_q(user), customer_id=OuterRef(customer_ref)))
+    return customer_visible_exists(user=user, customer_ref=customer_ref)
 
 
 def customers_visible(*, user) -> QuerySet[Customer]:

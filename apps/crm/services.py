@@ -6,9 +6,8 @@ from django.utils.translation import gettext as _
 from django.db.models import Q
 
 from apps.core.errors import ApplicationError
-from apps.inbox.events import publish_conversations_and_messages
-from apps.inbox.models import Conversation, ConversationEvent, Message
 
+from .hooks import customer_history_merged, customer_history_move
 from .models import Customer, CustomerMerge, Identity, MergeSuggestion
 
 
@@ -60,11 +59,11 @@ def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerg
                 raise ApplicationError(
                     _("This customer was already merged"), extra={"customer": customer.pk, "merged_into": customer.merged_into_id}
                 )
-        conversations = list(Conversation.objects.select_for_update().filter(customer=source).order_by("pk"))
+        # The conversations and messages are the inbox's (apps/crm/hooks.py): it locks and moves them.
+        history, conversations = customer_history_move(source=source, target=target)
         moved = {
             "identities": Identity.objects.filter(customer=source).update(customer=target),
-            "conversations": Conversation.objects.filter(pk__in=[c.pk for c in conversations]).update(customer=target),
-            "messages": Message.objects.filter(customer=source).update(customer=target),
+            **history,
             "merge_suggestions": _resolve_suggestions(target=target, source=source),
         }
         source.merged_into = target
@@ -80,18 +79,7 @@ def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerg
         merge = CustomerMerge.objects.create(
             target=target, source=source, source_display_name=source.display_name, merged_by=actor, moved=moved
         )
-        ConversationEvent.objects.bulk_create(
-            ConversationEvent(
-                conversation=c,
-                kind=ConversationEvent.Kind.CUSTOMER_MERGED,
-                actor=actor,
-                data={"from": source.pk, "to": target.pk, "merge_id": merge.pk},
-            )
-            for c in conversations
-        )
-        for c in conversations:
-            c.customer = target
-        publish_conversations_and_messages(conversations=conversations, messages=[])
+        customer_history_merged(moved=conversations, source=source, target=target, actor=actor, merge_id=merge.pk)
     return merge
 
 

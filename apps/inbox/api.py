@@ -23,6 +23,8 @@ from apps.core import realtime
 from apps.core.errors import ApplicationError
 from apps.core.keyset import KeysetPagination
 from apps.core.parsers import JSONParser
+from apps.crm import selectors as crm_selectors
+from apps.crm.api import CustomerRefSerializer
 
 from . import selectors
 from .channels import composer_rules
@@ -54,11 +56,6 @@ class ThreadPagination(KeysetPagination):
 
 
 # --- output -------------------------------------------------------------------------------
-
-
-class CustomerRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_name = serializers.CharField()
 
 
 class ChannelRefSerializer(serializers.Serializer):
@@ -579,3 +576,45 @@ class CannedResponseRenderView(APIView):
         data.is_valid(raise_exception=True)
         conversation = selectors.conversation_get(user=request.user, conversation_id=data.validated_data["conversation_id"])
         return Response({"text": canned_render(canned=canned, conversation=conversation, agent=request.user)})
+
+
+# --- a customer's timeline (every message on every channel; the customer is the crm's) ----------
+
+
+class TimelinePagination(KeysetPagination):
+    ordering = ("-sent_at", "-id")
+
+
+class CustomerTimelineView(GenericAPIView):
+    serializer_class = TimelineMessageSerializer
+    pagination_class = TimelinePagination
+
+    @extend_schema(summary="Every message of the customer on every channel, newest first", responses=TimelineMessageSerializer(many=True))
+    def get(self, request, customer_id: int):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(TimelineMessageSerializer(page, many=True, context={"request": request}).data)
+
+    def get_queryset(self):
+        customer, _ = crm_selectors.customer_get(user=self.request.user, customer_id=self.kwargs["customer_id"])
+        return selectors.customer_timeline(user=self.request.user, customer_id=customer.id)
+
+
+# --- the desk's people with their presence and load (open and pending conversations) -----------
+
+
+class AgentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    username = serializers.CharField()
+    role = serializers.CharField()
+    status = serializers.ChoiceField(choices=["online", "away", "offline"])
+    open_assigned = serializers.IntegerField(help_text="Open and pending conversations assigned to them")
+    teams = TeamRefSerializer(many=True)
+
+
+class AgentListView(APIView):
+    permission_classes = [IsSupervisorOrAdmin]
+
+    @extend_schema(responses=AgentSerializer(many=True), summary="Agents with presence and load (supervisors, admins)")
+    def get(self, request):
+        return Response(AgentSerializer(selectors.agents_with_load(), many=True).data)

@@ -24,3 +24,11 @@ class InboxConfig(AppConfig):
         from .signals import close_sockets_of_user
 
         on_user_access_changed(close_sockets_of_user)
+
+        # The customer records (apps/crm, below the inbox) reach their conversations through their
+        # hooks: visibility, merges, data-protection export and erasure, the retention sweep.
+        from apps.crm.hooks import history_connect
+
+        from .services import customers
+
+        history_connect(customers)

@@ -68,6 +68,34 @@ def channels_connect(lookup: Callable[[str], object | None]) -> None:
     _channel_for = lookup
 
 
+# The channel accounts (for ingest), the kinds of channel (value, label) and each account's kind, for the filters and forms of the
+# layers between the inbox and the connectors (routing rules, SLA policies) and the desk's own.
+_kind_choices: list[tuple[str, str]] = []
+_account_kinds: Callable[[set[int]], dict[int, str]] = lambda ids: {}
+_accounts: Callable[[set[int]], dict] = lambda ids: {}
+
+
+def kinds_connect(*, choices, account_kinds: Callable[[set[int]], dict[int, str]], accounts: Callable[[set[int]], dict]) -> None:
+    global _account_kinds, _accounts
+    _kind_choices[:] = list(choices)
+    _account_kinds, _accounts = account_kinds, accounts
+
+
+def channel_accounts(ids: set[int]) -> dict:
+    """Channel account id -> the account (its kind, team, settings), for ingest."""
+    return _accounts(ids)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """[(kind, label)] of every channel kind (connected by the connectors app)."""
+    return list(_kind_choices)
+
+
+def account_kinds(ids: set[int]) -> dict[int, str]:
+    """Channel account id -> its kind, for these ids (at least)."""
+    return _account_kinds(ids)
+
+
 def sender_for(kind: str):
     """send(*, message, account) -> the provider's id; raises TemporarySendError / PermanentSendError."""
     channel = _channel_for(kind)

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +74,25 @@ class Conversation(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.subject or self.last_message_preview[:40]}"
+
+    def waiting_stop(self, at) -> None:
+        """A reply (sent by an agent, or an answer seen on the channel) stops the customer's
+        waiting clock; the first one stamps the first response."""
+        self.first_response_at = self.first_response_at or at
+        self.waiting_since = None
+
+
+# "Still in a queue": what the inbox lists by default, what counts against an agent's capacity
+# and load, and what waits for an answer. The one definition (filter with status__in=IN_QUEUE).
+IN_QUEUE = (Conversation.Status.OPEN, Conversation.Status.PENDING)
+
+PREVIEW_CHARS = 200
+
+
+def message_preview(text: str, file_names=()) -> str:
+    """The conversation list's preview of its last message: whitespace collapsed, 200 characters;
+    a message without text shows its files' names."""
+    return re.sub(r"\s+", " ", text).strip()[:PREVIEW_CHARS] or ", ".join(file_names)[:PREVIEW_CHARS]
 
 
 class Message(models.Model):

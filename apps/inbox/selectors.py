@@ -8,22 +8,26 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from apps.accounts.models import User
+from apps.accounts.selectors import agents_with_presence
 from apps.core.errors import ApplicationError
 from apps.core.parsing import id_parse
+from apps.crm.models import Customer, Identity
+from apps.crm.selectors import _identity_match, customers_visible
 
+from .channels import can_reach
 from .clocks import STATES as SLA_STATES
 from .clocks import sla_filter_q
-from .models import Attachment, Conversation, ConversationRead, Message, Tag
+from .models import IN_QUEUE, Attachment, Conversation, ConversationRead, Message, Tag
 from .visibility import team_ids_subquery, visible_conversations_q
 
 LIST_RELATED = ("customer", "channel_account", "assignee", "team")
 VIEWS = ("mine", "unassigned", "teams", "all")
 # A view without ?status= lists the working queue; snoozed ones come back by themselves.
-VIEW_DEFAULT_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
 SEARCH_MAX_CHARS = 200
 # Searches matching at least this many messages are "common words" (see search_q).
 SEARCH_DENSE_MATCHES = 2000
@@ -60,7 +64,7 @@ class ConversationFilters:
             if unknown:
                 raise ApplicationError(_("Unknown status"), extra={"status": sorted(unknown), "allowed": Conversation.Status.values})
             if not statuses and view is not None:
-                statuses = VIEW_DEFAULT_STATUSES
+                statuses = IN_QUEUE
         sla = params.get("sla") or None
         if sla is not None and sla not in SLA_STATES:
             raise ApplicationError(_("Unknown SLA state"), extra={"sla": sla, "allowed": list(SLA_STATES)})
@@ -202,9 +206,6 @@ def messages_matching(q: str, *, indexed: bool = True) -> QuerySet[Message]:
 
 def search_q(q: str) -> Q:
     """Conversations with a message matching q, or of a customer matching q (name or identity)."""
-    from apps.crm.models import Customer, Identity
-    from apps.crm.selectors import _identity_match
-
     messages = messages_matching(q).order_by().values("conversation_id")
     # Names: icontains compares UPPER(display_name), which the crm trigram GIN index covers.
     names = Customer.objects.filter(display_name__icontains=q).order_by().values("id")
@@ -308,10 +309,6 @@ def outbound_accounts(*, user) -> QuerySet:
 def outbound_options(*, user, customer_id: int) -> list[dict]:
     """For each of the customer's identities, the accounts that can write to it (the channel says,
     apps/inbox/channels.py). Two queries whatever the counts."""
-    from apps.crm.selectors import customers_visible
-
-    from .channels import can_reach
-
     customer = customers_visible(user=user).filter(pk=customer_id).first()
     if customer is None:
         raise Http404("No such customer")
@@ -324,8 +321,6 @@ def outbound_options(*, user, customer_id: int) -> list[dict]:
 
 def outbound_parts(*, user, customer_id: int, identity_id: int, account_id: int):
     """(customer, identity, account) for conversation_start, each checked against what `user` may use."""
-    from apps.crm.selectors import customers_visible
-
     customer = customers_visible(user=user).filter(pk=customer_id).first()
     if customer is None:
         raise Http404("No such customer")
@@ -363,3 +358,11 @@ def conversation_priority_reasons(*, conversation: Conversation) -> str:
     if not data or data.get("by") != "rules" or data.get("to") != conversation.priority:
         return ""
     return priority_reasons_text(data)
+
+
+def agents_with_load() -> list:
+    """Active users with presence and teams (apps/accounts/selectors.py) and .open_assigned: the
+    conversations still in a queue assigned to them. Two queries and one Redis round trip."""
+    return agents_with_presence(
+        User.objects.annotate(open_assigned=Count("assigned_conversations", filter=Q(assigned_conversations__status__in=IN_QUEUE)))
+    )

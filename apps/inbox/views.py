@@ -24,7 +24,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
 from apps.accounts.models import Role, Team, User
-from apps.connectors.models import ChannelKind
 from apps.core import realtime
 from apps.core.errors import ApplicationError
 from apps.core.parsing import datetime_parse, id_list_parse, id_parse
@@ -32,11 +31,10 @@ from apps.crm import selectors as crm_selectors
 
 from . import selectors
 from .api import ConversationPagination, ConversationSerializer, MessageSerializer, TimelineMessageSerializer
-from .channels import composer_rules
-from .models import Conversation, Message
+from .channels import composer_rules, kind_choices
+from .models import IN_QUEUE, Conversation, Message
 
 VIEWS = [("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned")), ("teams", _("My teams"))]
-ACTIVE_STATUSES = ("open", "pending")  # what "needs work" means for the counts and the default list
 STATUS_FILTERS = [
     ("open,pending", _("Open & pending")), ("open", _("Open")), ("pending", _("Pending")), ("snoozed", _("Snoozed")),
     ("resolved", _("Resolved")), ("spam", _("Spam")), ("any", _("Any status")),
@@ -153,7 +151,7 @@ def _nav(user) -> list[tuple[str, str, int]]:
 
 
 def _counts(user) -> dict:
-    qs = selectors.conversations_visible(user=user).filter(status__in=ACTIVE_STATUSES)
+    qs = selectors.conversations_visible(user=user).filter(status__in=IN_QUEUE)
     team_ids = [team["id"] for team in _desk_user(user)["teams"]]
     return qs.aggregate(
         all=Count("id"),
@@ -279,7 +277,7 @@ def desk(request, conversation_id: int | None = None):
         "status_filters": STATUS_FILTERS,
         "sla_filters": SLA_FILTERS,
         "priorities": Conversation.Priority.choices,
-        "channel_kinds": ChannelKind.choices,
+        "channel_kinds": kind_choices(),
         "rows": rows,
         "next_cursor": next_cursor,
         "list_query": _query(state),

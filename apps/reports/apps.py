@@ -6,12 +6,9 @@ class ReportsConfig(AppConfig):
     label = "reports"
 
     def ready(self):
-        from apps.core import realtime
+        # The wallboard hears every published event and presence change (apps/core/realtime.py).
+        from apps.core.realtime import publish_listen
 
         from .services import wallboard_changed
 
-        def on_changed(sender, *, events, **kwargs):
-            wallboard_changed(events=events)
-
-        self._on_changed = on_changed  # the signal holds receivers weakly
-        realtime.changed.connect(on_changed, dispatch_uid="reports.wallboard")
+        publish_listen(wallboard_changed)

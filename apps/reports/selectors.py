@@ -25,14 +25,13 @@ from django.utils import timezone
 from apps.accounts import presence
 from apps.accounts.models import Role, Team, User
 from apps.connectors.models import ChannelKind
-from apps.inbox.models import Conversation, ConversationEvent, Message
+from apps.inbox.models import IN_QUEUE, Conversation, ConversationEvent, Message
 from apps.inbox.visibility import report_team_scope
 from apps.routing.models import TeamRouting
 
 from . import sla
 from .sql import Percentile, Seconds
 
-OPEN_STATUSES = ("open", "pending")
 MAX_PERIOD_DAYS = 366
 WALLBOARD_AT_RISK = 20
 # Distribution buckets of response / resolution times: (key, upper bound in seconds).
@@ -433,7 +432,7 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     tz = company_tz()
     names = _team_names()
-    waiting = Conversation.objects.filter(status__in=OPEN_STATUSES, waiting_since__isnull=False)
+    waiting = Conversation.objects.filter(status__in=IN_QUEUE, waiting_since__isnull=False)
     queues = [
         {
             "team_id": r["team_id"], "team": names.get(r["team_id"], ""), "channel": r["kind"], "channel_label": _channel(r["kind"]),
@@ -483,7 +482,7 @@ def _agents() -> list[dict]:
     )
     # Open load from the (assignee, status, ...) index: one short range per agent, not a join of every assignment.
     load = dict(
-        Conversation.objects.filter(assignee_id__in=[a["id"] for a in agents], status__in=OPEN_STATUSES)
+        Conversation.objects.filter(assignee_id__in=[a["id"] for a in agents], status__in=IN_QUEUE)
         .values("assignee_id").annotate(n=Count("pk")).order_by().values_list("assignee_id", "n")
     )
     for a in agents:

@@ -65,7 +65,8 @@ def _keys() -> list[str]:
 
 
 def wallboard_changed(*, events: list[dict]) -> None:
-    """A listener of realtime.changed: nudge the board when something it shows may have moved."""
+    """A listener of published events (apps/core/realtime.py publish_listen): nudge the board when
+    something it shows may have moved."""
     if any(isinstance(e, dict) and e.get("type") in RELEVANT_EVENTS for e in events):
         wallboard_nudge()
 

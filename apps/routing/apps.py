@@ -10,6 +10,7 @@ class RoutingConfig(AppConfig):
         # its own contract (apps/inbox/queue.py); routing answers it. Connected once every app is loaded.
         from apps.inbox.queue import queue_connect
 
-        from .assignment import agent_capacity_left, queue_drain
+        from .assignment import agent_capacity_left, agents_pick, queue_drain
+        from .services import priority_judge
 
-        queue_connect(changed=queue_drain, capacity_left=agent_capacity_left)
+        queue_connect(changed=queue_drain, capacity_left=agent_capacity_left, pick=agents_pick, judge=priority_judge)

@@ -3,7 +3,7 @@
 Two entry points share one picking rule (`_pick`), one capacity rule (`capacity_of`) and one
 queue order (`queue_order`):
 
-- `conversations_auto_assign` (below) for the conversations an ingest batch created;
+- `agents_pick` (below) for the conversations an ingest batch created (the inbox applies the picks);
 - `queue_drain` for what waits in a team's queue, called through the inbox's queue contract
   (apps/inbox/queue.py) the moment an agent comes online or back from away, drops below capacity
   (resolves, closes, snoozes, is unassigned) and when a conversation is reopened, wakes from
@@ -16,8 +16,9 @@ LOCKED. The team row serializes every hand-out of a team — two agents coming o
 loads, turns and the queue one after the other — and a queued conversation some other transaction
 holds is skipped, not waited for (it is handed out by the next drain), so no cycle can form.
 
-Auto-assignment at arrival: called by ingest, in the ingest transaction, for the conversations a batch created: the
-conversation is born assigned (one conversation.created event with its assignee, no flicker
+Auto-assignment at arrival: asked by ingest (through apps/inbox/queue.py), in the ingest
+transaction, for the conversations a batch created; the inbox applies the picks through its own
+assignment path (conversations_assign_routed), so the conversation is born assigned (one conversation.created event with its assignee, no flicker
 through the unassigned queue), and the assignment commits or rolls back with the messages.
 The team's TeamRouting row is locked (FOR UPDATE, team id order, after ingest's customer and
 conversation locks) so two workers share out turns and loads without both picking the same agent.
@@ -33,12 +34,13 @@ from django.db.models import Count, F
 
 from apps.accounts import presence
 from apps.accounts.models import Role, User
+from apps.inbox.models import IN_QUEUE, Conversation
+from apps.inbox.services.conversations import conversation_update
 
 from .models import TeamRouting
 
 logger = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("open", "pending")  # what counts against an agent's capacity
 RELEASE_BATCH = 500
 
 
@@ -65,11 +67,9 @@ def capacity_of(*, agent_max_open: int | None, routing: TeamRouting | None) -> i
 
 def agent_capacity_left(*, user_id: int, team_id: int | None) -> int:
     """For a claim: capacity (as above, the conversation's team) minus what the agent holds now."""
-    from apps.inbox.models import Conversation
-
     agent_max_open = User.objects.filter(pk=user_id).values_list("max_open", flat=True).first()
     routing = TeamRouting.objects.filter(team_id=team_id).first() if team_id else None
-    held = Conversation.objects.filter(assignee_id=user_id, status__in=OPEN_STATUSES).count()
+    held = Conversation.objects.filter(assignee_id=user_id, status__in=IN_QUEUE).count()
     return capacity_of(agent_max_open=agent_max_open, routing=routing) - held
 
 
@@ -86,23 +86,20 @@ def _team_agents(team_ids) -> tuple[dict[int, list[int]], dict[int, int | None]]
 
 
 def _loads(user_ids) -> dict[int, int]:
-    from apps.inbox.models import Conversation
-
     return dict(
-        Conversation.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        Conversation.objects.filter(assignee_id__in=user_ids, status__in=IN_QUEUE)
         .values_list("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n")
     )
 
 
-def conversations_auto_assign(conversations) -> list:
-    """Assign each new, open, unassigned conversation of an auto-routed team to an online agent.
-    Returns the assigned conversations (their assignee_id set and saved, audit events written);
-    the caller publishes them and then calls assignments_notify."""
-    from apps.inbox.models import Conversation, ConversationEvent
-
+def agents_pick(conversations) -> dict[int, int]:
+    """The policy for arrivals: an online agent with room for each new, open, unassigned
+    conversation of an auto-routed team. Returns {conversation id: agent id}; the inbox applies it
+    through its own assignment path (apps/inbox/services/conversations.py, conversations_assign_routed).
+    Routing writes only its own state: each team's turn (TeamRouting.last_assigned)."""
     waiting = [c for c in conversations if c.team_id and c.assignee_id is None and c.status == "open"]
     if not waiting:
-        return []
+        return {}
     routings = {
         r.team_id: r
         for r in TeamRouting.objects.select_for_update()
@@ -111,12 +108,12 @@ def conversations_auto_assign(conversations) -> list:
         .order_by("team_id")
     }
     if not routings:
-        return []
+        return {}
     members, own = _team_agents(routings.keys())
     status = presence.statuses({u for ids in members.values() for u in ids})
     online = {u for u, s in status.items() if s == presence.ONLINE}
     load = _loads(online)
-    assigned, changed = [], set()
+    picks, changed = {}, set()
     for conversation in waiting:
         routing = routings.get(conversation.team_id)
         if routing is None:
@@ -124,35 +121,14 @@ def conversations_auto_assign(conversations) -> list:
         chosen = _pick(routing, [u for u in members[routing.team_id] if u in online], load, own)
         if chosen is None:
             continue
-        conversation.assignee_id = chosen
+        picks[conversation.pk] = chosen
         load[chosen] = load.get(chosen, 0) + 1
         routing.last_assigned_id = chosen
         changed.add(routing.team_id)
-        assigned.append(conversation)
-    if not assigned:
-        return []
-    by_agent = defaultdict(list)
-    for conversation in assigned:
-        by_agent[conversation.assignee_id].append(conversation.pk)
-    for agent_id, ids in by_agent.items():  # one UPDATE per agent, not per conversation
-        Conversation.objects.filter(pk__in=ids).update(assignee_id=agent_id)
-    ConversationEvent.objects.bulk_create(
-        ConversationEvent(conversation_id=c.id, kind=ConversationEvent.Kind.ASSIGNED,
-                          data={"from": None, "to": c.assignee_id, "by": "routing"})
-        for c in assigned
-    )
     for team_id in changed:
         routing = routings[team_id]
         routing.save(update_fields=["last_assigned"])
-    return assigned
-
-
-def assignments_notify(assigned) -> None:
-    """Tell each assignee (after the conversation events were queued, so they arrive first)."""
-    from apps.inbox.services.notifications import notify_assigned
-
-    for conversation in assigned:
-        notify_assigned(conversation=conversation, assignee_id=conversation.assignee_id, actor=None)
+    return picks
 
 
 def _pick(routing: TeamRouting, candidates: list[int], load: dict[int, int], own: dict[int, int | None]) -> int | None:
@@ -188,9 +164,6 @@ def queue_drain(*, team_ids) -> list[int]:
 
 
 def _drain(team_ids: list[int]) -> list[int]:
-    from apps.inbox.models import Conversation
-    from apps.inbox.services.conversations import conversation_update
-
     routings = list(
         TeamRouting.objects.select_for_update().filter(team_id__in=team_ids)
         .exclude(mode=TeamRouting.Mode.MANUAL).order_by("team_id")
@@ -232,9 +205,6 @@ def agents_offline_release(*, now: float | None = None) -> int:
     """Beat, every minute: the open, unanswered conversations of agents offline for longer than their
     team's grace period go back to the team's queue (and on to whoever is online, by the drain).
     Each conversation in its own short transaction, re-checked under its lock. Returns how many."""
-    from apps.inbox.models import Conversation
-    from apps.inbox.services.conversations import conversation_update
-
     now = time.time() if now is None else now
     unanswered = Conversation.objects.filter(
         assignee__isnull=False, status=Conversation.Status.OPEN, waiting_since__isnull=False,

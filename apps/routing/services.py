@@ -7,13 +7,16 @@ loads what the rules of this batch need about its customers (tags, the channels 
 the last day: one query each, and only when a rule asks), then `judge()` is pure per message.
 """
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
+from apps.crm.models import Customer
+from apps.inbox.models import Conversation
+from apps.inbox.queue import Verdict
 
 from .models import PriorityRule
 from .rules import KeywordMatcher, keywords_parse, text_for_rules
@@ -21,16 +24,6 @@ from .rules import KeywordMatcher, keywords_parse, text_for_rules
 DEFAULT_PRIORITY = 1  # Conversation.Priority.NORMAL
 REPEATED_CONTACT_WINDOW = timedelta(hours=24)
 REPEATED_CONTACT_CHANNELS = 2
-
-
-@dataclass
-class Verdict:
-    """What the rules say about one message: the priority (None: no rule set one), each rule that
-    fired with the words it found (the reasons shown on the conversation), and the moderation."""
-
-    priority: int | None = None
-    reasons: list[dict] = field(default_factory=list)
-    moderation: str = ""  # "", "flag" or "hide"
 
 
 @dataclass
@@ -58,9 +51,6 @@ class PriorityJudge:
     def prepare(self, *, contacts: list[tuple[int, str, datetime]]) -> None:
         """contacts: (customer id, channel kind, sent at) of the batch's inbound messages. Loads the
         customers' tags and the channels they wrote on within a day, when some rule reads them."""
-        from apps.crm.models import Customer
-        from apps.inbox.models import Conversation
-
         customer_ids = {c for c, _, _ in contacts if c}
         if not customer_ids or not self.rules:
             return

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from apps.connectors.models import ChannelKind
+from apps.inbox.channels import kind_choices
 from apps.core.errors import ApplicationError
 
 from .models import PriorityRule
@@ -24,7 +24,7 @@ PUBLIC_CHOICES = [("", gettext_lazy("Public or private")), ("true", gettext_lazy
 
 class PriorityRuleForm(forms.ModelForm):
     channel_kind = forms.ChoiceField(label=gettext_lazy("Channel"), required=False,
-                                     choices=[("", gettext_lazy("Any channel")), *ChannelKind.choices])
+                                     choices=lambda: [("", gettext_lazy("Any channel")), *kind_choices()])
     is_public = forms.TypedChoiceField(label=gettext_lazy("Public"), required=False, choices=PUBLIC_CHOICES,
                                        coerce=lambda v: {"true": True, "false": False}.get(v), empty_value=None)
     priority = forms.TypedChoiceField(

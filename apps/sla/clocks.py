@@ -19,7 +19,8 @@ Callers hold the conversation rows locked (lock order: conversation, then its cl
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from apps.connectors.models import ChannelAccount
+from apps.crm.models import Customer
+from apps.inbox.channels import account_kinds
 from apps.inbox.events import tags_of
 from apps.inbox.models import Conversation, ConversationEvent
 from apps.inbox.services.clocks import conversations_sla_set
@@ -36,7 +37,7 @@ def clocks_sync(conversations: list[Conversation], *, now: datetime) -> None:
     current = book()
     if not current.policies and not any(c.sla_clock or c.sla_policy_id for c in conversations):
         return  # no policy, no clock: nothing to do (and no query)
-    kinds = _account_kinds({c.channel_account_id for c in conversations})
+    kinds = account_kinds({c.channel_account_id for c in conversations})
     tags = _tags(conversations) if any(p.tag for p in current.policies) else {}
     open_clocks = defaultdict(list)
     # A conversation has open clocks exactly when its summary names one: new ones cost no query.
@@ -67,26 +68,13 @@ def clocks_sync(conversations: list[Conversation], *, now: datetime) -> None:
     conversations_sla_set(changes=summaries, events=events)
 
 
-_kinds: dict[int, str] = {}
-
-
 def _tags(conversations: list[Conversation]) -> dict[int, set[str]]:
     """A policy's tag matches the conversation's tags and its customer's (a VIP customer is VIP on
     every conversation): two queries for the whole batch."""
-    from apps.crm.models import Customer
-
     by_conversation = tags_of(conversations)
     customer_tags = dict(Customer.objects.filter(pk__in={c.customer_id for c in conversations}).values_list("id", "tags"))
     return {c.pk: {*by_conversation.get(c.pk, ()), *(t.lower() for t in customer_tags.get(c.customer_id) or ())}
             for c in conversations}
-
-
-def _account_kinds(ids: set[int]) -> dict[int, str]:
-    """Channel kind per account (an account never changes kind): read once per process."""
-    missing = ids - _kinds.keys()
-    if missing:
-        _kinds.update(ChannelAccount.objects.filter(pk__in=missing).values_list("id", "kind"))
-    return _kinds
 
 
 _CLOCK_FIELDS = ["policy", "status", "target_seconds", "warning_percent", "elapsed_seconds", "segment_start", "due_at",

@@ -11,7 +11,7 @@ from datetime import date, time
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.connectors.models import ChannelKind
+from apps.inbox.channels import kind_choices
 
 from .models import BusinessCalendar, Escalation, SlaPolicy
 
@@ -110,7 +110,7 @@ class CalendarForm(forms.ModelForm):
 
 
 class PolicyForm(forms.ModelForm):
-    channel_kind = forms.ChoiceField(choices=[("", _("Any channel"))] + list(ChannelKind.choices), required=False, label=_("Channel"))
+    channel_kind = forms.ChoiceField(choices=lambda: [("", _("Any channel")), *kind_choices()], required=False, label=_("Channel"))
     escalation = forms.ChoiceField(choices=Escalation.choices, label=_("On breach"))
 
     class Meta:

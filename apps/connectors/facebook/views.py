@@ -10,13 +10,12 @@ import hashlib
 import hmac
 import logging
 
-from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from apps.connectors.models import ChannelAccount, ChannelKind
-from apps.connectors.services import dead_letter_keep, payload_stage
+from apps.connectors.services import payload_stage, payload_too_large_keep
 
 from .services import comment_visibility_sync
 
@@ -37,9 +36,7 @@ def webhook(request, account_id: int):
         return HttpResponseForbidden("invalid signature")
     if not account.enabled:
         return HttpResponseForbidden("this channel account is disabled")
-    if len(raw) > settings.INBOUND_MAX_PAYLOAD_BYTES:
-        error = f"payload of {len(raw)} bytes is over the {settings.INBOUND_MAX_PAYLOAD_BYTES} byte limit (kept truncated)"
-        dead_letter_keep(kind="facebook", raw=raw, error=error, source="webhook", account=account)
+    if payload_too_large_keep(kind="facebook", raw=raw, source="webhook", account=account):
         return HttpResponse(status=413)
     payload_stage(account=account, kind="facebook", raw=raw, source="webhook")
     try:

@@ -15,13 +15,12 @@ from apps.crm.identities import InvalidIdentity
 from apps.crm.models import Customer, Identity, IdentityKind
 from apps.crm.selectors import customers_visible
 from apps.inbox.inbound import ParseError, SenderIdentity
-from apps.inbox.models import Conversation, Message
+from apps.inbox.models import IN_QUEUE, Conversation, Message
 from apps.inbox.services.ingest import messages_ingest
 
 from .parse import call_message, phone_e164, split_asterisk
 
 MANUAL_ACCOUNT_NAME = "Manual call log"
-WAITING = (Conversation.Status.OPEN, Conversation.Status.PENDING)
 
 
 def call_log_create(
@@ -109,7 +108,7 @@ def _number_for(customer: Customer, phone: str, *, user) -> str:
 
 def _account_for(customer: Customer) -> ChannelAccount:
     open_call = (
-        Conversation.objects.filter(customer=customer, channel_account__kind=ChannelKind.PHONE, status__in=WAITING)
+        Conversation.objects.filter(customer=customer, channel_account__kind=ChannelKind.PHONE, status__in=IN_QUEUE)
         .order_by("-last_activity_at").select_related("channel_account").first()
     )
     if open_call is not None:

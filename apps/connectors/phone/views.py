@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
 from apps.connectors.models import ChannelAccount, ChannelKind
-from apps.connectors.services import payload_stage
+from apps.connectors.services import payload_stage, payload_too_large
 
 from .parse import FINAL_STATUSES, RECEIVED_AT
 
@@ -45,7 +45,7 @@ def twilio_status(request, account_id: int):
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     if not token or not signature:
         return _refused("Invalid X-Twilio-Signature")
-    if len(request.body) > settings.INBOUND_MAX_PAYLOAD_BYTES:
+    if payload_too_large(request.body):
         # A status callback is about 1 KB: this is not Twilio, and unverified bytes are not kept.
         return _refused(f"Body over the {settings.INBOUND_MAX_PAYLOAD_BYTES} byte limit", status=413)
     if not RequestValidator(token).validate(public_url(request), request.POST, signature, algorithm=algorithm):

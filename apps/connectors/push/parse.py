@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from django.utils.translation import gettext as _
 
-from apps.core.parsing import datetime_parse
+from apps.core.parsing import NESTED_TOO_DEEPLY, datetime_parse, json_documents
 from apps.inbox.inbound import InboundAttachment, InboundMessage, ParseError, SenderIdentity
 
 SENDER_KINDS = {"email": "email", "phone": "phone", "twitter": "twitter", "facebook": "facebook", "external_id": "external"}
@@ -46,24 +46,15 @@ def split(name: str, raw: bytes):
 
 def _load_json(text: str) -> list:
     try:
-        data = _decode(text)
-    except RecursionError:  # the decoder recurses once per level: [[[[...]]]] 50,000 deep
-        raise ParseError(_("not JSON: nested too deeply")) from None
+        data = json_documents(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == NESTED_TOO_DEEPLY:  # the decoder recurses once per level: [[[[...]]]] 50,000 deep
+            raise ParseError(_("not JSON: nested too deeply")) from None
+        raise ParseError(f"not JSON: {exc}") from exc
     items = data if isinstance(data, list) else [data]
     if not items:
         raise ParseError("no messages in payload")
     return items
-
-
-def _decode(text: str):
-    """One JSON document, or JSON lines."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as first_error:
-        try:
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError:
-            raise ParseError(f"not JSON: {first_error}") from first_error
 
 
 def _message(item, index: int, account_id: int, received_at: datetime | None) -> InboundMessage:

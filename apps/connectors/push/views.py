@@ -1,7 +1,6 @@
 """POST /api/inbound/<account_id>/ — the API channel, authenticated by the account's token."""
 import hmac
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import BaseParser
@@ -10,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.connectors.models import ChannelAccount, ChannelKind
-from apps.connectors.services import dead_letter_keep, payload_stage
+from apps.connectors.services import dead_letter_keep, payload_stage, payload_too_large, payload_too_large_keep
 from apps.inbox.inbound import ParseError
 
 from .parse import parse
@@ -45,10 +44,10 @@ class InboundApiView(APIView):
         if not account.enabled:
             return Response({"message": "This channel account is disabled", "extra": {}}, status=status.HTTP_403_FORBIDDEN)
         raw = request.body
-        if len(raw) > settings.INBOUND_MAX_PAYLOAD_BYTES:
-            error = f"payload of {len(raw)} bytes is over the {settings.INBOUND_MAX_PAYLOAD_BYTES} byte limit"
-            dead = dead_letter_keep(kind="api", raw=raw, error=error + " (kept truncated)", source="api", account=account)
-            return Response({"message": error, "extra": {"dead_letter_id": dead.id}}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        dead = payload_too_large_keep(kind="api", raw=raw, source="api", account=account)
+        if dead is not None:
+            return Response({"message": payload_too_large(raw), "extra": {"dead_letter_id": dead.id}},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         try:
             messages = parse(raw, account_id=account.id)
         except ParseError as exc:

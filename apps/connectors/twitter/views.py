@@ -21,13 +21,12 @@ import hmac
 import logging
 import re
 
-from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from apps.connectors.models import ChannelAccount, ChannelKind
-from apps.connectors.services import dead_letter_keep, payload_stage
+from apps.connectors.services import payload_stage, payload_too_large_keep
 from apps.core.parsing import json_parse
 
 logger = logging.getLogger(__name__)
@@ -55,9 +54,7 @@ def webhook(request, account_id: int):
         # Signed, yet not an event: only a CRC answer could have signed it (see the module's doc).
         logger.warning("twitter webhook for account %s: a signed body that is not a JSON object, refused", account_id)
         return HttpResponseBadRequest("an Account Activity event is a JSON object")
-    if len(raw) > settings.INBOUND_MAX_PAYLOAD_BYTES:
-        error = f"payload of {len(raw)} bytes is over the {settings.INBOUND_MAX_PAYLOAD_BYTES} byte limit (kept truncated)"
-        dead_letter_keep(kind="twitter", raw=raw, error=error, source="webhook", account=account)
+    if payload_too_large_keep(kind="twitter", raw=raw, source="webhook", account=account):
         return HttpResponse(status=413)
     target = _account_for(account, raw, request.headers.get(SIGNATURE_HEADER, ""))
     if target is None or not target.enabled:

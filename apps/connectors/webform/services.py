@@ -1,10 +1,7 @@
 """Web-form submissions: rate limits, staging for the one ingest path, the confirmation email; saving a definition."""
-import hashlib
 import json
 import logging
-import math
 import re
-import time
 import uuid
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -12,6 +9,8 @@ from email.message import EmailMessage
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django_ratelimit import ALL
+from django_ratelimit.core import _get_window, _make_cache_key, get_usage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -45,35 +44,29 @@ def rate_parse(rate: str) -> tuple[int, int]:
     return count, amount * _UNIT_SECONDS[unit]
 
 
-def _rate_key(scope: str, subject: str) -> str:
-    return f"webform:rate:{scope}:{hashlib.sha256(subject.encode()).hexdigest()[:32]}"
+# The counting is django-ratelimit's (fixed windows in the shared cache: Redis in production, an
+# atomic INCR; each subject's window edge is offset by a hash of it). Its own key functions are not
+# used: who is asking is apps/core/net.py's one rule (trusted proxies counted from the right, the
+# sign-in lockout's too) and views.rate_limit_subject (an IPv6 /64 counts as one address).
+
+
+def _group(scope: str) -> str:
+    return f"webform:{scope}"
 
 
 def rate_limit_hit(*, scope: str, subject: str, rate: str) -> int:
-    """Count one hit; 0 when allowed, else the seconds until the window ends (for Retry-After).
-
-    A fixed window that starts at the first hit, in the shared cache (Redis in production):
-    add() creates the counter with the window as its expiry, incr() is atomic on Redis; the
-    window's end is kept beside it for Retry-After.
-    """
-    limit, window = rate_parse(rate)
-    key = _rate_key(scope, subject)
-    if cache.add(key, 0, timeout=window):
-        cache.set(f"{key}:ends", time.time() + window, timeout=window)
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window begins
-        cache.add(key, 1, timeout=window)
-        hits = 1
-    if hits <= limit:
+    """Count one hit; 0 when allowed, else the seconds until the window ends (for Retry-After)."""
+    usage = get_usage(None, group=_group(scope), key=lambda group, request: subject, rate=rate_parse(rate), increment=True)
+    if usage is None or not usage["should_limit"]:  # None: RATELIMIT_ENABLE is off
         return 0
-    ends = cache.get(f"{key}:ends")
-    return max(1, math.ceil(ends - time.time())) if ends else window
+    return max(1, usage["time_left"])
 
 
 def rate_limit_reset(*, scope: str, subject: str) -> None:
-    key = _rate_key(scope, subject)
-    cache.delete_many([key, f"{key}:ends"])
+    """Forget the subject's count in the current window (tests, and an admin clearing a block)."""
+    rate = rate_parse(submission_rate_limit() if scope == "submit" else CONFIRMATION_RATE_LIMIT)
+    # django-ratelimit has no reset: its key for this window (pinned version, requirements.txt).
+    cache.delete(_make_cache_key(_group(scope), _get_window(subject, rate[1]), rate, subject, ALL))
 
 
 def submission_rate_limit() -> str:

@@ -13,7 +13,7 @@ from apps.core.realtime import publish_on_commit
 
 from ..clocks import clocks_sync
 from ..events import conversation_data
-from ..models import Conversation, ConversationEvent, ConversationRead, Tag
+from ..models import IN_QUEUE, Conversation, ConversationEvent, ConversationRead, Tag
 from ..visibility import conversation_groups, visible_conversations_q
 from ..queue import capacity_left, queue_changed
 from .notifications import notify_assigned
@@ -32,7 +32,6 @@ _CLOCKED = {"status", "priority", "team_id"}
 MAX_TAGS = 20
 TAG_NAME = re.compile(r"^[\w][\w .:/&+-]{0,49}$")
 BULK_MAX = 200
-LOAD_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)  # what counts against an agent's capacity
 
 
 def conversation_update(*, conversation: Conversation, actor: User | None, audit: dict | None = None, **changes) -> Conversation:
@@ -104,8 +103,8 @@ def _queue_after(locked: Conversation, fields: list[str], before_status: str, be
     team_ids = set()
     if locked.assignee_id is None and locked.status == Conversation.Status.OPEN and {"status", "assignee_id", "team_id"} & set(fields):
         team_ids.add(locked.team_id)
-    held_before = before_assignee is not None and before_status in LOAD_STATUSES
-    still_held = locked.assignee_id == before_assignee and locked.status in LOAD_STATUSES
+    held_before = before_assignee is not None and before_status in IN_QUEUE
+    still_held = locked.assignee_id == before_assignee and locked.status in IN_QUEUE
     if held_before and not still_held:
         team_ids.update(Team.objects.filter(members__id=before_assignee).values_list("id", flat=True))
     queue_changed(team_ids=team_ids)
@@ -125,7 +124,7 @@ def conversation_claim(*, conversation: Conversation, user: User, force: bool = 
                 status_code=409,
             )
         # Capacity is an agent's: supervisors and admins stepping in are not held to it.
-        if locked.assignee_id != user.id and locked.status in LOAD_STATUSES and not force and not user.sees_everything:
+        if locked.assignee_id != user.id and locked.status in IN_QUEUE and not force and not user.sees_everything:
             left = capacity_left(user_id=user.id, team_id=locked.team_id)
             if left is not None and left <= 0:
                 raise ApplicationError(
@@ -267,3 +266,29 @@ def _set_tags(locked: Conversation, names: list[str], actor) -> tuple[list[str],
     locked.tags.set(Tag.objects.filter(name__in=names))
     return names, ConversationEvent(conversation=locked, kind=ConversationEvent.Kind.TAGS, actor=actor,
                                     data={"from": old, "to": names})
+
+
+def conversations_assign_routed(conversations: list[Conversation], picks: dict[int, int]) -> list[Conversation]:
+    """Apply routing's picks ({conversation id: agent id}, apps/inbox/queue.py) to conversations
+    an ingest batch just created or reopened, in its transaction: each is born assigned (one UPDATE
+    per agent) with an ASSIGNED event "by routing". Returns the assigned ones; the caller publishes
+    them and then calls assignments_notify."""
+    assigned = [c for c in conversations if c.pk in picks]
+    by_agent: dict[int, list[int]] = {}
+    for conversation in assigned:
+        conversation.assignee_id = picks[conversation.pk]
+        by_agent.setdefault(conversation.assignee_id, []).append(conversation.pk)
+    for agent_id, ids in by_agent.items():
+        Conversation.objects.filter(pk__in=ids).update(assignee_id=agent_id)
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(conversation_id=c.id, kind=ConversationEvent.Kind.ASSIGNED,
+                          data={"from": None, "to": c.assignee_id, "by": "routing"})
+        for c in assigned
+    )
+    return assigned
+
+
+def assignments_notify(assigned: list[Conversation]) -> None:
+    """Tell each assignee (after the conversation events were queued, so they arrive first)."""
+    for conversation in assigned:
+        notify_assigned(conversation=conversation, assignee_id=conversation.assignee_id, actor=None)

@@ -23,7 +23,6 @@ external_id) index trips and the whole batch is retried, seeing it as a duplicat
 import hashlib
 import html as html_lib
 import logging
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -32,17 +31,17 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, connection, transaction
 
-from apps.connectors.models import ChannelAccount
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity, normalize
 from apps.crm.models import Customer, Identity, MergeSuggestion
-from apps.routing.assignment import assignments_notify, conversations_auto_assign
-from apps.routing.services import DEFAULT_PRIORITY, priority_judge
 
+from ..channels import channel_accounts
 from ..clocks import clocks_sync
 from ..events import publish_conversations_and_messages
 from ..inbound import InboundMessage
-from ..models import Attachment, Conversation, ConversationEvent, Message
+from ..models import IN_QUEUE, Attachment, Conversation, ConversationEvent, Message, message_preview
+from ..queue import agents_pick, priority_judge
+from .conversations import assignments_notify, conversations_assign_routed
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +50,7 @@ MAX_ATTEMPTS = 5
 # max_connections, 6,400 by default, for every session): a larger batch takes none and
 # relies on the unique index and a retry instead.
 MAX_LOCKED_MESSAGES = 2000
-PREVIEW_CHARS = 200
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
-WAITING_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING)
 
 
 @dataclass
@@ -110,7 +107,7 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     if not fresh:
         return IngestResult(duplicates=duplicates)
     fresh.sort(key=lambda m: m.sent_at)
-    accounts = ChannelAccount.objects.in_bulk({m.account_id for m in fresh})
+    accounts = channel_accounts({m.account_id for m in fresh})
     missing = {m.account_id for m in fresh} - set(accounts)
     if missing:
         raise ApplicationError("Unknown channel account", extra={"account_ids": sorted(missing)})
@@ -146,9 +143,10 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     _save_attachments(fresh, messages)
     _record_events(created, reopened, raised)
     _record_moderation(fresh, messages, conversation_of)
-    # Routing (apps/routing/assignment.py): new and reopened conversations of auto-routed teams go to
+    # Routing picks (apps/inbox/queue.py): new and reopened conversations of auto-routed teams go to
     # an online agent with room in this transaction, so they are announced already assigned.
-    auto_assigned = conversations_auto_assign(created + [c for c, _ in reopened])
+    arrived = created + [c for c, _ in reopened]
+    auto_assigned = conversations_assign_routed(arrived, agents_pick(arrived))
 
     conversations = list({c.id: c for c in conversation_of}.values())
     # SLA clocks follow what the messages changed (waiting_since, status): started, resumed,
@@ -432,7 +430,7 @@ def _open_unkeyed(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
             channel_account_id__in={a for a, _ in pairs},
             customer_id__in={c for _, c in pairs},
             thread_key__isnull=True,
-            status__in=WAITING_STATUSES,
+            status__in=IN_QUEUE,
         )
         .order_by("last_activity_at")
         .values_list("channel_account_id", "customer_id", "id")
@@ -474,13 +472,13 @@ def _save_conversations(conversations: list[Conversation]) -> None:
         )
 
 
-def _new_conversation(m: InboundMessage, account: ChannelAccount, customer_id: int, judge) -> Conversation:
+def _new_conversation(m: InboundMessage, account, customer_id: int, judge) -> Conversation:
     reasons = []
     if m.priority is not None:  # the sender said (the inbound API, the demo): rules do not overrule it
         priority = m.priority
     else:
         verdict = _verdict(m, account, customer_id, judge)
-        priority = DEFAULT_PRIORITY if verdict.priority is None else verdict.priority
+        priority = Conversation.Priority.NORMAL if verdict.priority is None else verdict.priority
         # The reasons for the priority; a moderation-only rule is the flag's reason, recorded with it.
         reasons = [r for r in verdict.reasons if r.get("priority") is not None]
     conversation = Conversation(
@@ -511,7 +509,7 @@ def _judge(fresh, accounts, sender_customer_ids):
     return judge
 
 
-def _verdict(m: InboundMessage, account: ChannelAccount, customer_id: int, judge):
+def _verdict(m: InboundMessage, account, customer_id: int, judge):
     return judge.judge(channel_kind=account.kind, is_public=m.is_public, text=f"{m.subject}\n{m.text}",
                        customer_id=customer_id, at=m.sent_at)
 
@@ -585,28 +583,22 @@ def _apply_messages(conversation: Conversation, messages: list[InboundMessage]) 
             conversation.subject = m.subject[:255]
         if conversation.last_activity_at is None or m.sent_at >= conversation.last_activity_at:
             conversation.last_activity_at = m.sent_at
-            conversation.last_message_preview = _preview(m.text)
+            conversation.last_message_preview = message_preview(m.text)
         if m.direction == Message.Direction.OUT:
             if m.opens_conversation:  # False: kept for the record, answers nothing (an unanswered call-back)
-                conversation.first_response_at = conversation.first_response_at or m.sent_at
-                conversation.waiting_since = None
+                conversation.waiting_stop(m.sent_at)
             continue
         conversation.first_inbound_at = min(filter(None, [conversation.first_inbound_at, m.sent_at]))
         conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, m.sent_at]))
         if conversation.status == Conversation.Status.SPAM:
             continue  # kept for the record; a spam conversation never re-enters the queue
         if m.answers_waiting:
-            conversation.first_response_at = conversation.first_response_at or m.sent_at
-            conversation.waiting_since = None
+            conversation.waiting_stop(m.sent_at)
             continue
         if m.opens_conversation:
             if conversation.status != Conversation.Status.OPEN:
                 conversation.status = Conversation.Status.OPEN
             conversation.waiting_since = conversation.waiting_since or m.sent_at
-
-
-def _preview(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()[:PREVIEW_CHARS]
 
 
 # --- attachments and audit ---------------------------------------------------------------

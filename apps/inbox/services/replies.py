@@ -6,7 +6,6 @@ message becomes sent or failed — published to the desk each time.
 """
 import logging
 import random
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,11 +18,10 @@ from apps.inbox.channels import PermanentSendError, TemporarySendError, reply_ch
 
 from ..clocks import clocks_sync
 from ..events import publish_conversations_and_messages, publish_message_updated
-from ..models import Attachment, Conversation, ConversationEvent, Message
+from ..models import Attachment, Conversation, ConversationEvent, Message, message_preview
 
 logger = logging.getLogger(__name__)
 
-PREVIEW_CHARS = 200
 RETRY_BASE_SECONDS = 15
 RETRY_MAX_SECONDS = 3600
 
@@ -112,7 +110,7 @@ def _post(*, conversation, author, text: str, kind: str, is_public: bool | None,
         }
         if not is_note:
             # The wait ends (and the first response is stamped) only once the reply is sent: _mark_sent.
-            locked.last_message_preview = re.sub(r"\s+", " ", text)[:PREVIEW_CHARS] or ", ".join(f.name for f in files)[:PREVIEW_CHARS]
+            locked.last_message_preview = message_preview(text, [f.name for f in files])
             fields += ["last_message_preview"]
         locked.save(update_fields=fields)
         ConversationEvent.objects.create(
@@ -208,8 +206,7 @@ def _customer_answered(message: Message) -> None:
     conversation (as message_retry)."""
     conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
     now = timezone.now()
-    conversation.first_response_at = conversation.first_response_at or now
-    conversation.waiting_since = None
+    conversation.waiting_stop(now)
     conversation.save(update_fields=["first_response_at", "waiting_since"])
     clocks_sync([conversation], now=now)
     publish_conversations_and_messages(conversations=[conversation], messages=[])
