@@ -8,6 +8,7 @@ winmail.dat that cannot be read raises WinmailError: the caller keeps it as an o
 """
 import mimetypes
 import re
+import struct
 from dataclasses import dataclass, field
 
 from striprtf.striprtf import rtf_to_text
@@ -19,6 +20,11 @@ TNEF_NAMES = {"winmail.dat", "win.dat"}
 SIGNATURE = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian
 _MIME_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 _ANSI_CODEPAGE = re.compile(rb"\\ansicpg(\d+)")
+# tnefparse copies the rest of the file for every object it reads (data[offset:]): its cost is
+# objects x size. Real winmail.dat files hold tens of objects (a few per attachment); a crafted one
+# of 3 MB in 13-byte objects took two minutes. Refused before decoding beyond these bounds.
+MAX_OBJECTS = 2_000
+MAX_COPIED_BYTES = 2_000_000_000  # objects x size: about a second of copying
 
 
 class WinmailError(Exception):
@@ -49,6 +55,9 @@ def is_winmail(content_type: str, filename: str, payload: bytes) -> bool:
 def unpack(data: bytes) -> Winmail:
     if not data.startswith(SIGNATURE):
         raise WinmailError("not TNEF: no TNEF signature at the start")
+    objects = _objects(data)
+    if objects > MAX_OBJECTS or objects * len(data) > MAX_COPIED_BYTES:
+        raise WinmailError(f"not decoded: {objects} TNEF objects in {len(data)} bytes is more than a mail program writes")
     try:
         tnef = TNEF(data)
         found = Winmail(files=[_file(a, n) for n, a in enumerate(tnef.attachments, start=1)])
@@ -69,6 +78,19 @@ def unpack(data: bytes) -> Winmail:
     if not found.files and not found.body:
         raise WinmailError("TNEF with no attachments and no text inside")
     return found
+
+
+def _objects(data: bytes) -> int:
+    """How many objects the file holds, walked as tnefparse walks them (header of 6 bytes, then
+    level 1 + name 2 + type 2 + length 4 + data + checksum 2), without copying anything."""
+    offset, count = 6, 0
+    while offset + 12 < len(data):
+        (length,) = struct.unpack_from("<I", data, offset + 5)
+        offset += min(len(data) - offset, length + 11)
+        count += 1
+        if count > MAX_OBJECTS:
+            break
+    return count
 
 
 def _text(value, codepage: str | None) -> str:

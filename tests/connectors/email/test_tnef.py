@@ -5,6 +5,7 @@ tnef/wrap.py into fixtures/tnef_*.eml; test_ingest_corpus.py replays them with t
 """
 import email
 import hashlib
+import struct
 from email import policy
 from pathlib import Path
 
@@ -95,6 +96,24 @@ def test_a_file_named_winmail_dat_that_is_no_tnef_is_kept_as_it_is():
     [attachment] = message.attachments
     assert attachment.content == b"PK\x03\x04 not TNEF at all"
     assert message.metadata["tnef_unreadable"] == ["winmail.dat: not TNEF: no TNEF signature at the start"]
+
+
+def test_a_winmail_dat_crafted_to_stall_the_decoder_is_kept_undecoded():
+    # given: a TNEF file of 300,000 tiny objects (tnefparse's work grows with objects x size)
+    tiny = bytes([1]) + struct.pack("<HHI", 0x9999, 0, 2) + b"ab" + b"\0\0"
+    crafted = (TNEF / "two-files.tnef").read_bytes()[:6] + tiny * 300_000
+    mail = email.message_from_bytes(fixture_bytes("tnef_two_files.eml"), policy=policy.default)
+    tnef_part = next(p for p in mail.walk() if p.get_content_type() == "application/ms-tnef")
+    tnef_part.set_content(crafted, maintype="application", subtype="ms-tnef", disposition="attachment",
+                          filename="winmail.dat")
+    # when
+    [message] = parse(mail.as_bytes(), account_id=1)
+    # then: the mail is read, the file kept as it came, and why it was not unpacked is said
+    assert message.text == "Adjunto los dos ficheros que me pedisteis.\nSaludos,\nPilar"
+    [attachment] = message.attachments
+    assert attachment.content == crafted
+    [reason] = message.metadata["tnef_unreadable"]
+    assert "is more than a mail program writes" in reason
 
 
 @pytest.mark.parametrize("name", sorted(wrap.mails()))
