@@ -393,7 +393,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # axes logs every sign-in at INFO (with the username and address masked): only its warnings (lockouts) here.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    # tnefparse logs per winmail.dat (checksums, versions): what matters is in the message's metadata.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}, "tnefparse": {"level": "ERROR"}},
 }
 
 # --- the supervisor's room (apps/reports; docs/supervisors.md) -------------------------------------

@@ -59,7 +59,7 @@ def unpack(data: bytes) -> Winmail:
     if objects > MAX_OBJECTS or objects * len(data) > MAX_COPIED_BYTES:
         raise WinmailError(f"not decoded: {objects} TNEF objects in {len(data)} bytes is more than a mail program writes")
     try:
-        tnef = TNEF(data)
+        tnef = TNEF(data, do_checksum=False)  # a bad checksum is no reason to refuse the files
         found = Winmail(files=[_file(a, n) for n, a in enumerate(tnef.attachments, start=1)])
         plain = _text(tnef.body, tnef.codepage)
         html = _text(tnef.htmlbody, tnef.codepage)
