@@ -20,5 +20,5 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
 USER centralita
 EXPOSE 8000
 # X-Forwarded-For/-Proto are believed only from the proxies in FORWARDED_ALLOW_IPS (uvicorn reads it);
-# unset, from nobody (--no-proxy-headers): REMOTE_ADDR is the socket's peer (README: Security).
+# unset, from nobody (--no-proxy-headers): REMOTE_ADDR is the socket's peer (docs/deployment.md: Security).
 CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --workers 2 $(if [ -n \"$FORWARDED_ALLOW_IPS\" ]; then echo --proxy-headers; else echo --no-proxy-headers; fi)"]

@@ -340,7 +340,7 @@ SPECTACULAR_SETTINGS = {
 # Comma-separated Fernet keys, newest first (rotation). Derived from SECRET_KEY if unset.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="ES")
-# Phone channel (README "Phone calls: Twilio and Asterisk"). The public origin Twilio calls
+# Phone channel (docs/channels/phone.md). The public origin Twilio calls
 # (https://desk.example.com): webhook signatures are checked against it behind a proxy.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
 # Master.csv times are the PBX's local time; UTC when cdr.conf has usegmtime=yes.
@@ -393,7 +393,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # axes logs every sign-in at INFO (with the username and address masked): only its warnings (lockouts) here.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
+    # tnefparse logs per winmail.dat (checksums, versions): what matters is in the message's metadata.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}, "tnefparse": {"level": "ERROR"}},
 }
 
 # --- the supervisor's room (apps/reports; docs/supervisors.md) -------------------------------------

@@ -153,7 +153,7 @@ class Message(models.Model):
     # fields, the social network's ids and moderation state, the mails a mail forwards, what the
     # customer did to a message later (reactions, edits with the earlier texts, unsending), S/MIME
     # and calendar invitations, and the moderation a rule applied.
-    # Shapes: see README "Message details".
+    # Shapes: see docs/channels/README.md, "Message details".
     DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent", "smime", "invite", "moderation")
 
     @property

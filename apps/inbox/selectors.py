@@ -36,7 +36,7 @@ SEARCH_DENSE_MATCHES = 2000
 @dataclass(frozen=True)
 class ConversationFilters:
     """Parsed query of the list: ?view=&status=&channel=&channel_account=&assignee=&team=
-    &customer=&priority=&tag=&sla=&q= (see README "The inbox API")."""
+    &customer=&priority=&tag=&sla=&q= (see docs/api.md, "The inbox API")."""
 
     statuses: tuple[str, ...] = ()
     channel_kind: str | None = None

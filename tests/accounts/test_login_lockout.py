@@ -79,7 +79,7 @@ def test_an_admin_unlocks_a_username_from_the_command_line(client, make_user):
     make_user(username="laura")
     fail_until_locked(client, "laura")
     assert sign_in(client, "laura", RIGHT).status_code == 429
-    # when an admin resets her attempts (README: Security)
+    # when an admin resets her attempts (docs/deployment.md: Security)
     call_command("axes_reset_username", "laura")
     # then she signs in at once
     assert sign_in(client, "laura", RIGHT).status_code == 302

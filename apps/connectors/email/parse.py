@@ -9,7 +9,10 @@
   and metadata["automated"] saying which and why (no SLA clock, no reopening, no mail loops).
   statuses() turns a bounce into "our reply failed" and a read receipt into "our reply was read".
 - HTML: sanitized, remote images blocked (metadata["remote_images"]); text comes from the
-  text/plain part, else from the HTML. metadata["quoted_start"] / ["html_quoted_start"] mark
+  text/plain part, else from the HTML.
+- TNEF (Outlook's winmail.dat, see winmail.py): replaced by the files inside; its text (plain, RTF
+  or HTML) is the message's when the mail has no body of its own (metadata["tnef"]). One that
+  cannot be read stays an ordinary attachment (metadata["tnef_unreadable"]). metadata["quoted_start"] / ["html_quoted_start"] mark
   where the quoted history starts, for display; the full text is kept.
 - Broken headers: raw 8-bit bytes are decoded with a fallback chain, an unreadable Date falls
   back to the first Received: time, a From: with no usable address leaves senders empty
@@ -44,6 +47,7 @@ from .content import (
     unmangle,
 )
 from .tokens import SUBJECT_TAG, reference_from_address
+from .winmail import Winmail, WinmailError, is_winmail, unpack
 
 POLICY = policy.default
 MAX_ATTACHMENT_BYTES = 15 * 1024 * 1024  # per file; ingest's own ceiling is higher
@@ -130,7 +134,10 @@ def _message(msg, raw: bytes, account_id: int, received_at: datetime | None) -> 
             metadata["receipt_of"] = bounce_refs[:MAX_REFERENCES]
 
     text, html, body_parts = _bodies(msg, metadata, detected)
-    attachments = _attachments(msg, body_parts, metadata)
+    winmails = _winmails(msg, body_parts, metadata)
+    if not text.strip() and not html.strip() and winmails:
+        text, html = _winmail_body(winmails.values(), metadata)
+    attachments = _attachments(msg, body_parts, metadata, winmails)
     forwarded = _forwarded(msg)
     smime = _smime(msg)
     if smime:
@@ -440,21 +447,29 @@ def _bodies(msg, metadata: dict, detected: str | None = None) -> tuple[str, str,
     text_part = msg.get_body(preferencelist=("plain",))
     html_part = msg.get_body(preferencelist=("html",))
 
-    html = ""
-    if html_part is not None:
-        html, html_quote, blocked = clean_html_with_quote(_part_text(html_part, detected))
-        if html_quote is not None:
-            metadata["html_quoted_start"] = html_quote
-        if blocked:
-            metadata["remote_images_blocked"] = len(blocked)
-            metadata["remote_images"] = blocked[:20]
+    html = _html(_part_text(html_part, detected), metadata) if html_part is not None else ""
     text = unmangle(_part_text(text_part, detected)) if text_part is not None else html_to_text(html)
+    return _text(text, metadata), html, [p for p in (text_part, html_part) if p is not None]
+
+
+def _html(raw_html: str, metadata: dict) -> str:
+    """Sanitized, remote images blocked, where the quoted history starts noted."""
+    html, html_quote, blocked = clean_html_with_quote(raw_html)
+    if html_quote is not None:
+        metadata["html_quoted_start"] = html_quote
+    if blocked:
+        metadata["remote_images_blocked"] = len(blocked)
+        metadata["remote_images"] = blocked[:20]
+    return html
+
+
+def _text(text: str, metadata: dict) -> str:
     # NUL never belongs in mail text, and PostgreSQL refuses it in a text column.
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").rstrip()
     quote = quoted_start(text)
     if quote is not None:
         metadata["quoted_start"] = quote
-    return text, html, [p for p in (text_part, html_part) if p is not None]
+    return text
 
 
 def _part_text(part, detected: str | None = None) -> str:
@@ -515,15 +530,61 @@ def _invite(msg) -> dict:
     return {}
 
 
-def _attachments(msg, body_parts: list, metadata: dict) -> list[InboundAttachment]:
-    """Every other leaf part (inline images too), within the size limits; what is dropped is noted.
-    An S/MIME signature is no attachment of the customer's (see _smime)."""
-    kept, total, dropped = [], 0, []
+def _winmails(msg, body_parts: list, metadata: dict) -> dict[int, Winmail]:
+    """The TNEF parts that could be read, by id(part); what could not is noted and stays a file."""
+    found, unreadable = {}, []
     for n, part in enumerate(_leaves(msg), start=1):
-        if any(part is body for body in body_parts) or part.get_content_type() in SMIME_SIGNATURES:
+        content_type = part.get_content_type()
+        if part.get_content_maintype() != "application" or any(part is body for body in body_parts):
             continue
+        named = is_winmail(content_type, _filename(part, n), b"")
+        if not named and content_type != "application/octet-stream":
+            continue  # only an octet-stream is opened to look for the signature
         content = _part_bytes(part)
-        filename = _filename(part, n)
+        if not named and not is_winmail(content_type, "", content):
+            continue
+        try:
+            found[id(part)] = unpack(content)
+        except WinmailError as exc:
+            unreadable.append(f"{_filename(part, n)}: {exc}"[:300])
+    if found:
+        metadata["tnef"] = {
+            "files": [f.filename[:200] for w in found.values() for f in w.files][:MAX_ATTACHMENTS],
+            "body": next((w.body for w in found.values() if w.body), ""),
+        }
+    if unreadable:
+        metadata["tnef_unreadable"] = unreadable[:10]
+    return found
+
+
+def _winmail_body(winmails, metadata: dict) -> tuple[str, str]:
+    """(text, sanitized html) from the first winmail.dat that carries a body."""
+    for winmail in winmails:
+        if winmail.body:
+            html = _html(winmail.html, metadata) if winmail.html.strip() else ""
+            return _text(unmangle(winmail.text) if winmail.text else html_to_text(html), metadata), html
+    return "", ""
+
+
+def _attachments(msg, body_parts: list, metadata: dict, winmails: dict[int, Winmail] | None = None) -> list[InboundAttachment]:
+    """Every other leaf part (inline images too), within the size limits; what is dropped is noted.
+    An S/MIME signature is no attachment of the customer's (see _smime); a winmail.dat that could
+    be read is replaced by the files inside it."""
+    kept, total, dropped = [], 0, []
+    winmails = winmails or {}
+
+    def files():
+        for n, part in enumerate(_leaves(msg), start=1):
+            if any(part is body for body in body_parts) or part.get_content_type() in SMIME_SIGNATURES:
+                continue
+            if id(part) in winmails:
+                for f in winmails[id(part)].files:
+                    yield _clean_filename(f.filename) or f"part-{n}.bin", f.content_type, f.content, f.content_id
+                continue
+            content_id = str(part.get("Content-ID", "")).strip().strip("<>")[:255]
+            yield _filename(part, n), part.get_content_type(), _part_bytes(part), content_id
+
+    for filename, content_type, content, content_id in files():
         if len(kept) >= MAX_ATTACHMENTS:
             dropped.append(f"{filename}: over {MAX_ATTACHMENTS} attachments")
         elif len(content) > MAX_ATTACHMENT_BYTES:
@@ -532,14 +593,8 @@ def _attachments(msg, body_parts: list, metadata: dict) -> list[InboundAttachmen
             dropped.append(f"{filename}: over {MAX_ATTACHMENTS_BYTES} bytes of attachments per mail")
         else:
             total += len(content)
-            kept.append(
-                InboundAttachment(
-                    filename=filename,
-                    content_type=part.get_content_type(),
-                    content=content,
-                    content_id=str(part.get("Content-ID", "")).strip().strip("<>")[:255],
-                )
-            )
+            kept.append(InboundAttachment(filename=filename, content_type=content_type, content=content,
+                                          content_id=content_id))
     if dropped:
         metadata["dropped_attachments"] = dropped[:20]
     return kept
@@ -600,8 +655,7 @@ def _filename(part, n: int) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    name = _decode_words(fix_8bit_header(name))
-    name = re.sub(r"[\x00-\x1f\x7f/\\]+", "_", name).strip(" .")[:200]
+    name = _clean_filename(_decode_words(fix_8bit_header(name)))
     if name:
         return name
     content_type = part.get_content_type()
@@ -609,3 +663,7 @@ def _filename(part, n: int) -> str:
         return NAMES_BY_TYPE[content_type].format(n=n)
     extension = mimetypes.guess_extension(content_type) or ".bin"
     return f"part-{n}{extension}"
+
+
+def _clean_filename(name: str) -> str:
+    return re.sub(r"[\x00-\x1f\x7f/\\]+", "_", name).strip(" .")[:200]

@@ -1,6 +1,6 @@
 """Phone calls -> InboundMessage(kind="call"): Twilio Voice status callbacks and Asterisk Master.csv rows.
 
-Pure: no database. Every call carries metadata["call"] (README "Phone calls") and the
+Pure: no database. Every call carries metadata["call"] (docs/channels/phone.md) and the
 customer's number as its one sender identity (E.164 for PHONE_DEFAULT_REGION; none when the
 caller ID is withheld); calls have no thread key, so ingest puts them in the customer's open
 conversation on the account, or opens one.
@@ -478,7 +478,7 @@ def _is_extension(value: str) -> bool:
 
 
 def _cdr_direction(row: dict) -> str | None:
-    """inbound | outbound | None (internal). README, "Asterisk": the direction rule.
+    """inbound | outbound | None (internal). docs/channels/phone.md, "Asterisk": the direction rule.
 
     An inbound dcontext (from-pstn, from-trunk, ext-did, incoming …) is inbound. Otherwise a
     number of at most ASTERISK_EXTENSION_MAX_DIGITS digits is one of our extensions: extension

@@ -15,7 +15,7 @@ from .conftest import FIXTURES, fixture_bytes
 
 pytestmark = pytest.mark.django_db
 
-MAILS_IN_CORPUS = 13 + 3  # .eml files that are mail, plus the three of archive.mbox
+MAILS_IN_CORPUS = 13 + 5 + 3  # .eml files that are mail (5 of them Outlook TNEF, see tnef/), plus the three of archive.mbox
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +91,23 @@ def test_the_corpus_ingests_with_one_outcome_per_mail_and_a_dead_letter_for_the_
 
     # the mbox reply threads into its first mail
     assert by_external_id("mbox-2@example.com").conversation_id == by_external_id("mbox-0@example.com").conversation_id
+
+    # Outlook's winmail.dat is stored as the files inside it, and its text when the mail has no other
+    def stored(external_id):
+        return {a.filename: a for a in Attachment.objects.filter(message__external_id=external_id)}
+
+    assert set(stored("tnef-two-files@empresa.example")) == {"AUTHORS", "README"}
+    assert stored("tnef-two-files@empresa.example")["README"].size == 893
+    umlaut = by_external_id("tnef-rtf-only@tbz.example")
+    assert umlaut.text.startswith("TEST äöü +-*/~")
+    assert umlaut.conversation.status == Conversation.Status.OPEN
+    assert set(stored("tnef-rtf-only@tbz.example")) == {"TBZ PARIV GmbH.jpg", "image003.jpg", "UmlautAnhang-äüö.txt"}
+    whole = by_external_id("tnef-whole-mail@oficina.example")
+    assert (whole.text, "<style" in whole.html) == ("hello world", False)
+    # one that cannot be read is still ingested, with the winmail.dat as it came
+    cut_off = by_external_id("tnef-cut-off@empresa.example")
+    assert cut_off.text == "Os envío el presupuesto."
+    assert [(a.filename, a.size) for a in Attachment.objects.filter(message=cut_off)] == [("winmail.dat", 20)]
 
 
 def test_importing_again_adds_nothing_even_without_message_ids(mail_account):
