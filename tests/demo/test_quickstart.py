@@ -73,7 +73,7 @@ def test_the_endpoints_desk_js_reads_have_the_fields_it_uses(client, make_user, 
     # given a conversation with one message, seen by a supervisor
     messages_ingest(messages=[inbound(account, "m-1", email="ana@example.com", thread_key="t-1", subject="Pedido")])
     client.force_login(make_user(role="supervisor"))
-    # when desk.js's three reads are made
+    # when the desk script's three reads are made
     conversations = client.get("/api/conversations/?page_size=50&status=open").json()
     conversation = conversations["results"][0]
     thread = client.get(f"/api/conversations/{conversation['id']}/messages/?page_size=100").json()
