@@ -11,13 +11,18 @@ import { restoreDraft, saveDraft, setMode, resetFiles, updateCounter } from "./c
 import { clearWatchers, renderCollision, watch } from "./collision.js";
 
 let current = null; // the open conversation's id, or null
+let started = false; // startThread ran (main.js's boot)
 const openedHooks = [];
 const closedHooks = [];
 
 export const currentId = () => current;
 
-// fn(id) after a conversation's panes are in place (also for the one the page was rendered with).
-export function onConversationOpened(fn) { openedHooks.push(fn); }
+// fn(id) after a conversation's panes are in place (also for the one the page was rendered with:
+// a module registering after the boot, e.g. from its own <script type="module">, hears it at once).
+export function onConversationOpened(fn) {
+  openedHooks.push(fn);
+  if (started && current) runHooks([fn], current);
+}
 // fn(id) after the open conversation was closed (back to the empty state).
 export function onConversationClosed(fn) { closedHooks.push(fn); }
 
@@ -72,6 +77,7 @@ export function closeConversation() {
 
 // The page was rendered with a conversation open (/c/<id>/): set it up as if opened here.
 export function startThread(id) {
+  started = true;
   current = id || null;
   if (!current) return;
   afterThreadRender();

@@ -58,3 +58,13 @@ def test_a_feature_module_hears_events_conversations_opened_and_its_buttons(page
     page.wait_for_function("() => window.__feature.clicked.length === 1")
     assert page.evaluate("() => window.__feature.clicked") == ["42"]
     assert errors == []
+
+    # when a module registers after the boot on a page rendered with a conversation open
+    # (as one loaded by its own <script type="module"> would)
+    page.goto(f"{desk_url}/c/{email.id}/")
+    expect(page.locator("#live")).to_have_text("live")
+    page.evaluate(FEATURE_MODULE)
+    # then it hears that conversation at once
+    page.wait_for_function("() => window.__feature.opened.length === 1")
+    assert page.evaluate("() => window.__feature.opened") == [{"id": email.id, "current": email.id, "thread": True}]
+    assert errors == []
