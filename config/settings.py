@@ -60,7 +60,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
 SESSION_COOKIE_HTTPONLY = env.bool("SESSION_COOKIE_HTTPONLY", default=True)
-# CSRF_COOKIE_HTTPONLY stays False (Django's default): desk.js reads the cookie to send X-CSRFToken.
+# CSRF_COOKIE_HTTPONLY stays False (Django's default): the desk's static/desk/http.js reads the cookie to send X-CSRFToken.
 SECURE_REFERRER_POLICY = env("SECURE_REFERRER_POLICY", default="same-origin")
 
 # --- Content-Security-Policy (django-csp) on every page -------------------------------------------

@@ -35,7 +35,7 @@ SERVICE_RESTART = 1012  # RFC 6455 registry: "try again later"; the client recon
 logger = logging.getLogger(__name__)
 SESSION_ENDED = "session.ended"
 # The user's role or teams changed, or they were deactivated: close so the client reconnects
-# (any code but 4401 makes desk.js reconnect) and joins the groups its rights now allow.
+# (any code but 4401 makes the desk (static/desk/live.js) reconnect) and joins the groups its rights now allow.
 ACCESS_CHANGED = "access.changed"
 ACCESS_CHANGED_CODE = 4409
 

@@ -256,7 +256,7 @@ def _timeline(request, customer_id: int, before: tuple[datetime, int] | None = N
 
 
 @login_required
-@ensure_csrf_cookie  # desk.js sends the cookie's token with its POST/PATCH calls
+@ensure_csrf_cookie  # static/desk/http.js sends the cookie's token with its POST/PATCH calls
 @require_GET
 def desk(request, conversation_id: int | None = None):
     user = request.user
@@ -265,7 +265,7 @@ def desk(request, conversation_id: int | None = None):
     rows, next_cursor = _conversations(request, state)
     context = {
         "desk_user": _desk_user(user),
-        "role_label": user.get_role_display(),  # the header's; desk-user's "role" stays the code desk.js reads
+        "role_label": user.get_role_display(),  # the header's; desk-user's "role" stays the code the desk's scripts read
         "people": _people(user),
         "boot": {"last_event_id": last_event_id, "conversation_id": conversation_id, "notification_titles": {
             "mention": gettext("You were mentioned"), "assigned": gettext("New work assigned to you"),

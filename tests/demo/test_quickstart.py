@@ -49,7 +49,7 @@ def test_desk_renders_for_an_agent(client, make_user, team):
     # then the shell renders with its script, the user's data for it, and a CSRF cookie for its writes
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<script src="/static/desk/desk.js" defer></script>' in html
+    assert '<script type="module" src="/static/desk/main.js"></script>' in html
     bootstrap = html.split('<script id="desk-user" type="application/json">')[1].split("</script>")[0]
     assert json.loads(bootstrap) == {
         "id": agent.id, "username": agent.username, "name": "Laura Sánchez", "role": "agent", "supervisor": False,
@@ -63,7 +63,7 @@ def test_desk_renders_for_an_agent(client, make_user, team):
 
 def test_desk_assets_are_served_without_collectstatic(client):
     # WhiteNoise serves from the finders, so `make run` needs no collectstatic step.
-    for path, marker in [("/static/desk/desk.js", b"/ws/desk/"), ("/static/desk/desk.css", b".rows")]:
+    for path, marker in [("/static/desk/main.js", b"./live.js"), ("/static/desk/live.js", b"/ws/desk/"), ("/static/desk/desk.css", b".rows")]:
         response = client.get(path)
         assert response.status_code == 200
         assert marker in b"".join(response.streaming_content)
@@ -73,7 +73,7 @@ def test_the_endpoints_desk_js_reads_have_the_fields_it_uses(client, make_user, 
     # given a conversation with one message, seen by a supervisor
     messages_ingest(messages=[inbound(account, "m-1", email="ana@example.com", thread_key="t-1", subject="Pedido")])
     client.force_login(make_user(role="supervisor"))
-    # when desk.js's three reads are made
+    # when the desk script's three reads are made
     conversations = client.get("/api/conversations/?page_size=50&status=open").json()
     conversation = conversations["results"][0]
     thread = client.get(f"/api/conversations/{conversation['id']}/messages/?page_size=100").json()

@@ -41,7 +41,7 @@ def test_the_users_own_language_wins_over_the_browser_and_times_follow_the_users
     client.force_login(agent)
     # when her browser asks for English
     html = page(client, "/", HTTP_ACCEPT_LANGUAGE="en-US").text
-    # then the desk speaks Spanish, with the time zone and language handed to desk.js on <html>
+    # then the desk speaks Spanish, with the time zone and language handed to the desk's scripts on <html>
     assert '<html lang="es" data-time-zone="America/Argentina/Buenos_Aires">' in html
     assert "Bandeja" in html and "Sin asignar" in html and "Cerrar sesión" in html and "Unassigned" not in html
     # and the list's server-rendered time is 06:00 in Buenos Aires (UTC-3), not 09:00, with a Spanish month

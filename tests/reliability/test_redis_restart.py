@@ -27,7 +27,7 @@ from tests.live_server import BASE_DIR, START_TIMEOUT, _stop
 from .servers import PrivateRedis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.browser]
-WAIT_MS = 60_000  # a bound: the client's reconnect backs off 1 s, 2 s, 4 s... (desk.js)
+WAIT_MS = 60_000  # a bound: the client's reconnect backs off 1 s, 2 s, 4 s... (static/desk/live.js)
 
 
 @pytest.fixture
