@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "apps.sla",
     "apps.reports",
     "apps.integrations",
+    "apps.assist",  # suggestions for agents: reads inbox, crm, helpcenter
     "apps.demo",  # the demo seed, simulator and run_desk: nothing imports it
 ]
 

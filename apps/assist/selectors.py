@@ -1,0 +1,162 @@
+"""Suggestions for the agent answering a conversation: help-center articles and resolved past
+cases that match the customer's latest message (docs/suggestions.md).
+
+Past cases, on PostgreSQL: the customers' messages of resolved conversations the agent may see
+(the inbox's one visibility rule) that share a stemmed, unaccented word with the latest message
+(`@@` on a GIN index per language, migration 0001), at most CANDIDATES of them (the newest), ranked
+by full-text rank plus trigram similarity (which forgives a typo the stemmer cannot). One query
+ranks them with the reply that closed each case; one more reads those replies.
+On SQLite (the embedded mode) the same candidates come from LIKE on the longest words and are
+ranked in Python by shared words: good enough for a demo, not for a million messages.
+"""
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import BooleanField, F, FloatField, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
+
+from apps.inbox.models import Conversation, Message
+from apps.inbox.visibility import visible_conversations_q
+
+# Newest matching messages ranked per request: bounds the work however common the words are.
+CANDIDATES = 400
+# Characters of the customer's message that make the query (a pasted mail can be long).
+QUERY_MAX_CHARS = 500
+# Weight of trigram similarity against ts_rank_cd (normalised to 0..1).
+TRIGRAM_WEIGHT = 0.5
+SCORE_SQL = "ts_rank_cd({vector}, {query}, 32) + %s * similarity(inbox_message.text, %s)"
+CONFIGS = {"es": "assist_es", "en": "assist_en"}
+
+_STOPWORDS = {
+    "es": set("el la los las de del que y en un una por con no se su para es al lo como más mi me ha he "
+              "ya pero sus le si porque esta está todavía hola gracias qué cómo cuándo dónde hace hice "
+              "puedo podéis quiero tengo mis yo os nos muy".split()),
+    "en": set("the a an of to and in is it my i for on with that this was not have has be are you your "
+              "can me at do how what when where why still please hi hello thanks would could get want".split()),
+}
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class PastCase:
+    conversation: Conversation
+    message: Message  # the customer's message that matched
+    reply: Message  # the agent's last reply before it was resolved
+    score: float
+
+
+def detect_language(text: str, *, default: str | None = None) -> str:
+    """'es' or 'en' by stop words (and ñ ¿ ¡ á é í ó ú); ties go to `default` (the agent's language)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    es = sum(w in _STOPWORDS["es"] for w in words) + 2 * len(re.findall(r"[ñ¿¡áéíóú]", text.lower()))
+    en = sum(w in _STOPWORDS["en"] for w in words)
+    if es > en:
+        return "es"
+    if en > es:
+        return "en"
+    fallback = (default or settings.LANGUAGE_CODE or "en")[:2]
+    return fallback if fallback in CONFIGS else "en"
+
+
+def latest_inbound(*, conversation: Conversation) -> Message | None:
+    """The customer's latest message in the conversation (what the suggestions answer)."""
+    return (
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.IN, kind=Message.Kind.MESSAGE)
+        .exclude(text="")
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+
+
+def past_cases(*, user, text: str, language: str, exclude_conversation_id: int | None = None, limit: int = 3) -> list[PastCase]:
+    """Resolved conversations `user` may see whose customer wrote something like `text`, best first,
+    one per conversation, each with the matching message and the reply that resolved it."""
+    text = text[:QUERY_MAX_CHARS]
+    if not _WORD.search(text):
+        return []
+    last_reply = (
+        Message.objects.filter(conversation_id=OuterRef("conversation_id"), direction=Message.Direction.OUT, kind=Message.Kind.MESSAGE)
+        .exclude(text="")
+        .order_by("-sent_at", "-id")
+        .values("id")[:1]
+    )
+    candidates = (
+        Message.objects.filter(direction=Message.Direction.IN, kind=Message.Kind.MESSAGE)
+        .filter(visible_conversations_q(user, prefix="conversation__"))
+        .filter(conversation__status=Conversation.Status.RESOLVED, conversation__redacted_at__isnull=True)
+    )
+    if exclude_conversation_id:
+        candidates = candidates.exclude(conversation_id=exclude_conversation_id)
+    if connection.vendor == "postgresql":
+        rows = _ranked_postgresql(candidates, text=text, config=CONFIGS.get(language, CONFIGS["en"]), last_reply=last_reply, limit=limit)
+    else:
+        rows = _ranked_by_words(candidates, text=text, language=language, last_reply=last_reply, limit=limit)
+    replies = Message.objects.in_bulk([m.reply_id for m in rows])
+    return [PastCase(conversation=m.conversation, message=m, reply=replies[m.reply_id], score=m.score) for m in rows if m.reply_id in replies]
+
+
+def _ranked_postgresql(candidates, *, text: str, config: str, last_reply, limit: int) -> list[Message]:
+    # The index expression and predicate of migration 0001, verbatim, or the planner cannot use it.
+    vector = f"to_tsvector('{config}'::regconfig, inbox_message.text)"
+    # Any of the message's words (plainto_tsquery ANDs them all: too strict for a paraphrase).
+    query = f"replace(plainto_tsquery('{config}'::regconfig, %s)::text, ' & ', ' | ')::tsquery"
+    matching = candidates.filter(RawSQL(f"{vector} @@ {query}", [text], output_field=BooleanField()))
+    newest = matching.order_by("-id").values("id")[:CANDIDATES]
+    ranked = (
+        Message.objects.filter(id__in=Subquery(newest))
+        .annotate(
+            score=RawSQL(
+                SCORE_SQL.format(vector=vector, query=query),
+                [text, TRIGRAM_WEIGHT, text],
+                output_field=FloatField(),
+            ),
+            reply_id=Subquery(last_reply),
+        )
+        .filter(reply_id__isnull=False)
+        .select_related("conversation__customer")
+        .order_by("-score", "-id")
+    )
+    return _one_per_conversation(ranked[: limit * 4], limit)
+
+
+def _ranked_by_words(candidates, *, text: str, language: str, last_reply, limit: int) -> list[Message]:
+    words = _keywords(text, language)
+    if not words:
+        return []
+    longest = sorted(words, key=len, reverse=True)[:6]
+    match = Q()
+    for word in longest:
+        match |= Q(text__icontains=word[:-1] if len(word) > 4 else word)  # a crude stem: pedidos ~ pedido
+    rows = list(
+        candidates.filter(match)
+        .annotate(reply_id=Subquery(last_reply))
+        .filter(reply_id__isnull=False)
+        .select_related("conversation__customer")
+        .order_by("-id")[:CANDIDATES]
+    )
+    for m in rows:
+        theirs = _keywords(m.text, language)
+        m.score = len(words & theirs) / (len(words | theirs) or 1)
+    rows.sort(key=lambda m: (-m.score, -m.id))
+    return _one_per_conversation(rows, limit)
+
+
+def _one_per_conversation(rows, limit: int) -> list[Message]:
+    seen, best = set(), []
+    for m in rows:
+        if m.conversation_id in seen:
+            continue
+        seen.add(m.conversation_id)
+        best.append(m)
+        if len(best) == limit:
+            break
+    return best
+
+
+def _keywords(text: str, language: str) -> set[str]:
+    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    stop = {unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode() for w in _STOPWORDS.get(language, ())}
+    return {w for w in _WORD.findall(plain) if len(w) > 2 and w not in stop}
