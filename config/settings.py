@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # full-text search, trigram and unaccent (the help center); inert on SQLite
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -112,6 +114,7 @@ INSTALLED_APPS = [
     "apps.sla",
     "apps.reports",
     "apps.integrations",
+    "apps.helpcenter",  # knowledge base, public help center, deflection (docs/helpcenter.md)
     "apps.assist",  # suggestions for agents: reads inbox, crm, helpcenter
     "apps.demo",  # the demo seed, simulator and run_desk: nothing imports it
 ]

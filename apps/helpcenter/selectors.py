@@ -1,0 +1,124 @@
+"""Reads of the help center: search, the public pages' lists, the topics without an article,
+the deflection report.
+
+Search (articles_search), two methods by database:
+- PostgreSQL: full text on search_vector (Spanish or English configuration by the article's
+  language, built from unaccent(title) weight A and unaccent(text) weight B) with every query word
+  as a prefix (people search while typing), OR-ed and ranked by ts_rank_cd; plus pg_trgm word
+  similarity of each query word against search_text (title + text, lower case, no accents), so a
+  word with a typo still finds its article. Score: rank + best trigram similarity.
+- SQLite (the embedded desk): search_text contains any query word (LIKE), ranked by how many of
+  the words it contains. No stemming, no typo tolerance.
+"""
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import Case, F, FloatField, IntegerField, Q, Value, When
+from django.db.models.functions import Greatest
+
+from .models import Article, Category, Language
+from .text import query_words
+
+SEARCH_CONFIGS = {Language.ES: "spanish", Language.EN: "english"}
+# Word similarity (0..1) above which a query word counts as found in an article despite a typo.
+TRIGRAM_THRESHOLD = 0.5
+TRIGRAM_MIN_WORD = 4  # shorter words match too much by trigrams
+
+
+def _tsquery(words: list[str], config: str) -> SearchQuery:
+    # A prefix term is not stemmed ("devolucion:*" misses "devolu"), so each word goes both ways.
+    return SearchQuery(" | ".join(f"{w}:* | {w}" for w in words), search_type="raw", config=config)
+
+
+def articles_search(text: str, *, language: str | None = None, limit: int = 5, published_only: bool = True) -> list[Article]:
+    """Articles matching `text`, best first (at most `limit`). language: "es" / "en" or None for both.
+    Each article carries .score (higher is better)."""
+    words = query_words(text or "")
+    if not words or limit <= 0:
+        return []
+    qs = Article.objects.select_related("category").defer("search_vector", "search_text")
+    if published_only:
+        qs = qs.filter(status=Article.Status.PUBLISHED)
+    if language:
+        qs = qs.filter(language=language)
+    if connection.vendor == "postgresql":
+        return list(_search_postgres(qs, words, language)[:limit])
+    return list(_search_simple(qs, words)[:limit])
+
+
+def _search_postgres(qs, words, language):
+    if language:
+        query = _tsquery(words, SEARCH_CONFIGS[language])
+    else:  # either language's stemming: the vector of each article was built with its own
+        query = _tsquery(words, "spanish") | _tsquery(words, "english")
+    long_words = [w for w in words if len(w) >= TRIGRAM_MIN_WORD]
+    if long_words:
+        similarities = [TrigramWordSimilarity(Value(w), "search_text") for w in long_words]
+        trigram = similarities[0] if len(similarities) == 1 else Greatest(*similarities)
+    else:
+        trigram = Value(0.0, output_field=FloatField())
+    qs = qs.annotate(rank=SearchRank(F("search_vector"), query, cover_density=True), trigram=trigram)
+    qs = qs.filter(Q(search_vector=query) | Q(trigram__gte=TRIGRAM_THRESHOLD))
+    return qs.annotate(score=F("rank") + F("trigram")).order_by("-score", "-published_at", "id")
+
+
+def _search_simple(qs, words):
+    qs = qs.filter(Q.create([("search_text__contains", w) for w in words], connector=Q.OR))
+    hits = [Case(When(search_text__contains=w, then=Value(1)), default=Value(0), output_field=IntegerField()) for w in words]
+    score = hits[0]
+    for h in hits[1:]:
+        score = score + h
+    return qs.annotate(score=score).order_by("-score", "-published_at", "id")
+
+
+# --- the public pages --------------------------------------------------------------------------
+
+
+def _published(language: str):
+    return Article.objects.filter(language=language, status=Article.Status.PUBLISHED)
+
+
+def public_home(language: str) -> list[dict]:
+    """Categories with their published articles in `language` (two queries), then "Other" for
+    articles without a category. [{"category": Category | None, "articles": [Article]}]."""
+    articles = list(_published(language).only("id", "title", "slug", "language", "category_id").order_by("title"))
+    categories = list(Category.objects.filter(pk__in={a.category_id for a in articles if a.category_id}))
+    by_category: dict = {}
+    for a in articles:
+        by_category.setdefault(a.category_id, []).append(a)
+    shelves = [{"category": c, "articles": by_category[c.pk]} for c in categories]
+    if None in by_category:
+        shelves.append({"category": None, "articles": by_category[None]})
+    return shelves
+
+
+def public_category(language: str, slug: str) -> tuple[Category | None, list[Article]]:
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        return None, []
+    return category, list(_published(language).filter(category=category).only("id", "title", "slug", "language", "body_text").order_by("title"))
+
+
+def public_article(language: str, slug: str) -> Article | None:
+    return _published(language).select_related("category").filter(slug=slug).first()
+
+
+def article_translation(article: Article, *, published_only: bool = True) -> Article | None:
+    """The other language's version of `article`, if any (one query)."""
+    qs = Article.objects.filter(translation_key=article.translation_key).exclude(language=article.language)
+    if published_only:
+        qs = qs.filter(status=Article.Status.PUBLISHED)
+    return qs.only("id", "title", "slug", "language", "status").first()
+
+
+def suggestions(text: str, *, language: str | None, limit: int = 5) -> list[Article]:
+    """articles_search in both languages, one version per article: the visitor's language first."""
+    found = articles_search(text, language=None, limit=limit * 2)
+    if language:
+        found.sort(key=lambda a: a.language != language)  # stable: keeps the rank within each language
+    seen, kept = set(), []
+    for a in found:
+        if a.translation_key not in seen:
+            seen.add(a.translation_key)
+            kept.append(a)
+    kept.sort(key=lambda a: -a.score)
+    return kept[:limit]
