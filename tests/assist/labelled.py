@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from apps.crm.models import Customer
+from apps.helpcenter.models import Article
+from apps.helpcenter.services import article_create
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 from apps.inbox.models import Conversation
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
 
-from apps.assist.selectors import detect_language, past_cases
+from apps.assist.selectors import articles_for, detect_language, past_cases
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "suggestions"
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
@@ -24,6 +25,20 @@ def corpus() -> dict:
 
 def labelled() -> list[dict]:
     return json.loads((FIXTURES / "labelled.json").read_text())
+
+
+def load_articles(*, author) -> dict[str, Article]:
+    """Every article of the corpus, published by `author` (a supervisor or admin); the Spanish and
+    English versions of a topic linked as translations. Returns {article key: article}."""
+    loaded = {}
+    for item in corpus()["articles"]:
+        topic = item["key"].rsplit("-", 1)[0]
+        other = loaded.get(f"{topic}-{'en' if item['language'] == 'es' else 'es'}")
+        loaded[item["key"]] = article_create(
+            author=author, language=item["language"], title=item["title"], body=f"<p>{item['body']}</p>",
+            status=Article.Status.PUBLISHED, translation_of=other,
+        )
+    return loaded
 
 
 def load_cases(account, *, prefix: str = "") -> dict[str, Conversation]:
@@ -66,9 +81,9 @@ class HitRates:
         return f"{name}: top-1 {top1}/{self.total} ({100 * top1 / self.total:.0f}%), top-3 {top3}/{self.total} ({100 * top3 / self.total:.0f}%)"
 
 
-def evaluate(*, user, cases: dict[str, Conversation], articles: dict | None = None, search_articles=None) -> HitRates:
-    """Ask for suggestions for every labelled question (as `user`) and count where the expected
-    article and past case rank."""
+def evaluate(*, user, cases: dict[str, Conversation], articles: dict | None = None) -> HitRates:
+    """Ask for suggestions for every labelled question (as `user`), as suggestions_for does for a
+    conversation's latest message, and count where the expected article and past case rank."""
     case_key = {c.id: key for key, c in cases.items()}
     article_key = {a.id: key for key, a in (articles or {}).items()}
     rates = HitRates()
@@ -77,13 +92,15 @@ def evaluate(*, user, cases: dict[str, Conversation], articles: dict | None = No
         language = detect_language(item["question"])
         if language != item["language"]:
             rates.misses.append(f"language {language} != {item['language']}: {item['question']}")
-        found = [case_key.get(p.conversation.id) for p in past_cases(user=user, text=item["question"], language=language)]
+        best = past_cases(user=user, text=item["question"], language=language)
+        found = [case_key.get(p.conversation.id) for p in best]
         rates.case_top1 += found[:1] == [item["case"]]
         rates.case_top3 += item["case"] in found[:3]
         if found[:1] != [item["case"]]:
             rates.misses.append(f"case {item['case']}: got {found} for {item['question']!r}")
-        if search_articles is not None:
-            got = [article_key.get(a.id) for a in search_articles(item["question"], language=language, limit=3)]
+        if articles is not None:
+            suggested = articles_for(text=item["question"], language=language, best_case=best[0] if best else None, limit=3)
+            got = [article_key.get(a.id) for a in suggested]
             rates.article_top1 += got[:1] == [item["article"]]
             rates.article_top3 += item["article"] in got[:3]
             if got[:1] != [item["article"]]:

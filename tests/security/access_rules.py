@@ -51,6 +51,7 @@ ROUTES = {
     "api-conversation-read": TEAM,
     "api-conversation-messages": TEAM,
     "api-conversation-composer": TEAM,
+    "api-conversation-suggestions": TEAM,
     "api-events": SIGNED_IN,
     "api-notifications": SIGNED_IN,
     "api-notifications-read": SIGNED_IN,
