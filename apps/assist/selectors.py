@@ -36,13 +36,17 @@ QUERY_MAX_CHARS = 500
 TRIGRAM_WEIGHT = 1.0
 # The reply that resolved a case counts too (REPLY_WEIGHT): agents name the problem in the
 # words of the help center ("damaged", "warranty") where customers use their own.
-REPLY_WEIGHT = 0.5
+REPLY_WEIGHT = 1.0
 REPLY_TEXT_SQL = (
     "(SELECT r.text FROM inbox_message r WHERE r.conversation_id = inbox_message.conversation_id "
     "AND r.direction = 'out' AND r.kind = 'message' AND r.text <> '' ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)"
 )
+# Each content word's trigram word similarity (WORD_WEIGHT, averaged): a misspelt word still counts.
+WORD_WEIGHT = 0.5
 SCORE_SQL = (
-    "ts_rank_cd({vector}, {query}, 32) + %s * word_similarity(%s, inbox_message.text)"
+    "ts_rank_cd({vector}, {query}, 32)"
+    " + %s * word_similarity(%s, inbox_message.text)"
+    " + %s * (SELECT avg(word_similarity(w, inbox_message.text)) FROM unnest(%s::text[]) AS w)"
     " + %s * ts_rank_cd(to_tsvector('{config}'::regconfig, COALESCE(" + REPLY_TEXT_SQL + ", '')), {query}, 32)"
 )
 CONFIGS = {"es": "assist_es", "en": "assist_en"}
@@ -127,7 +131,7 @@ def latest_inbound(*, conversation: Conversation) -> Message | None:
     """The customer's latest message in the conversation (what the suggestions answer)."""
     return (
         Message.objects.filter(conversation=conversation, direction=Message.Direction.IN, kind=Message.Kind.MESSAGE)
-        .exclude(text="")
+        .filter(text__regex=r"\w")  # a word, not an empty or blank body (a photo, a sticker)
         .order_by("-sent_at", "-id")
         .first()
     )
@@ -153,14 +157,15 @@ def past_cases(*, user, text: str, language: str, exclude_conversation_id: int |
     if exclude_conversation_id:
         candidates = candidates.exclude(conversation_id=exclude_conversation_id)
     if connection.vendor == "postgresql":
-        rows = _ranked_postgresql(candidates, text=text, config=CONFIGS.get(language, CONFIGS["en"]), last_reply=last_reply, limit=limit)
+        rows = _ranked_postgresql(candidates, text=text, language=language, last_reply=last_reply, limit=limit)
     else:
         rows = _ranked_by_words(candidates, text=text, language=language, last_reply=last_reply, limit=limit)
     replies = Message.objects.in_bulk([m.reply_id for m in rows])
     return [PastCase(conversation=m.conversation, message=m, reply=replies[m.reply_id], score=m.score) for m in rows if m.reply_id in replies]
 
 
-def _ranked_postgresql(candidates, *, text: str, config: str, last_reply, limit: int) -> list[Message]:
+def _ranked_postgresql(candidates, *, text: str, language: str, last_reply, limit: int) -> list[Message]:
+    config = CONFIGS.get(language, CONFIGS["en"])
     # The index expression and predicate of migration 0001, verbatim, or the planner cannot use it.
     vector = f"to_tsvector('{config}'::regconfig, inbox_message.text)"
     # Any of the message's words (plainto_tsquery ANDs them all: too strict for a paraphrase).
@@ -172,7 +177,7 @@ def _ranked_postgresql(candidates, *, text: str, config: str, last_reply, limit:
         .annotate(
             score=RawSQL(
                 SCORE_SQL.format(vector=vector, query=query, config=config),
-                [text, TRIGRAM_WEIGHT, text, REPLY_WEIGHT, text],
+                [text, TRIGRAM_WEIGHT, text, WORD_WEIGHT, sorted(_keywords(text, language)) or [text], REPLY_WEIGHT, text],
                 output_field=FloatField(),
             ),
             reply_id=Subquery(last_reply),
