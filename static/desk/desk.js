@@ -389,6 +389,7 @@
       markSelectedRow();
       watch("viewing");
       markRead(id);
+      document.dispatchEvent(new CustomEvent("desk:conversation-opened", { detail: { id } })); // suggestions.js
     } catch (error) {
       if (generation !== threadGeneration) return;
       toast(error.status === 404 ? gettext("That conversation is not visible to you any more.") : fmt(gettext("Could not open: %(error)s"), { error: error.message }), { error: true });
@@ -937,6 +938,7 @@
       case "message.created": {
         const m = event.message;
         if (m.conversation_id === state.currentId) queueMessages([m.id]);
+        document.dispatchEvent(new CustomEvent("desk:message-created", { detail: { message: m } })); // suggestions.js
         const customer = $("customer");
         if (customer && Number(customer.dataset.customerId) === m.customer_id) refreshTimeline();
         break;
