@@ -114,7 +114,9 @@ function articleItem(article) {
   insert.dataset.answer = "insert-link";
   insert.title = gettext("Put the article's title and link into the reply, to edit before sending");
   insert.addEventListener("click", () => insertIntoComposer(`${article.title}: ${article.url}`));
-  item.append(el("div", "answer-actions")).append(insert);
+  const actions = el("div", "answer-actions");
+  actions.append(insert);
+  item.append(actions);
   return item;
 }
 
@@ -138,7 +140,9 @@ function caseItem(found) {
   use.dataset.answer = "use-reply";
   use.title = gettext("Put this reply into the composer, to adapt before sending");
   use.addEventListener("click", () => insertIntoComposer(found.reply));
-  item.append(el("div", "answer-actions")).append(use);
+  const actions = el("div", "answer-actions");
+  actions.append(use);
+  item.append(actions);
   return item;
 }
 

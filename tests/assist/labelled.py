@@ -17,6 +17,8 @@ from apps.assist.selectors import articles_for, detect_language, past_cases
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "suggestions"
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)
+NAMES = ["Marta López", "John Carter", "Pablo Ruiz", "Emily Stone", "Lucía Fernández", "David Kim", "Carmen Vidal",
+         "Oliver Brown", "Javier Moreno", "Sophie Martin", "Elena Navarro", "Liam Walsh", "Irene Castro"]
 
 
 def corpus() -> dict:
@@ -52,7 +54,7 @@ def load_cases(account, *, prefix: str = "") -> dict[str, Conversation]:
         for i, message in enumerate(case["messages"]):
             batch.append(InboundMessage(
                 account_id=account.id, external_id=f"{prefix}{case['key']}-{i}",
-                senders=[SenderIdentity("email", email, display_name=case["key"])],
+                senders=[SenderIdentity("email", email, display_name=NAMES[n % len(NAMES)])],
                 sent_at=T0 + timedelta(hours=n, minutes=i), text=message["text"],
                 thread_key=f"{prefix}{case['key']}", direction=message["direction"],
             ))
