@@ -14,9 +14,10 @@ Then each of the 34 labelled questions (labelled.json) is asked as a supervisor,
 suggestions_for asks for a conversation's latest message, and the ranks of the expected
 article and past case are counted: top-1 and top-3.
 
---scale then adds, AFTER the corpus (so newer: the candidate bound keeps the newest matches),
-bench/inbox_queries.py's 250k conversations and 1M messages (short support phrases in Spanish
-and English, half the conversations resolved), asks the labelled questions again (hit rates with
+--scale then adds by SQL, AFTER the corpus (so newer: the candidate bound keeps the newest
+matches), 100k customers, 250k conversations on 20 channel accounts of 10 teams (half resolved)
+and 1M messages, each two of 24 short support phrases in Spanish and English ("mi pedido no ha
+llegado todavía", "where is my refund?", ...) plus a reference token; then asks the labelled questions again (hit rates with
 that noise), calls GET /api/conversations/<id>/suggestions/ for 34 conversations RUNS times as
 an agent of two teams and as a supervisor (p50 / p95, view + serializers + SQL through Django's
 test client, no HTTP server) and EXPLAINs (ANALYZE) the past-case query.
@@ -32,6 +33,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+CUSTOMERS, CONVERSATIONS, MESSAGES = 100_000, 250_000, 1_000_000
+PHRASES = [
+    "Hola, mi pedido no ha llegado todavía", "Where is my refund? It has been two weeks", "La factura tiene un importe incorrecto",
+    "I cannot log in to my account", "Quiero cambiar la dirección de entrega", "The package arrived damaged",
+    "Gracias por la ayuda, todo resuelto", "Can you send me the invoice again?", "¿Tenéis la mesa en color roble?",
+    "My order number is wrong on the receipt", "El repartidor no encontró mi casa", "Please cancel my subscription",
+    "No puedo pagar con la tarjeta", "When will my order ship?", "¿Cuánto tarda el envío a Canarias?", "The app keeps crashing",
+    "He recibido un producto que no pedí", "Do you have this in size M?", "Quiero devolver el pedido", "Thanks, that worked!",
+    "Me han cobrado de más", "Is there a discount for students?", "Mi contraseña no funciona", "My tracking link is broken",
+]
+_PHRASES_SQL = "(ARRAY[" + ",".join("'" + p.replace("'", "''") + "'" for p in PHRASES) + "])"
+SEED_STEPS = [
+    ("random seed", "SELECT setseed(0.42)"),
+    ("100k customers", f"""
+INSERT INTO crm_customer(display_name, created_at, updated_at, tags)
+ SELECT 'Bench customer '||g, now(), now(), '[]' FROM generate_series(1,{CUSTOMERS}) g"""),
+    ("250k conversations", f"""
+INSERT INTO inbox_conversation(customer_id, channel_account_id, status, priority, subject, team_id, is_public, created_at,
+                               last_activity_at, last_message_preview, message_count, sla_clock)
+ SELECT c.min + (g % {CUSTOMERS}), a.id, (ARRAY['open','pending','resolved','resolved'])[1 + g % 4], 1, '', a.team_id, false,
+        now(), now(), 'preview '||g, 4, ''
+ FROM generate_series(1,{CONVERSATIONS}) g
+ JOIN (SELECT id, team_id, row_number() OVER (ORDER BY id) - 1 AS n FROM connectors_channelaccount WHERE name LIKE 'bench %') a
+   ON a.n = g % 20
+ CROSS JOIN (SELECT min(id) FROM crm_customer) c"""),
+    ("1M messages", f"""
+INSERT INTO inbox_message(conversation_id, customer_id, channel_account_id, direction, kind, subject, text, html, is_public,
+                          sent_at, created_at, delivery_status, delivery_error, metadata)
+ SELECT v.id, v.customer_id, v.channel_account_id, CASE WHEN (g / {CONVERSATIONS}) % 4 = 3 THEN 'out' ELSE 'in' END, 'message', '',
+        {_PHRASES_SQL}[1 + floor(random() * {len(PHRASES)})::int] || '. ' ||
+        {_PHRASES_SQL}[1 + floor(random() * {len(PHRASES)} + g * 0)::int] || ' ref' || floor(random() * 50000)::int,
+        '', false, now() - ((g * 7)||' seconds')::interval, now(), 'received', '', '{{}}'
+ FROM generate_series(1,{MESSAGES}) g
+ JOIN inbox_conversation v ON v.id = (SELECT max(id) FROM inbox_conversation) - {CONVERSATIONS} + 1 + (g % {CONVERSATIONS})"""),
+    ("ANALYZE", "ANALYZE"),
+]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/centralita_sug_bench"
 SQLITE_PATH = Path("/tmp/centralita_sug_bench.sqlite3")
 
@@ -98,11 +135,18 @@ def scale(*, supervisor, cases, articles, runs):
     from apps.accounts.models import User
     from apps.assist import selectors
     from apps.inbox.models import Conversation, Message
-    from bench.inbox_queries import SEED_STEPS
     from tests.assist.labelled import evaluate, labelled
     from tests.assist.test_suggestions import ask
 
-    print("\nadding bench/inbox_queries.py's rows:")
+    from apps.accounts.models import Role, Team
+    from apps.connectors.models import ChannelAccount, ChannelKind
+
+    teams = [Team.objects.create(name=f"Bench team {n}") for n in range(10)]
+    for n in range(20):
+        ChannelAccount.objects.create(kind=ChannelKind.PUSH, name=f"bench {n}", team=teams[n % 10])
+    bench_agent = User.objects.create_user(username="bench_agent", password="x", role=Role.AGENT)
+    bench_agent.teams.set(teams[:2])
+    print("\nadding rows:")
     with connection.cursor() as cursor:
         for label, sql in SEED_STEPS:
             t = time.perf_counter()
