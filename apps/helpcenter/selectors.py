@@ -79,15 +79,15 @@ def _published(language: str):
 
 def public_home(language: str) -> list[dict]:
     """Categories with their published articles in `language` (two queries), then "Other" for
-    articles without a category. [{"category": Category | None, "articles": [Article]}]."""
+    articles without a category. [{"category": Category | None, "name": str, "articles": [Article]}]."""
     articles = list(_published(language).only("id", "title", "slug", "language", "category_id").order_by("title"))
     categories = list(Category.objects.filter(pk__in={a.category_id for a in articles if a.category_id}))
     by_category: dict = {}
     for a in articles:
         by_category.setdefault(a.category_id, []).append(a)
-    shelves = [{"category": c, "articles": by_category[c.pk]} for c in categories]
+    shelves = [{"category": c, "name": c.name_in(language), "articles": by_category[c.pk]} for c in categories]
     if None in by_category:
-        shelves.append({"category": None, "articles": by_category[None]})
+        shelves.append({"category": None, "name": "", "articles": by_category[None]})
     return shelves
 
 
@@ -122,3 +122,37 @@ def suggestions(text: str, *, language: str | None, limit: int = 5) -> list[Arti
             kept.append(a)
     kept.sort(key=lambda a: -a.score)
     return kept[:limit]
+
+
+# --- the desk --------------------------------------------------------------------------------
+
+
+def desk_articles(*, language: str | None = None, status: str | None = None, limit: int = 200) -> list[Article]:
+    qs = Article.objects.select_related("author", "category").defer("body", "body_text", "search_text", "search_vector")
+    if language:
+        qs = qs.filter(language=language)
+    if status:
+        qs = qs.filter(status=status)
+    return list(qs.order_by("-updated_at", "-id")[:limit])
+
+
+def topics_coverage(topics: list[dict], *, per_topic: int = 3) -> list[dict]:
+    """Each topic of the reports (apps/reports/topics.py) with the published articles that match its
+    top terms (articles_search, both languages): no article means supervisors should write one.
+    One search per topic (at most REPORTS_TOPICS_MAX, 12)."""
+    rows = []
+    for t in topics:
+        terms = " ".join(t.get("terms") or [])
+        articles = articles_search(terms, limit=per_topic) if terms else []
+        rows.append({**t, "articles": articles, "covered": bool(articles)})
+    return rows
+
+
+def translations_of(articles: list[Article]) -> dict[int, int | None]:
+    """{article id: its translation's id or None} for a list, in one query (the API's list)."""
+    keys = {a.translation_key for a in articles}
+    pairs = Article.objects.filter(translation_key__in=keys).values_list("id", "translation_key", "language")
+    by_key: dict = {}
+    for pk, key, language in pairs:
+        by_key.setdefault(key, []).append((pk, language))
+    return {a.pk: next((pk for pk, lang in by_key.get(a.translation_key, []) if lang != a.language), None) for a in articles}
