@@ -37,8 +37,9 @@
 
   var form = box.parentNode.querySelector("form");
   if (!form) return;
-  var input = form.querySelector("input[name=subject], input[name=topic], input[name=asunto], input[name=motivo]") ||
-    form.querySelector("input[type=text]:not([name=website])");
+  // The subject (its usual names), else the message itself.
+  var input = form.querySelector("input[name=subject], input[name=asunto], input[name=topic], input[name=motivo]") ||
+    form.querySelector("textarea");
   if (!input) return;
   var field = input.closest(".field") || input;
   field.parentNode.insertBefore(box, field.nextSibling);
@@ -68,7 +69,7 @@
   }
 
   function lookup() {
-    var q = input.value.trim();
+    var q = input.value.trim().slice(0, 200);
     if (q === last) return;
     last = q;
     if (q.length < 3) { render([]); return; }
