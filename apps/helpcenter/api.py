@@ -106,7 +106,7 @@ class ArticleListView(APIView):
             articles = selectors.articles_search(q, language=language, limit=50, published_only=False)
             articles = [a for a in articles if not state or a.status == state]
         else:
-            articles = selectors.desk_articles(language=language, status=state, limit=LIST_LIMIT)
+            articles = selectors.desk_articles(language=language, status=state, limit=LIST_LIMIT, with_body=True)
         data = ArticleSerializer(articles, many=True, context={"translations": selectors.translations_of(articles)}).data
         return Response(data)
 

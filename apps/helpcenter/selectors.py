@@ -127,8 +127,10 @@ def suggestions(text: str, *, language: str | None, limit: int = 5) -> list[Arti
 # --- the desk --------------------------------------------------------------------------------
 
 
-def desk_articles(*, language: str | None = None, status: str | None = None, limit: int = 200) -> list[Article]:
-    qs = Article.objects.select_related("author", "category").defer("body", "body_text", "search_text", "search_vector")
+def desk_articles(*, language: str | None = None, status: str | None = None, limit: int = 200, with_body: bool = False) -> list[Article]:
+    qs = Article.objects.select_related("author", "category").defer("body_text", "search_text", "search_vector")
+    if not with_body:
+        qs = qs.defer("body")
     if language:
         qs = qs.filter(language=language)
     if status:
