@@ -44,10 +44,10 @@ class ArticleForm(forms.Form):
 
 
 def _action_status(request, article: Article | None) -> str:
-    action = request.POST.get("action", "save")
-    if action == "publish":
+    """The button pressed (its name): publish, unpublish, or save (the status stays)."""
+    if "publish" in request.POST:
         return Article.Status.PUBLISHED
-    if action == "unpublish":
+    if "unpublish" in request.POST:
         return Article.Status.DRAFT
     return article.status if article else Article.Status.DRAFT
 
@@ -106,7 +106,7 @@ def article_edit(request, article_id: int):
     })
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "delete":
+            if "delete" in request.POST:
                 services.article_delete(article=article, actor=request.user)
                 messages.success(request, _("Article deleted."))
                 return redirect("help-articles")

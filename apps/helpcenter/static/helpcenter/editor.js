@@ -6,19 +6,19 @@
   "use strict";
   var textarea = document.querySelector("#article-form textarea[name=body]");
   if (!textarea) return;
-  var t = window.gettext || function (s) { return s; };
+  var gettext = window.gettext || function (s) { return s; };
   var editor = document.createElement("div");
   editor.className = "editor";
   var toolbar = document.createElement("div");
   toolbar.className = "editor-toolbar";
   toolbar.setAttribute("role", "toolbar");
-  toolbar.setAttribute("aria-label", t("Formatting"));
+  toolbar.setAttribute("aria-label", gettext("Formatting"));
   var content = document.createElement("div");
   content.className = "editor-content";
   content.contentEditable = "true";
   content.setAttribute("role", "textbox");
   content.setAttribute("aria-multiline", "true");
-  content.setAttribute("aria-label", t("Article body"));
+  content.setAttribute("aria-label", gettext("Article body"));
   content.id = "editor-content";
   // The stored body was sanitized on save; parse it inertly (no script runs in a template element).
   var template = document.createElement("template");
@@ -26,19 +26,19 @@
   content.appendChild(template.content);
 
   var buttons = [
-    ["b", "B", t("Bold"), function () { document.execCommand("bold"); }],
-    ["i", "I", t("Italic"), function () { document.execCommand("italic"); }],
-    ["h2", "H2", t("Heading"), function () { document.execCommand("formatBlock", false, "h2"); }],
-    ["h3", "H3", t("Subheading"), function () { document.execCommand("formatBlock", false, "h3"); }],
-    ["p", "¶", t("Paragraph"), function () { document.execCommand("formatBlock", false, "p"); }],
-    ["ul", "•", t("Bulleted list"), function () { document.execCommand("insertUnorderedList"); }],
-    ["ol", "1.", t("Numbered list"), function () { document.execCommand("insertOrderedList"); }],
-    ["quote", "❝", t("Quote"), function () { document.execCommand("formatBlock", false, "blockquote"); }],
-    ["link", "🔗", t("Link"), function () {
-      var url = window.prompt(t("Link address (https://…)"));
+    ["b", "B", gettext("Bold"), function () { document.execCommand("bold"); }],
+    ["i", "I", gettext("Italic"), function () { document.execCommand("italic"); }],
+    ["h2", "H2", gettext("Heading"), function () { document.execCommand("formatBlock", false, "h2"); }],
+    ["h3", "H3", gettext("Subheading"), function () { document.execCommand("formatBlock", false, "h3"); }],
+    ["p", "¶", gettext("Paragraph"), function () { document.execCommand("formatBlock", false, "p"); }],
+    ["ul", "•", gettext("Bulleted list"), function () { document.execCommand("insertUnorderedList"); }],
+    ["ol", "1.", gettext("Numbered list"), function () { document.execCommand("insertOrderedList"); }],
+    ["quote", "❝", gettext("Quote"), function () { document.execCommand("formatBlock", false, "blockquote"); }],
+    ["link", "🔗", gettext("Link"), function () {
+      var url = window.prompt(gettext("Link address (https://…)"));
       if (url && /^(https?:|mailto:|\/)/i.test(url.trim())) document.execCommand("createLink", false, url.trim());
     }],
-    ["unlink", "⨯🔗", t("Remove link"), function () { document.execCommand("unlink"); }],
+    ["unlink", "⨯🔗", gettext("Remove link"), function () { document.execCommand("unlink"); }],
   ];
   buttons.forEach(function (spec) {
     var button = document.createElement("button");
