@@ -28,7 +28,7 @@
   var buttons = [
     ["b", "B", gettext("Bold"), function () { document.execCommand("bold"); }],
     ["i", "I", gettext("Italic"), function () { document.execCommand("italic"); }],
-    ["h2", "H2", gettext("Heading"), function () { document.execCommand("formatBlock", false, "h2"); }],
+    ["h2", "H2", gettext("Section heading"), function () { document.execCommand("formatBlock", false, "h2"); }],
     ["h3", "H3", gettext("Subheading"), function () { document.execCommand("formatBlock", false, "h3"); }],
     ["p", "¶", gettext("Paragraph"), function () { document.execCommand("formatBlock", false, "p"); }],
     ["ul", "•", gettext("Bulleted list"), function () { document.execCommand("insertUnorderedList"); }],
