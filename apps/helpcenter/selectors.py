@@ -4,19 +4,22 @@ the deflection report.
 Search (articles_search), two methods by database:
 - PostgreSQL: full text on search_vector (Spanish or English configuration by the article's
   language, built from unaccent(title) weight A and unaccent(text) weight B) with every query word
-  as a prefix (people search while typing), OR-ed and ranked by ts_rank_cd; plus pg_trgm word
+  as a prefix (people search while typing), both as typed and without accents (a stemmer knows
+  "devolución" but not "devolucion"), OR-ed and ranked by ts_rank_cd; plus pg_trgm word
   similarity of each query word against search_text (title + text, lower case, no accents), so a
-  word with a typo still finds its article. Score: rank + best trigram similarity.
+  word with a typo still finds its article (the best word above TRIGRAM_THRESHOLD).
+  Score: rank (normalized to 0..1, rank/(rank+1)) + the sum of the words' trigram similarities to
+  the whole text and to the title (more words found, and in the title, rank higher).
 - SQLite (the embedded desk): search_text contains any query word (LIKE), ranked by how many of
   the words it contains. No stemming, no typo tolerance.
 """
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, F, FloatField, IntegerField, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Greatest, Lower
 
 from .models import Article, Category, Language
-from .text import query_words
+from .text import query_forms, query_words
 
 SEARCH_CONFIGS = {Language.ES: "spanish", Language.EN: "english"}
 # Word similarity (0..1) above which a query word counts as found in an article despite a typo.
@@ -41,24 +44,29 @@ def articles_search(text: str, *, language: str | None = None, limit: int = 5, p
     if language:
         qs = qs.filter(language=language)
     if connection.vendor == "postgresql":
-        return list(_search_postgres(qs, words, language)[:limit])
+        return list(_search_postgres(qs, words, query_forms(text), language)[:limit])
     return list(_search_simple(qs, words)[:limit])
 
 
-def _search_postgres(qs, words, language):
+def _search_postgres(qs, words, forms, language):
     if language:
-        query = _tsquery(words, SEARCH_CONFIGS[language])
+        query = _tsquery(forms, SEARCH_CONFIGS[language])
     else:  # either language's stemming: the vector of each article was built with its own
-        query = _tsquery(words, "spanish") | _tsquery(words, "english")
+        query = _tsquery(forms, "spanish") | _tsquery(forms, "english")
     long_words = [w for w in words if len(w) >= TRIGRAM_MIN_WORD]
     if long_words:
         similarities = [TrigramWordSimilarity(Value(w), "search_text") for w in long_words]
-        trigram = similarities[0] if len(similarities) == 1 else Greatest(*similarities)
+        # the best word decides whether an article matches; the sums rank higher those matching more
+        # words, and more so in the title
+        best = similarities[0] if len(similarities) == 1 else Greatest(*similarities)
+        title = Lower(Func(F("title"), function="unaccent"))
+        total = sum(similarities[1:], similarities[0]) + sum(
+            (TrigramWordSimilarity(Value(w), title) for w in long_words[1:]), TrigramWordSimilarity(Value(long_words[0]), title))
     else:
-        trigram = Value(0.0, output_field=FloatField())
-    qs = qs.annotate(rank=SearchRank(F("search_vector"), query, cover_density=True), trigram=trigram)
+        best = total = Value(0.0, output_field=FloatField())
+    qs = qs.annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32)), trigram=best, trigram_total=total)
     qs = qs.filter(Q(search_vector=query) | Q(trigram__gte=TRIGRAM_THRESHOLD))
-    return qs.annotate(score=F("rank") + F("trigram")).order_by("-score", "-published_at", "id")
+    return qs.annotate(score=F("rank") + F("trigram_total")).order_by("-score", "-published_at", "id")
 
 
 def _search_simple(qs, words):
