@@ -147,14 +147,19 @@ def desk_articles(*, language: str | None = None, status: str | None = None, lim
 
 
 def topics_coverage(topics: list[dict], *, per_topic: int = 3) -> list[dict]:
-    """Each topic of the reports (apps/reports/topics.py) with the published articles that match its
-    top terms (articles_search, both languages): no article means supervisors should write one.
-    One search per topic (at most REPORTS_TOPICS_MAX, 12)."""
+    """Each topic of the reports (apps/reports/topics.py) with the published articles that answer it:
+    found by articles_search on the topic's top terms, and kept only when the article holds at least
+    half of those words (its first five letters, so "refunds" holds "refund"): one shared common word
+    ("order") does not make an article the answer. No article: supervisors should write one.
+    Two queries per topic (at most REPORTS_TOPICS_MAX, 12)."""
     rows = []
     for t in topics:
-        terms = " ".join(t.get("terms") or [])
-        articles = articles_search(terms, limit=per_topic) if terms else []
-        rows.append({**t, "articles": articles, "covered": bool(articles)})
+        words = query_words(" ".join(t.get("terms") or []))
+        found = articles_search(" ".join(words), limit=per_topic * 3) if words else []
+        texts = dict(Article.objects.filter(pk__in=[a.pk for a in found]).values_list("pk", "search_text"))
+        needed = max(1, -(-len(words) // 2))
+        answers = [a for a in found if sum(w[:5] in texts.get(a.pk, "") for w in words) >= needed][:per_topic]
+        rows.append({**t, "articles": answers, "covered": bool(answers)})
     return rows
 
 

@@ -33,12 +33,12 @@
     ["p", "¶", gettext("Paragraph"), function () { document.execCommand("formatBlock", false, "p"); }],
     ["ul", "•", gettext("Bulleted list"), function () { document.execCommand("insertUnorderedList"); }],
     ["ol", "1.", gettext("Numbered list"), function () { document.execCommand("insertOrderedList"); }],
-    ["quote", "❝", gettext("Quote"), function () { document.execCommand("formatBlock", false, "blockquote"); }],
-    ["link", "🔗", gettext("Link"), function () {
+    ["quote", "“ ”", gettext("Quote"), function () { document.execCommand("formatBlock", false, "blockquote"); }],
+    ["link", gettext("Link"), gettext("Link"), function () {
       var url = window.prompt(gettext("Link address (https://…)"));
       if (url && /^(https?:|mailto:|\/)/i.test(url.trim())) document.execCommand("createLink", false, url.trim());
     }],
-    ["unlink", "⨯🔗", gettext("Remove link"), function () { document.execCommand("unlink"); }],
+    ["unlink", gettext("Unlink"), gettext("Remove link"), function () { document.execCommand("unlink"); }],
   ];
   buttons.forEach(function (spec) {
     var button = document.createElement("button");
