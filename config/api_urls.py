@@ -24,6 +24,7 @@ sla_policy = PolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update"
 
 urlpatterns = [
     path("", include("apps.reports.api_urls")),  # /api/reports/...
+    path("", include("apps.helpcenter.api_urls")),  # /api/help/... (docs/helpcenter.md)
     path("me/", MeView.as_view(), name="api-me"),
     path("agents/", AgentListView.as_view(), name="api-agents"),
     # the team (admins)

@@ -20,3 +20,13 @@ def query_words(text: str) -> list[str]:
         if len(w) >= 2 and w not in seen:
             seen.append(w)
     return seen[:MAX_QUERY_WORDS]
+
+
+def query_forms(text: str) -> list[str]:
+    """query_words plus each word as typed (lower case, accents kept) where it differs: a stemmer
+    knows "devolución" (-> devolu) but not "devolucion". For the full-text query only."""
+    forms = query_words(text)
+    for w in _WORD.findall(text[:500].lower()):
+        if len(w) >= 2 and w not in forms and len(forms) < 2 * MAX_QUERY_WORDS:
+            forms.append(w)
+    return forms

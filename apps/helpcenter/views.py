@@ -24,7 +24,7 @@ from apps.core.net import client_ip
 from . import selectors, services
 from .models import DeflectionEvent, Language
 
-SUGGEST_LIMIT = 5
+SUGGEST_LIMIT = 3  # a short list under the subject: more is reading, not deflecting
 MAX_EVENT_BYTES = 4096
 
 
