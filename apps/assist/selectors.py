@@ -2,9 +2,9 @@
 cases that match the customer's latest message (docs/suggestions.md).
 
 Articles: apps.helpcenter's articles_search on the message's content words (stop words out: it
-reads the first few words only), fused (reciprocal rank) with the articles that match the reply
-which resolved the best past case: the help center's words are the agents' words more than the
-customers'. Measured on the labelled set (bench/suggestions.py), this fusion is what lifts top-1.
+reads the first few words only), fused (reciprocal rank, half weight each) with the articles that
+match the best past case's customer message and the reply which resolved it: the help center's
+words are the agents' words more than the customers'. Measured on the labelled set (bench/suggestions.py), this fusion is what lifts top-1.
 
 Past cases, on PostgreSQL: the customers' messages of resolved conversations the agent may see
 (the inbox's one visibility rule) that share a stemmed, unaccented word with the latest message
@@ -50,6 +50,9 @@ SCORE_SQL = (
     " + %s * ts_rank_cd(to_tsvector('{config}'::regconfig, COALESCE(" + REPLY_TEXT_SQL + ", '')), {query}, 32)"
 )
 CONFIGS = {"es": "assist_es", "en": "assist_en"}
+# Weight of each of the best past case's two texts (its customer message, its resolving reply)
+# against the question's own article search, in the reciprocal-rank fusion of articles_for.
+ARTICLE_FEEDBACK = 0.5
 
 _STOPWORDS = {
     "es": set("el la los las de del que y en un una por con no se su para es al lo como más mi me ha he "
@@ -91,14 +94,15 @@ def suggestions_for(*, user, conversation: Conversation, articles: int = 3, case
 
 def articles_for(*, text: str, language: str, best_case: PastCase | None = None, limit: int = 3) -> list[Article]:
     """Published articles for `text`, best first: articles_search on its content words, fused by
-    reciprocal rank with articles_search on the reply that resolved `best_case`."""
-    lists = [articles_search(content_words(text, language), language=language, limit=limit + 2)]
+    reciprocal rank (weights in ARTICLE_FEEDBACK) with articles_search on the best past case's
+    customer message and on the reply that resolved it."""
+    searches = [(1.0, text)]
     if best_case is not None:
-        lists.append(articles_search(content_words(best_case.reply.text, language), language=language, limit=limit + 2))
+        searches += [(ARTICLE_FEEDBACK, best_case.message.text), (ARTICLE_FEEDBACK, best_case.reply.text)]
     score, by_id = {}, {}
-    for found in lists:
-        for rank, article in enumerate(found):
-            score[article.id] = score.get(article.id, 0.0) + 1.0 / (1 + rank)
+    for weight, query in searches:
+        for rank, article in enumerate(articles_search(content_words(query, language), language=language, limit=limit + 2)):
+            score[article.id] = score.get(article.id, 0.0) + weight / (1 + rank)
             by_id.setdefault(article.id, article)
     best = sorted(score, key=lambda i: -score[i])  # stable: ties keep the question's order
     return [by_id[i] for i in best[:limit]]
