@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, FloatField, OuterRef, Q, Subquery
+from django.db.models import BooleanField, F, FloatField, Func, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
 
 from apps.helpcenter.models import Article
@@ -168,14 +168,32 @@ def past_cases(*, user, text: str, language: str, exclude_conversation_id: int |
     return [PastCase(conversation=m.conversation, message=m, reply=replies[m.reply_id], score=m.score) for m in rows if m.reply_id in replies]
 
 
+class _Matches(Func):
+    """to_tsvector(config, text) @@ (any of the lexemes of `query`): the index expression of
+    migration 0001, on the column as the query at hand aliases it (U0 inside a subquery)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, config: str, query: str):
+        super().__init__(F("text"), Value(query))
+        self.config = config
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        query, query_params = compiler.compile(self.source_expressions[1])
+        return (f"to_tsvector('{self.config}'::regconfig, {column}) @@ "
+                f"replace(plainto_tsquery('{self.config}'::regconfig, {query})::text, ' & ', ' | ')::tsquery",
+                [*column_params, *query_params])
+
+
 def _ranked_postgresql(candidates, *, text: str, language: str, last_reply, limit: int) -> list[Message]:
     config = CONFIGS.get(language, CONFIGS["en"])
-    # The index expression and predicate of migration 0001, verbatim, or the planner cannot use it.
+    # The candidates (a subquery): an expression, so the column is the subquery's own (see _Matches).
+    newest = candidates.filter(_Matches(config, text)).order_by("-id").values("id")[:CANDIDATES]
+    # The ranking runs on the outer query, whose table is inbox_message itself (no alias).
     vector = f"to_tsvector('{config}'::regconfig, inbox_message.text)"
     # Any of the message's words (plainto_tsquery ANDs them all: too strict for a paraphrase).
     query = f"replace(plainto_tsquery('{config}'::regconfig, %s)::text, ' & ', ' | ')::tsquery"
-    matching = candidates.filter(RawSQL(f"{vector} @@ {query}", [text], output_field=BooleanField()))
-    newest = matching.order_by("-id").values("id")[:CANDIDATES]
     ranked = (
         Message.objects.filter(id__in=Subquery(newest))
         .annotate(

@@ -4,6 +4,7 @@ pg_trgm); the corpus goes in through the real ingest service."""
 import pytest
 
 from apps.accounts.models import Role
+from apps.assist import selectors
 from apps.assist.selectors import content_words, detect_language, past_cases, suggestions_for
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 from apps.inbox.models import Conversation
@@ -142,3 +143,12 @@ def test_a_conversation_without_a_customer_message_gets_no_suggestions(make_user
     found = suggestions_for(user=agent, conversation=conversation)
     assert found.message is None and found.cases == [] and found.articles == []
     assert client_for(agent).get(f"/api/conversations/{conversation.id}/suggestions/").json()["message_id"] is None
+
+
+def test_the_candidate_bound_keeps_the_newest_matching_messages(corpus, make_user, monkeypatch):
+    # given a bound of 3 candidates, far fewer than the resolved cases (the newest are distractors)
+    monkeypatch.setattr(selectors, "CANDIDATES", 3)
+    agent = make_user(role=Role.AGENT)
+    # then the 3 are the newest messages that match, not the newest messages (which do not)
+    found = keys_of(corpus["cases"], past_cases(user=agent, text="I forgot my password, the reset link never came", language="en"))
+    assert found[0] == "password-reset-en"
