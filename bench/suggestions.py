@@ -96,13 +96,15 @@ def main():
     parser.add_argument("--sqlite", action="store_true", help="the embedded mode (SQLite, word matching)")
     parser.add_argument("--scale", action="store_true", help="add 1M messages, measure latency (PostgreSQL)")
     parser.add_argument("--runs", type=int, default=5, help="calls per conversation at --scale")
+    parser.add_argument("--reuse", action="store_true", help="with --scale: measure the database a previous --scale filled")
     args = parser.parse_args()
     url = f"sqlite:///{SQLITE_PATH}" if args.sqlite else args.database_url
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)  # in-memory channel layer, tasks in-process: no worker needed
     print("command: " + " ".join([".venv/bin/python", "bench/suggestions.py", *sys.argv[1:]]))
-    recreate(url)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
+    if not args.reuse:
+        recreate(url)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ)
 
     import django
 
@@ -115,6 +117,19 @@ def main():
     from tests.assist.labelled import evaluate, labelled, load_articles, load_cases
 
     settings.ALLOWED_HOSTS = ["*"]
+    if args.reuse:
+        from apps.helpcenter.models import Article
+        from apps.inbox.models import Conversation
+        from tests.assist.labelled import corpus
+
+        data = corpus()
+        keys = [c["key"] for c in data["cases"] + data["distractors"]]
+        cases = {c.thread_key: c for c in Conversation.objects.filter(thread_key__in=keys)}
+        titles = {(a["language"], a["title"]): a["key"] for a in data["articles"]}
+        articles = {titles[(a.language, a.title)]: a for a in Article.objects.all() if (a.language, a.title) in titles}
+        supervisor = User.objects.get(username="bench_sup")
+        scale(supervisor=supervisor, cases=cases, articles=articles, runs=args.runs, seed=False)
+        return
     team = Team.objects.create(name="Soporte")
     supervisor = User.objects.create_user(username="bench_sup", password="x", role=Role.SUPERVISOR)
     account = ChannelAccount.objects.create(kind=ChannelKind.PUSH, name="Tienda", team=team)
@@ -128,17 +143,10 @@ def main():
         scale(supervisor=supervisor, cases=cases, articles=articles, runs=args.runs)
 
 
-def scale(*, supervisor, cases, articles, runs):
+def add_rows():
     from django.db import connection
-    from rest_framework.test import APIClient
 
-    from apps.accounts.models import User
-    from apps.assist import selectors
-    from apps.inbox.models import Conversation, Message
-    from tests.assist.labelled import evaluate, labelled
-    from tests.assist.test_suggestions import ask
-
-    from apps.accounts.models import Role, Team
+    from apps.accounts.models import Role, Team, User
     from apps.connectors.models import ChannelAccount, ChannelKind
 
     teams = [Team.objects.create(name=f"Bench team {n}") for n in range(10)]
@@ -153,12 +161,26 @@ def scale(*, supervisor, cases, articles, runs):
             print(f"  {label:28}", end="", flush=True)
             cursor.execute(sql)
             print(f"{time.perf_counter() - t:6.1f} s", flush=True)
+
+
+def scale(*, supervisor, cases, articles, runs, seed=True):
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    from apps.accounts.models import User
+    from apps.assist import selectors
+    from apps.inbox.models import Conversation, Message
+    from tests.assist.labelled import evaluate, labelled
+    from tests.assist.test_suggestions import ask
+
+    if seed:
+        add_rows()
     print(f"rows: {Message.objects.count():,} messages, {Conversation.objects.count():,} conversations, "
           f"{Conversation.objects.filter(status='resolved').count():,} resolved")
     print_rates("hit rates on the labelled set among 1M other messages:", evaluate(user=supervisor, cases=cases, articles=articles))
 
     account = cases["refund-es"].channel_account
-    asked = [ask(account, item["question"], key=f"bench-{n}") for n, item in enumerate(labelled())]
+    asked = [ask(account, item["question"], key=f"bench-{n}-{time.time_ns()}") for n, item in enumerate(labelled())]
     agent = User.objects.filter(role="agent", username__startswith="bench_").order_by("id").first()
     agent.teams.add(account.team)  # sees the corpus's team and two of the bench's teams
     for who in (agent, supervisor):

@@ -169,27 +169,38 @@ def past_cases(*, user, text: str, language: str, exclude_conversation_id: int |
 
 
 class _Matches(Func):
-    """to_tsvector(config, text) @@ (any of the lexemes of `query`): the index expression of
-    migration 0001, on the column as the query at hand aliases it (U0 inside a subquery)."""
+    """to_tsvector(config, text) @@ (any of the lexemes of `query`, or with pairs=True any two of
+    them): the index expression of migration 0001, on the column as the query at hand aliases it
+    (U0 inside a subquery)."""
 
     output_field = BooleanField()
 
-    def __init__(self, config: str, query: str):
+    def __init__(self, config: str, query: str, *, pairs: bool = False):
         super().__init__(F("text"), Value(query))
-        self.config = config
+        self.config, self.pairs = config, pairs
 
     def as_sql(self, compiler, connection, **extra):
         column, column_params = compiler.compile(self.source_expressions[0])
         query, query_params = compiler.compile(self.source_expressions[1])
-        return (f"to_tsvector('{self.config}'::regconfig, {column}) @@ "
-                f"replace(plainto_tsquery('{self.config}'::regconfig, {query})::text, ' & ', ' | ')::tsquery",
-                [*column_params, *query_params])
+        cfg = f"'{self.config}'::regconfig"
+        if not self.pairs:
+            tsquery = f"replace(plainto_tsquery({cfg}, {query})::text, ' & ', ' | ')::tsquery"
+            return f"to_tsvector({cfg}, {column}) @@ {tsquery}", [*column_params, *query_params]
+        lexemes = f"unnest(tsvector_to_array(to_tsvector({cfg}, {query})))"
+        tsquery = (f"COALESCE((SELECT string_agg(format('(%%L & %%L)', a, b), ' | ')::tsquery "
+                   f"FROM {lexemes} a, {lexemes} b WHERE a < b), ''::tsquery)")
+        return f"to_tsvector({cfg}, {column}) @@ {tsquery}", [*column_params, *query_params, *query_params]
 
 
 def _ranked_postgresql(candidates, *, text: str, language: str, last_reply, limit: int) -> list[Message]:
     config = CONFIGS.get(language, CONFIGS["en"])
     # The candidates (a subquery): an expression, so the column is the subquery's own (see _Matches).
-    newest = candidates.filter(_Matches(config, text)).order_by("-id").values("id")[:CANDIDATES]
+    # Two bounded sets: the newest messages sharing two of its words (the likelier answers, which
+    # a common word alone would crowd out at a million messages) and the newest sharing any word
+    # (a misspelt or single-word question still finds something).
+    two = candidates.filter(_Matches(config, text, pairs=True)).order_by("-id").values("id")[:CANDIDATES]
+    one = candidates.filter(_Matches(config, text)).order_by("-id").values("id")[:CANDIDATES]
+    newest = two.union(one)
     # The ranking runs on the outer query, whose table is inbox_message itself (no alias).
     vector = f"to_tsvector('{config}'::regconfig, inbox_message.text)"
     # Any of the message's words (plainto_tsquery ANDs them all: too strict for a paraphrase).
