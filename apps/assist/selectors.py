@@ -30,6 +30,7 @@ from apps.inbox.visibility import visible_conversations_q
 
 # Newest matching messages ranked per request: bounds the work however common the words are.
 CANDIDATES = 400
+ONE_WORD_WINDOW = 100_000
 # Characters of the customer's message that make the query (a pasted mail can be long).
 QUERY_MAX_CHARS = 500
 # Weight of trigram similarity against ts_rank_cd (normalised to 0..1).
@@ -203,7 +204,10 @@ def _ranked_postgresql(candidates, *, text: str, language: str, last_reply, limi
     # million rows when the agent's teams hold few of the matches; the GIN index finds them all.
     newest_first = (F("id") + 0).desc()
     two = candidates.filter(_Matches(config, text, pairs=True)).order_by(newest_first).values("id")[:CANDIDATES]
-    one = candidates.filter(_Matches(config, text)).order_by(newest_first).values("id")[:CANDIDATES]
+    # The one-word set only among the newest ONE_WORD_WINDOW messages: a common word matches a
+    # third of the table, and the two-word set already reaches back further.
+    recent = RawSQL("(SELECT max(id) FROM inbox_message) - %s", [ONE_WORD_WINDOW])
+    one = candidates.filter(_Matches(config, text), id__gt=recent).order_by(newest_first).values("id")[:CANDIDATES]
     newest = two.union(one)
     # The ranking runs on the outer query, whose table is inbox_message itself (no alias).
     vector = f"to_tsvector('{config}'::regconfig, inbox_message.text)"
