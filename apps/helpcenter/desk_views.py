@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -41,6 +42,7 @@ class ArticleForm(forms.Form):
         if exclude_id:
             self.fields["translation_of"].queryset = self.fields["translation_of"].queryset.exclude(pk=exclude_id)
         self.fields["translation_of"].label_from_instance = lambda a: f"[{a.language}] {a.title}"
+        self.fields["category"].label_from_instance = lambda c: c.name_in(get_language())
 
 
 def _action_status(request, article: Article | None) -> str:

@@ -65,4 +65,10 @@
   var label = document.querySelector("label[for=" + textarea.id + "]");
   if (label) label.addEventListener("click", function () { content.focus(); });
   textarea.form.addEventListener("submit", function () { textarea.value = content.innerHTML; });
+  var remove = document.getElementById("delete-article");
+  if (remove) {
+    remove.addEventListener("click", function (e) {
+      if (!window.confirm(gettext("Delete this article? It leaves the help center at once."))) e.preventDefault();
+    });
+  }
 })();
