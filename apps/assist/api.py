@@ -36,10 +36,10 @@ class SuggestedCaseSerializer(serializers.Serializer):
         return _excerpt(case.message.text)
 
 
-class SuggestionsSerializer(serializers.Serializer):
+class ConversationSuggestionsSerializer(serializers.Serializer):
     message_id = serializers.IntegerField(source="message.id", allow_null=True, default=None,
                                           help_text="The customer's latest message they answer (null: none yet)")
-    language = serializers.ChoiceField(choices=["es", "en"], help_text="Detected language of that message")
+    language = serializers.CharField(help_text="Detected language of that message: es or en")
     articles = SuggestedArticleSerializer(many=True)
     cases = SuggestedCaseSerializer(many=True)
 
@@ -56,9 +56,9 @@ class ConversationSuggestionsView(APIView):
         "Cases: resolved conversations the user may see where a customer wrote something similar, with the "
         "agent's reply that resolved it. 404 for a conversation the user may not see (as for the conversation).",
         # 403 and 404 are documented for every operation by apps/core/schema.py.
-        responses={200: SuggestionsSerializer},
+        responses={200: ConversationSuggestionsSerializer},
     )
     def get(self, request, conversation_id: int):
         conversation = conversation_get(user=request.user, conversation_id=conversation_id)
         found = suggestions_for(user=request.user, conversation=conversation)
-        return Response(SuggestionsSerializer(found, context={"request": request}).data)
+        return Response(ConversationSuggestionsSerializer(found, context={"request": request}).data)
