@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from apps.accounts import admin_api as people
 from apps.accounts.api import MeView
+from apps.assist import api as assist
 from apps.audit import api as audit
 from apps.connectors import api_urls as channel_accounts_urls
 from apps.connectors.facebook import api as facebook
@@ -23,6 +24,7 @@ sla_policy = PolicyViewSet.as_view({"get": "retrieve", "patch": "partial_update"
 
 urlpatterns = [
     path("", include("apps.reports.api_urls")),  # /api/reports/...
+    path("", include("apps.helpcenter.api_urls")),  # /api/help/... (docs/helpcenter.md)
     path("me/", MeView.as_view(), name="api-me"),
     path("agents/", inbox.AgentListView.as_view(), name="api-agents"),
     # the team (admins)
@@ -57,6 +59,7 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/", inbox.ConversationDetailView.as_view(), name="api-conversation"),
     path("customers/<int:customer_id>/outbound/", inbox.CustomerOutboundView.as_view(), name="api-customer-outbound"),
     path("conversations/<int:conversation_id>/messages/", inbox.ConversationMessagesView.as_view(), name="api-conversation-messages"),
+    path("conversations/<int:conversation_id>/suggestions/", assist.ConversationSuggestionsView.as_view(), name="api-conversation-suggestions"),
     path("conversations/<int:conversation_id>/composer/", inbox.ConversationComposerView.as_view(), name="api-conversation-composer"),
     path("messages/<int:message_id>/retry/", inbox.MessageRetryView.as_view(), name="api-message-retry"),
     path("messages/<int:message_id>/hide/", facebook.CommentHideView.as_view(), name="api-message-hide"),

@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # full-text search, trigram and unaccent (the help center); inert on SQLite
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -112,6 +114,8 @@ INSTALLED_APPS = [
     "apps.sla",
     "apps.reports",
     "apps.integrations",
+    "apps.helpcenter",  # knowledge base, public help center, deflection (docs/helpcenter.md)
+    "apps.assist",  # suggestions for agents: reads inbox, crm, helpcenter
     "apps.demo",  # the demo seed, simulator and run_desk: nothing imports it
 ]
 
@@ -361,6 +365,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_PAYLOAD_BYTES * 4
 # many proxies in front of the desk append to X-Forwarded-For (0: trust only REMOTE_ADDR).
 WEBFORM_RATE_LIMIT = env("WEBFORM_RATE_LIMIT", default="5/10m")
 WEBFORM_TRUSTED_PROXIES = env.int("WEBFORM_TRUSTED_PROXIES", default=0)
+# The help center (docs/helpcenter.md): origins allowed to frame /help/...?embed=1 (e.g. https://shop.example),
+# and the public suggest / events endpoints' requests per client IP.
+HELPCENTER_EMBED_ORIGINS = env.list("HELPCENTER_EMBED_ORIGINS", default=[])
+HELPCENTER_SUGGEST_RATE_LIMIT = env("HELPCENTER_SUGGEST_RATE_LIMIT", default="120/10m")
 
 # --- the inbox (apps/inbox, apps/sla, apps/accounts presence) ---------------------------
 # SLA targets live in policies and business-hours calendars (apps/sla, /desk/sla/, docs/sla.md).

@@ -26,6 +26,7 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     rows: Callable[[ReportFilters], list[dict]]
+    chart: bool = True  # reports.js draws one; False: the table alone
 
 
 _BUCKET_LABELS = {
@@ -95,6 +96,14 @@ TABLES = [
           selectors.backlog),
 ]
 BY_SLUG = {t.slug: t for t in TABLES}
+
+
+def table_register(table: Table) -> None:
+    """A table another app adds to the reports (page, JSON and CSV), from its AppConfig.ready():
+    the reports import nothing of that app (e.g. the help center's deflection rate)."""
+    if table.slug not in BY_SLUG:
+        TABLES.append(table)
+        BY_SLUG[table.slug] = table
 
 TOPIC_COLUMNS = (
     Column("topic", _("Topic")), Column("label", _("Top words"), kind="str"),

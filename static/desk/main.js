@@ -52,6 +52,7 @@ import "./customer.js";
 import "./collision.js";
 import "./keyboard.js";
 // Feature modules: one import line each.
+import "./suggestions.js";
 
 // Back / forward: the URL holds the filters and the open conversation.
 window.addEventListener("popstate", () => {

@@ -51,6 +51,7 @@ ROUTES = {
     "api-conversation-read": TEAM,
     "api-conversation-messages": TEAM,
     "api-conversation-composer": TEAM,
+    "api-conversation-suggestions": TEAM,
     "api-events": SIGNED_IN,
     "api-notifications": SIGNED_IN,
     "api-notifications-read": SIGNED_IN,
@@ -87,6 +88,12 @@ ROUTES = {
     "api-reports-sla-by-policy": SUPERVISOR,
     "api-reports-agents": SUPERVISOR,
     "api-reports-backlog": SUPERVISOR,
+    "api-reports-deflection": SUPERVISOR,  # the help center's table, registered into the reports
+    # the help center's articles: any desk user reads and writes drafts; the service refuses a publish
+    # or a change to a published article by an agent (403), and deletes by anyone but supervisors/admins
+    "api-help-articles": SIGNED_IN,
+    "api-help-article": {"GET": SIGNED_IN, "PATCH": SIGNED_IN, "*": SUPERVISOR},
+    "api-help-suggest": SIGNED,  # the push channel account's token, not a desk session
     # the team (admins: IsDeskAdmin)
     "api-users": ADMIN,
     "api-user": ADMIN,
@@ -187,6 +194,20 @@ ROUTES = {
     "phone-twilio-status": SIGNED,
     "webform:form": PUBLIC,
     "webform:thanks": PUBLIC,
+    # --- the public help center (apps/helpcenter/urls.py): published articles only, no login ---
+    "helpcenter:root": PUBLIC,
+    "helpcenter:embed": PUBLIC,
+    "helpcenter:sitemap": PUBLIC,
+    "helpcenter:suggest": PUBLIC,  # rate-limited per client address
+    "helpcenter:events": PUBLIC,  # anonymous deflection counters, rate-limited, bounded body
+    "helpcenter:home": PUBLIC,
+    "helpcenter:category": PUBLIC,
+    "helpcenter:article": PUBLIC,
+    # --- writing articles (/desk/help/): every desk user; the topics page: supervisors ---
+    "help-articles": SIGNED_IN,
+    "help-article-new": SIGNED_IN,
+    "help-article-edit": SIGNED_IN,
+    "help-topics": SUPERVISOR,
     # --- the Django admin site ---
     "admin:*": STAFF,
     "admin:login": PUBLIC,

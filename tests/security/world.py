@@ -14,6 +14,9 @@ from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import dead_letter_keep
 from apps.connectors.webform.models import WebForm
 from apps.crm.models import MergeSuggestion
+from apps.helpcenter.models import Article as HelpArticle
+from apps.helpcenter.models import Category as HelpCategory
+from apps.helpcenter.services import article_create
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 from apps.inbox.models import Attachment, CannedResponse, Conversation
 from apps.inbox.services.ingest import messages_ingest
@@ -84,6 +87,12 @@ def build_world() -> World:
                                           event_types=[EventType.CONVERSATION_CREATED])
     [delivery_id] = deliveries_create(events=[(EventType.CONVERSATION_CREATED, {"conversation_id": conversation.id})])
     dead_letter = dead_letter_keep(kind="api", raw=b'{"broken": ', error="Invalid JSON", source="webhook", account=api)
+    # the help center: a published article and a category at the form's slug (the one `slug` parameter),
+    # and a draft any desk user may edit (`article_id`)
+    category = HelpCategory.objects.create(slug=form.slug, name_en="Orders", name_es="Pedidos")
+    article_create(author=users["supervisor"], language="es", title="Plazos de envío", body="<p>2 a 4 días</p>",
+                   slug=form.slug, category=category, status=HelpArticle.Status.PUBLISHED)
+    draft = article_create(author=users["agent"], language="es", title=f"Borrador {n}", body="<p>...</p>")
     world = World(users=users, team_a=team_a, team_b=team_b, conversation=conversation)
     world.params = {
         "conversation_id": conversation.id,
@@ -113,6 +122,8 @@ def build_world() -> World:
         "url": "nothing-here/",
         "team_id": team_a.id,
         "user_id": users["agent"].id,
+        "lang": "es",
+        "article_id": draft.id,
     }
     return world
 

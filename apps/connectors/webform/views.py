@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.core.net import client_ip  # the one rule for a client's address (the sign-in lockout's too)
 
+from .extensions import PAGE_INCLUDES
 from .forms import EMBED_TOKEN, SubmissionForm, embed_token_valid
 from .models import WebForm
 from .services import rate_limit_hit, submission_rate_limit, webform_submit
@@ -73,7 +74,8 @@ def thanks_page(request, slug):
     embed = request.GET.get("embed") == "1"
     if webform is None:
         return _framed(render(request, "webform/unavailable.html", {"embed": embed}, status=404), None, embed)
-    return _framed(render(request, "webform/thanks.html", {"webform": webform, "embed": embed}), webform, embed)
+    context = {"webform": webform, "embed": embed, "page": "thanks", "page_includes": PAGE_INCLUDES}
+    return _framed(render(request, "webform/thanks.html", context), webform, embed)
 
 
 def _body_too_large(request) -> bool:
@@ -89,7 +91,8 @@ def _enabled_form(slug: str) -> WebForm | None:
 
 
 def _page(request, webform, form, embed, status=200):
-    context = {"webform": webform, "form": form, "embed": embed, "fields": form.visible_fields_in_order}
+    context = {"webform": webform, "form": form, "embed": embed, "fields": form.visible_fields_in_order,
+               "page": "form", "page_includes": PAGE_INCLUDES}
     return _framed(render(request, "webform/form.html", context, status=status), webform, embed)
 
 

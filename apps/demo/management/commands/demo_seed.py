@@ -31,6 +31,7 @@ from apps.sla.models import BusinessCalendar, SlaPolicy
 from apps.sla.services import calendar_save, policy_save
 
 from apps.demo.builder import ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, TEAMS, USERS, DemoBuilder
+from apps.demo.helpcenter_seed import helpcenter_seed
 
 TOKEN_FILE = Path(settings.BASE_DIR) / "var" / "demo-api.json"
 SLA_CALENDAR = "Madrid office"
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         self._routing()
         stories, messages = self._history(accounts, users)
         self._contact_form(accounts["webform"])
+        helpcenter_seed(author=users.get("supervisor"))
         if quiet:
             return
         self._print(users, api_account, token, stories, messages, base_url.rstrip("/"))

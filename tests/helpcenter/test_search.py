@@ -1,0 +1,82 @@
+"""articles_search: the interface the suggestions (web form, push API, the agent's panel) call."""
+import pytest
+from django.db import connection
+
+from apps.helpcenter import services
+from apps.helpcenter.models import Article
+from apps.helpcenter.selectors import articles_search
+
+postgres = pytest.mark.postgres
+
+
+def titles(found):
+    return [a.title for a in found]
+
+
+@postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("query,expected", [
+    ("devolución", "Devoluciones y reembolsos"),  # with the accent
+    ("devolucion", "Devoluciones y reembolsos"),  # without
+    ("reembolsos", "Devoluciones y reembolsos"),  # another form of the word (Spanish stemming)
+    ("contraseña", "Restablecer la contraseña"),
+    ("contrasena", "Restablecer la contraseña"),
+    ("contrasña", "Restablecer la contraseña"),  # one letter missing
+    ("reembolzo", "Devoluciones y reembolsos"),  # one letter wrong
+    ("devolucoin", "Devoluciones y reembolsos"),  # one typo
+    ("refunds", "Returns and refunds"),
+    ("refund", "Returns and refunds"),  # English stemming
+    ("shiping", "Shipping times"),  # one typo
+    ("pasword", "Reset your password"),  # one letter missing
+])
+def test_finds_spanish_and_english_articles_with_and_without_accents_and_with_a_typo(shop, query, expected):
+    assert connection.vendor == "postgresql"
+    # when
+    found = articles_search(query)
+    # then the article is found, first
+    assert found and found[0].title == expected, (query, titles(found))
+
+
+@postgres
+@pytest.mark.django_db
+def test_ranked_best_first_and_filtered_by_language_and_limit(shop):
+    found = articles_search("return refund order")
+    assert found[0].title == "Returns and refunds"
+    assert [a.language for a in articles_search("devolución reembolso", language="es")] == ["es"]
+    assert articles_search("refund", language="es") == [] or all(a.language == "es" for a in articles_search("refund", language="es"))
+    assert len(articles_search("the order", limit=1)) <= 1
+    assert all(isinstance(a, Article) and a.score > 0 for a in found)
+
+
+@pytest.mark.django_db
+def test_drafts_are_found_only_when_asked(shop):
+    assert "Cupones secretos" not in titles(articles_search("cupones"))
+    assert "Cupones secretos" in titles(articles_search("cupones", published_only=False))
+
+
+@pytest.mark.django_db
+def test_nothing_to_search_finds_nothing(shop):
+    assert articles_search("") == []
+    assert articles_search("  !!! ") == []
+    assert articles_search("refund", limit=0) == []
+    # tsquery syntax in the text is only words
+    assert articles_search("refund & | ! :* ( ') order") is not None
+
+
+@postgres
+@pytest.mark.django_db
+def test_the_search_vector_follows_every_save(shop, supervisor):
+    article = shop["shipping_en"]
+    assert articles_search("courier") == []
+    services.article_update(article=article, actor=supervisor, body="<p>The courier leaves the parcel at your door.</p>")
+    assert titles(articles_search("courier")) == ["Shipping times"]
+    assert Article.objects.filter(pk=article.pk, search_vector__isnull=False).exists()
+
+
+@postgres
+@pytest.mark.django_db
+def test_the_search_uses_its_indexes(shop):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'helpcenter_article'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"helpcenter_article_fts", "helpcenter_article_trgm"} <= names
