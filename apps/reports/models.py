@@ -34,8 +34,13 @@ class Fact(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["kind", "at"], name="reports_fact_kind_at"),
+            # every report's range, covering what they read: index-only scans
+            models.Index(fields=["kind", "at"], name="reports_fact_kind_at", include=[
+                "id", "team_id", "channel_kind", "agent_id", "first_response", "conversation_id", "wall_seconds", "work_seconds"]),
             models.Index(fields=["conversation", "kind"], name="reports_fact_conversation"),
+            # the wallboard's first responses given today
+            models.Index(fields=["end_at"], name="reports_fact_first_end", condition=models.Q(kind="first"),
+                         include=["id", "team_id", "channel_kind", "wall_seconds"]),
             models.Index(fields=["id"], name="reports_fact_work_todo", condition=models.Q(work_seconds__isnull=True, start_at__isnull=False)),
         ]
 
@@ -47,4 +52,4 @@ class InboundRollup(models.Model):
     messages = models.IntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["bucket"], name="reports_inbound_bucket")]
+        indexes = [models.Index(fields=["bucket"], name="reports_inbound_bucket", include=["channel_kind", "team_id", "messages"])]

@@ -465,12 +465,14 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: l
     are queried."""
     start = _today_start(now, tz)
     kind = F("channel_account__kind")
-    frt = Conversation.objects.filter(
-        first_response_at__gte=start, first_response_at__lte=now, first_inbound_at__lte=F("first_response_at")
-    )
+    if _facts():
+        frt = Fact.objects.filter(kind=Fact.Kind.FIRST, end_at__gte=start, end_at__lte=now).alias(secs=F("wall_seconds"))
+    else:
+        frt = Conversation.objects.filter(
+            first_response_at__gte=start, first_response_at__lte=now, first_inbound_at__lte=F("first_response_at")
+        ).alias(secs=Seconds(F("first_response_at"), F("first_inbound_at"))).annotate(channel_kind=kind)
     frt = (
-        frt.alias(secs=Seconds(F("first_response_at"), F("first_inbound_at"))).annotate(channel_kind=kind)
-        .values(*group)
+        frt.values(*group)
         .annotate(first_responses=Count("pk"), frt_p50=Percentile(F("secs"), 0.5), frt_p90=Percentile(F("secs"), 0.9))
         .order_by()
     )
@@ -481,11 +483,16 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: l
         .annotate(sla_due=Count("pk"), sla_met=Count("pk", filter=sla.MET))
         .order_by()
     )
+    if _facts():
+        resolved = Fact.objects.filter(kind=Fact.Kind.RESOLVED, at__gte=start, at__lte=now)
+    else:
+        resolved = (
+            ConversationEvent.objects.filter(kind=ConversationEvent.Kind.STATUS, data__to=Conversation.Status.RESOLVED,
+                                             created_at__gte=start, created_at__lte=now)
+            .annotate(team_id=F("conversation__team_id"), channel_kind=F("conversation__channel_account__kind"))
+        )
     resolved = (
-        ConversationEvent.objects.filter(kind=ConversationEvent.Kind.STATUS, data__to=Conversation.Status.RESOLVED,
-                                         created_at__gte=start, created_at__lte=now)
-        .annotate(team_id=F("conversation__team_id"), channel_kind=F("conversation__channel_account__kind"))
-        .values(*group)
+        resolved.values(*group)
         .annotate(resolved=Count("pk"))
         .order_by()
     )

@@ -44,8 +44,9 @@ class Migration(migrations.Migration):
                 ("work_seconds", models.FloatField(help_text="Working time of the policy's calendar (24/7: the wall-clock time)", null=True)),
             ],
             options={"indexes": [
-                models.Index(fields=["kind", "at"], name="reports_fact_kind_at"),
+                models.Index(fields=["kind", "at"], include=["id", "team_id", "channel_kind", "agent_id", "first_response", "conversation_id", "wall_seconds", "work_seconds"], name="reports_fact_kind_at"),
                 models.Index(fields=["conversation", "kind"], name="reports_fact_conversation"),
+                models.Index(condition=models.Q(("kind", "first")), fields=["end_at"], include=["id", "team_id", "channel_kind", "wall_seconds"], name="reports_fact_first_end"),
                 models.Index(condition=models.Q(("start_at__isnull", False), ("work_seconds__isnull", True)), fields=["id"], name="reports_fact_work_todo"),
             ]},
         ),
@@ -58,7 +59,13 @@ class Migration(migrations.Migration):
                 ("team_id", models.BigIntegerField(null=True)),
                 ("messages", models.IntegerField()),
             ],
-            options={"indexes": [models.Index(fields=["bucket"], name="reports_inbound_bucket")]},
+            options={"indexes": [models.Index(fields=["bucket"], include=["channel_kind", "team_id", "messages"], name="reports_inbound_bucket")]},
+        ),
+        # The wallboard's queues: the few waiting conversations, read from the index alone.
+        migrations.RunSQL(
+            "CREATE INDEX IF NOT EXISTS reports_conv_waiting_board ON inbox_conversation (team_id, channel_account_id) "
+            "INCLUDE (id, waiting_since, assignee_id, sla_warn_at, sla_due_at) WHERE status IN ('open', 'pending') AND waiting_since IS NOT NULL",
+            "DROP INDEX IF EXISTS reports_conv_waiting_board",
         ),
         migrations.RunPython(install, uninstall),
     ]
