@@ -34,6 +34,7 @@ def _wallboard_labels() -> dict:
 def _report_labels() -> dict:
     return {
         "messages": _("Messages"), "minutes": _("minutes"), "median": _("Median"), "p90": _("90th percentile"),
+        "median_work": _("Median, working time"),
         "compliance": _("SLA compliance (%)"), "opened": _("Opened"), "resolved": _("Resolved"), "replies": _("Replies"),
         "handled": _("Handled"), "conversations": _("Conversations"), "day": _("Day"), "percent": "%",
     }
