@@ -2,16 +2,17 @@
 write the rest): working time from the SLA calendars, merging count deltas, the backfill.
 
 Working time is the SLA app's one definition (apps.sla.worktime.working_seconds) on the calendar
-of the conversation's SLA policy when the fact was recorded (apps.sla.book: no policy, or a
-policy without a calendar, is 24/7: working time = wall-clock time). PostgreSQL cannot run that
-arithmetic, so the triggers leave `work_seconds` empty and this module fills it: the reports
-page and API fill what their period lacks before reading, a Celery beat task every minute
-fills the rest, the backfill all of it.
+of the conversation's SLA policy when the fact was recorded (apps.sla.book: no policy, or a 24/7
+calendar, counts every second: the triggers then copy the wall-clock time). PostgreSQL cannot run
+the calendar arithmetic, so for a business calendar the triggers leave `work_seconds` empty and
+this module fills it: the reports page and API fill what their period lacks before reading, a
+Celery beat task every minute fills the rest, the backfill all of it.
 """
 import time
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.sla.book import book
@@ -85,6 +86,18 @@ def rollups_backfill(*, out=None) -> dict:
         cursor.execute("ANALYZE reports_fact")
         cursor.execute("ANALYZE reports_inboundrollup")
     return {"facts": Fact.objects.count(), "working_time_filled": filled}
+
+
+def facts_working_time_recompute() -> int:
+    """Every fact's working time again, with the calendars as they are now (after a calendar's
+    hours or holidays changed)."""
+    current = book()
+    counted = [pid for pid in current.by_id if not current.schedule_of(pid).always_open]
+    spans = Fact.objects.filter(start_at__isnull=False)
+    with transaction.atomic():
+        spans.exclude(policy_id__in=counted).update(work_seconds=F("wall_seconds"))
+        spans.filter(policy_id__in=counted).update(work_seconds=None)
+    return facts_working_time_fill()
 
 
 def recent(days: int = 2) -> datetime:

@@ -135,6 +135,10 @@ def test_working_time_across_a_weekend_and_a_night(madrid, make_user, make_accou
     before = _facts()
     call_command("reports_backfill")
     assert _facts() == before
+    # the calendar becomes 24/7: recomputing makes working time the wall-clock time
+    calendar_save(calendar=office_hours.calendar, always_open=True)
+    call_command("reports_backfill", "--working-time")
+    assert Fact.objects.get(conversation=c, kind="first").work_seconds == 64 * 3600
 
 
 def test_the_beat_task_fills_working_time(madrid, week, office_hours):

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.reports.models import Fact
-from apps.reports.facts import facts_working_time_fill, rollups_backfill, rollups_compact
+from apps.reports.facts import facts_working_time_recompute, rollups_backfill, rollups_compact
 
 
 class Command(BaseCommand):
@@ -17,8 +16,7 @@ class Command(BaseCommand):
             rollups_compact()
             return
         if working_time:
-            Fact.objects.filter(start_at__isnull=False).update(work_seconds=None)
-            self.stdout.write(f"working time: {facts_working_time_fill()} facts")
+            self.stdout.write(f"working time: {facts_working_time_recompute()} facts computed with a business calendar")
             return
         counts = rollups_backfill(out=self.stdout.write)
         self.stdout.write(f"done: {counts['facts']} facts")
