@@ -13,6 +13,9 @@ A fact's team and channel are its conversation's current ones (a transfer moves 
 inbound counts), as the reports always counted. Buckets of the inbound rollup are 15 minutes,
 aligned on UTC: every time zone's offset is a multiple of 15 minutes, so days and hours of any
 company time zone are sums of whole buckets (exact).
+
+Changing the SQL here needs a migration that runs DROP_TRIGGERS_SQL, TRIGGERS_SQL and (when the rows'
+definition changed) the backfill, as 0002 does.
 """
 
 BUCKET = "date_bin('15 minutes', {col}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"

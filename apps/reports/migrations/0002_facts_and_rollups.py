@@ -6,10 +6,18 @@ from django.db import migrations, models
 from apps.reports import rollups
 
 
+# The wallboard's queues: the few waiting conversations, read from the index alone.
+WAITING_BOARD = (
+    "CREATE INDEX IF NOT EXISTS reports_conv_waiting_board ON inbox_conversation (team_id, channel_account_id) "
+    "INCLUDE (id, waiting_since, assignee_id, sla_warn_at, sla_due_at) WHERE status IN ('open', 'pending') AND waiting_since IS NOT NULL"
+)
+
+
 def install(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
+        cursor.execute(WAITING_BOARD)
         cursor.execute(rollups.TRIGGERS_SQL)
         for _label, sql in rollups.BACKFILL_SQL:
             cursor.execute(sql)
@@ -19,6 +27,7 @@ def uninstall(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(rollups.DROP_TRIGGERS_SQL)
+            cursor.execute("DROP INDEX IF EXISTS reports_conv_waiting_board")
 
 
 class Migration(migrations.Migration):
@@ -60,12 +69,6 @@ class Migration(migrations.Migration):
                 ("messages", models.IntegerField()),
             ],
             options={"indexes": [models.Index(fields=["bucket"], include=["channel_kind", "team_id", "messages"], name="reports_inbound_bucket")]},
-        ),
-        # The wallboard's queues: the few waiting conversations, read from the index alone.
-        migrations.RunSQL(
-            "CREATE INDEX IF NOT EXISTS reports_conv_waiting_board ON inbox_conversation (team_id, channel_account_id) "
-            "INCLUDE (id, waiting_since, assignee_id, sla_warn_at, sla_due_at) WHERE status IN ('open', 'pending') AND waiting_since IS NOT NULL",
-            "DROP INDEX IF EXISTS reports_conv_waiting_board",
         ),
         migrations.RunPython(install, uninstall),
     ]
