@@ -223,12 +223,14 @@ def heatmap(f: ReportFilters) -> list[dict]:
 # --- response and resolution times -----------------------------------------------------------
 
 
-def _time_rows(queryset, *, by: str, prefix: str, seconds, work=None) -> list[dict]:
+def _dimension(by: str, prefix: str) -> str:
+    """The inbox field of the channel or the team, through `prefix` (the conversation's)."""
+    return f"{prefix}channel_account__kind" if by == "channel" else f"{prefix}team_id"
+
+
+def _time_rows(queryset, *, by: str, key: str, seconds, work=None) -> list[dict]:
     """count, median, p90 and the bucket counts of `seconds` (wall-clock), the median and p90 of
-    `work` (working time, when known), per channel or per team."""
-    key = f"{prefix}channel_account__kind" if by == "channel" else f"{prefix}team_id"
-    if prefix == "fact":
-        key = "channel_kind" if by == "channel" else "team_id"
+    `work` (working time, when known), per channel or per team (the field `key`)."""
     rows = (
         queryset.alias(secs=seconds)
         .values(key)
@@ -259,7 +261,7 @@ def _fact_rows(f: ReportFilters, kind: str, *, by: str, q: Q = Q()) -> list[dict
         qs = qs.filter(team_id__in=f.team_ids)
     if f.channel:
         qs = qs.filter(channel_kind=f.channel)
-    return _time_rows(qs, by=by, prefix="fact", seconds=F("wall_seconds"), work=F("work_seconds"))
+    return _time_rows(qs, by=by, key="channel_kind" if by == "channel" else "team_id", seconds=F("wall_seconds"), work=F("work_seconds"))
 
 
 def first_response_times(f: ReportFilters, *, by: str) -> list[dict]:
@@ -271,7 +273,7 @@ def first_response_times(f: ReportFilters, *, by: str) -> list[dict]:
         f.conversation_q(), first_inbound_at__gte=f.start_at, first_inbound_at__lt=f.end_at,
         first_response_at__gte=F("first_inbound_at"),
     )
-    return _time_rows(qs, by=by, prefix="", seconds=Seconds(F("first_response_at"), F("first_inbound_at")))
+    return _time_rows(qs, by=by, key=_dimension(by, ""), seconds=Seconds(F("first_response_at"), F("first_inbound_at")))
 
 
 def _events(f: ReportFilters, kind: str):
@@ -289,7 +291,7 @@ def next_response_times(f: ReportFilters, *, by: str) -> list[dict]:
     if _facts():
         return _fact_rows(f, Fact.Kind.REPLY, by=by, q=Q(first_response=False, wall_seconds__isnull=False))
     qs = _events(f, ConversationEvent.Kind.REPLIED).filter(data__first_response=False, data__wait_seconds__isnull=False)
-    return _time_rows(qs, by=by, prefix="conversation__", seconds=_wait_seconds())
+    return _time_rows(qs, by=by, key=_dimension(by, "conversation__"), seconds=_wait_seconds())
 
 
 def _resolved_events(f: ReportFilters):
@@ -302,7 +304,7 @@ def resolution_times(f: ReportFilters, *, by: str) -> list[dict]:
     if _facts():
         return _fact_rows(f, Fact.Kind.RESOLVED, by=by)
     start = Coalesce(F("conversation__first_inbound_at"), F("conversation__created_at"))
-    return _time_rows(_resolved_events(f), by=by, prefix="conversation__", seconds=Seconds(F("created_at"), start))
+    return _time_rows(_resolved_events(f), by=by, key=_dimension(by, "conversation__"), seconds=Seconds(F("created_at"), start))
 
 
 # --- SLA compliance ------------------------------------------------------------------------------
