@@ -35,20 +35,21 @@ SEED_STEPS = [
     ("teams", "INSERT INTO accounts_team(name, created_at) SELECT 'Bench team '||g, now() FROM generate_series(1,10) g"),
     ("channel accounts", """
 INSERT INTO connectors_channelaccount(kind,name,team_id,settings,secrets,cursor,inbound_token_hash,enabled,created_at,
-                                      last_error,consecutive_failures)
+                                      last_error,consecutive_failures,poll_interval,secrets_meta)
  SELECT (ARRAY['api','email','twitter','facebook','phone'])[1+g%5], 'bench '||g, (SELECT min(id) FROM accounts_team)+g%10,
-        '{}','','{}','',true,now(),'',0 FROM generate_series(1,20) g"""),
+        '{}','','{}','',true,now(),'',0,60,'{}' FROM generate_series(1,20) g"""),
     ("100k customers", f"""
-INSERT INTO crm_customer(display_name, created_at, updated_at)
+INSERT INTO crm_customer(display_name, created_at, updated_at, tags)
  SELECT (ARRAY['Ana','Bea','Carlos','Diego','Elena','Fran','Gloria','Hugo','John','Mary'])[1+g%10]||' '||
-        (ARRAY['García','López','Smith','Pérez','Ruiz','Brown'])[1+(g/10)%6]||' '||g, now()-(g||' minutes')::interval, now()
+        (ARRAY['García','López','Smith','Pérez','Ruiz','Brown'])[1+(g/10)%6]||' '||g, now()-(g||' minutes')::interval, now(), '[]'
  FROM generate_series(1,{CUSTOMERS}) g"""),
     ("100k identities", """
 INSERT INTO crm_identity(customer_id, kind, value, handle, display_name, created_at)
  SELECT id, 'email', 'c'||id||'@example.com', 'c'||id||'@example.com', display_name, now() FROM crm_customer"""),
     ("bench users", """
-INSERT INTO accounts_user(password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, role)
- SELECT '!', false, 'bench_'||r||g, '', '', '', false, true, now(), r
+INSERT INTO accounts_user(password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, role,
+                          language, time_zone)
+ SELECT '!', false, 'bench_'||r||g, '', '', '', false, true, now(), r, '', ''
  FROM (VALUES ('agent'), ('supervisor')) AS v(r), generate_series(1,10) g"""),
     ("agents' teams", """
 INSERT INTO accounts_user_teams(user_id, team_id)
@@ -56,7 +57,7 @@ INSERT INTO accounts_user_teams(user_id, team_id)
     ("250k conversations", f"""
 INSERT INTO inbox_conversation(customer_id, channel_account_id, status, priority, subject, team_id, is_public, created_at,
                                last_activity_at, last_message_preview, message_count, waiting_since, last_inbound_at,
-                               first_inbound_at, snoozed_until, assignee_id)
+                               first_inbound_at, snoozed_until, assignee_id, sla_clock)
  SELECT c.min + (g % {CUSTOMERS}), a.min + (g % 20), s.status,
         (ARRAY[0,1,1,1,1,1,2,2,3,3])[1 + floor(random() * 10)::int], 'subject '||g,
         (SELECT min(id) FROM accounts_team) + (g%20)%10, false, now() - (g||' seconds')::interval,
@@ -64,7 +65,7 @@ INSERT INTO inbox_conversation(customer_id, channel_account_id, status, priority
         CASE WHEN s.status IN ('open','pending') AND random() < 0.7 THEN now() - (floor(random() * 3000)||' minutes')::interval END,
         now() - (g||' seconds')::interval, now() - (g||' seconds')::interval - interval '1 hour',
         CASE WHEN s.status = 'snoozed' THEN now() + ((g % 100)||' hours')::interval END,
-        CASE WHEN random() < 0.25 THEN u.min + floor(random() * 10)::int END
+        CASE WHEN random() < 0.25 THEN u.min + floor(random() * 10)::int END, ''
  FROM generate_series(1,{CONVERSATIONS}) g
  CROSS JOIN LATERAL (SELECT (ARRAY['open','pending','resolved','resolved','open','snoozed','resolved','resolved'])
                      [1 + floor(random() * 8 + g * 0)::int] AS status) s,

@@ -5,6 +5,7 @@ wallboard snapshot, p50 / p95 (a figure, not a test; results in bench/README.md)
     .venv/bin/python bench/reports.py --seed          # recreate + migrate + fill (~3-5 min)
     .venv/bin/python bench/reports.py                 # measure again on the filled database
     .venv/bin/python bench/reports.py --runs 40 --explain
+    .venv/bin/python bench/reports.py --backfill      # time manage.py reports_backfill, then measure
 
 Database: BENCH_REPORTS_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/centralita_bench_reports);
 --seed DROPS and recreates it (bench/ingest_throughput.py recreate_database), migrates, and fills it
@@ -16,6 +17,8 @@ with bench/inbox_queries.py's SQL steps (10 teams, 20 channel accounts over 5 ki
   queue), the rest were answered;
 - messages keep their 81 days of sent_at; every outbound message gets a "replied" audit event by an
   agent with the wait it ended (first response or next), and every conversation a "created" event.
+The load runs with the reports' triggers dropped and ends with `manage.py reports_backfill` (facts and
+inbound counts rebuilt from the inbox, apps/reports/rollups.py), as a restore would.
 Then each /api/reports/<table>/ URL runs RUNS times for the last 30 days through Django's test client
 (view + SQL + JSON, no HTTP server) as an unscoped supervisor, one team, and one channel; the
 wallboard snapshot (selectors.wallboard_snapshot) and one publish (snapshot + layer send) too.
@@ -85,18 +88,39 @@ def seed(url: str) -> None:
     from django.db import connection
 
     import inbox_queries
+    from apps.reports import rollups
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     connection.ensure_connection()
     connection.connection.autocommit = True  # VACUUM cannot run in a transaction
     with connection.cursor() as cursor:
+        # A bulk load by SQL: the reports' triggers off meanwhile, then one backfill (as docs/supervisors.md says).
+        cursor.execute(rollups.DROP_TRIGGERS_SQL)
         for label, sql in [s for s in inbox_queries.SEED_STEPS if s[0] != "ANALYZE"] + RESHAPE_STEPS:
             t = time.perf_counter()
             print(f"  {label:44}", end="", flush=True)
             cursor.execute(sql)
             print(f"{time.perf_counter() - t:6.1f} s", flush=True)
+        cursor.execute(rollups.TRIGGERS_SQL)
+    backfill()
     print(f"seeded in {time.perf_counter() - started:.0f} s")
+
+
+def backfill() -> None:
+    """manage.py reports_backfill, timed: the reports' facts and inbound counts rebuilt from the inbox."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    t = time.perf_counter()
+    print("  reports_backfill", flush=True)
+    call_command("reports_backfill")
+    connection.ensure_connection()
+    connection.connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE reports_fact")
+        cursor.execute("VACUUM ANALYZE reports_inboundrollup")
+    print(f"  backfill + VACUUM ANALYZE {time.perf_counter() - t:6.1f} s", flush=True)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -165,18 +189,23 @@ def measure(runs: int, explain: bool) -> None:
     print(f"  (waiting now: {sum(q['waiting'] for q in snap['queues']):,}; at risk listed: {len(snap['at_risk'])})")
 
     if explain:
-        from apps.reports.selectors import ReportFilters
         from datetime import date
 
+        from django.test.utils import CaptureQueriesContext
+
+        from apps.reports.selectors import ReportFilters
+
         f = ReportFilters(start=date.fromisoformat(period["start"]), end=date.fromisoformat(period["end"]))
-        for title, qs in (
-            ("volume", selectors._inbound(f).values("channel_account__kind").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("pk"))),
-        ):
-            sql, params = qs.query.sql_with_params()
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) " + sql, params)
-                print(f"\nEXPLAIN ANALYZE: {title}")
-                print("\n".join("  " + row[0] for row in cursor.fetchall()))
+        for table in [t for t in TABLES if t.slug in ("volume", "first-response-by-channel", "agents", "backlog")]:
+            with CaptureQueriesContext(connection) as ctx:
+                table.rows(f)
+            for q in ctx.captured_queries:
+                if "reports_" not in q["sql"]:
+                    continue
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) " + q["sql"])
+                    print(f"\nEXPLAIN ANALYZE: {table.slug}")
+                    print("\n".join("  " + row[0] for row in cursor.fetchall()))
 
 
 def latency(changes: int, rate: float) -> None:
@@ -255,6 +284,7 @@ def latency(changes: int, rate: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", action="store_true", help="DROP, recreate, migrate and fill the bench database first")
+    parser.add_argument("--backfill", action="store_true", help="rebuild the reports' facts and counts first (timed)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--latency", type=float, metavar="RATE", help="measure change -> wallboard frame at RATE changes/s (starts a worker)")
@@ -272,4 +302,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if args.seed:
         seed(args.database_url)
+    elif args.backfill:
+        import django
+
+        django.setup()
+        backfill()
     measure(args.runs, args.explain)

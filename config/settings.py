@@ -290,6 +290,8 @@ CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "apps.sla.tasks.sla_sweep", "schedule": float(env.int("SLA_SWEEP_SECONDS", default=30))},
     # Agents offline past their team's grace period hand their unanswered work back to the queue.
     "routing-offline-release": {"task": "apps.routing.tasks.agents_offline_release", "schedule": 60.0},
+    # Reports: working time of new facts, inbound count deltas merged (apps/reports/facts.py).
+    "reports-facts-maintain": {"task": "apps.reports.tasks.facts_maintain", "schedule": 60.0},
     # Outgoing webhooks whose next attempt is due (the first attempt is queued when the event commits).
     "webhooks-retry-due": {"task": "apps.integrations.tasks.webhook_deliveries_retry_due", "schedule": 15.0},
     "webhooks-prune-log": {"task": "apps.integrations.tasks.webhook_deliveries_prune", "schedule": crontab(hour=4, minute=0)},

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsSupervisorOrAdmin
 from apps.core.errors import ApplicationError
 
-from . import selectors, tables, topics
+from . import facts, selectors, tables, topics
 from .selectors import ReportInputError, report_filters
 
 
@@ -101,6 +101,7 @@ class _ReportView(APIView):
 
     def get(self, request):
         f = filters_from_request(request)
+        facts.facts_working_time_fill(since=f.start_at, until=f.end_at)
         response = Response({
             "report": self.table.slug, "filters": _filters_data(f),
             "columns": _column_data(self.table.columns), "rows": self.table.rows(f),

@@ -5,19 +5,24 @@ conversation or message row is loaded into Python (the at-risk list, at most
 WALLBOARD_AT_RISK rows, is the one list). Days and hours are the company's
 (settings.REPORTS_TIME_ZONE, default TIME_ZONE). SLA facts come from the SLA clocks, read in one place (sla.py).
 
-Sources, each on an index (see migrations/0001 for the ones this app adds):
-- inbound volume and the heatmap: messages by sent_at;
-- first response: Conversation.first_inbound_at / first_response_at;
-- next response and agent replies: the audit trail's "replied" events, which carry how long
-  the customer had waited (apps/inbox/services/replies.py);
-- resolutions and the backlog: "status" events to resolved, "created" / "reopened" events.
+Sources on PostgreSQL: the app's own narrow tables, kept in step with the inbox by triggers in
+the writer's transaction (models.py, rollups.py), so every figure is exact at once:
+- inbound volume and the heatmap: InboundRollup, inbound messages per 15 minutes x channel x team;
+- first response, next response, resolution times, agent performance, the backlog: Fact rows
+  (one per first response, reply, resolution, opening), with wall-clock and working-time seconds;
+  medians and p90 are exact percentile_cont over those rows (no histogram approximation).
+Elsewhere (the embedded SQLite quick start: no triggers) the same figures come straight from the
+inbox's tables: messages by sent_at; Conversation.first_inbound_at / first_response_at; the audit
+trail's "replied" events (which carry how long the customer had waited), "status" events to
+resolved, "created" / "reopened" events.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, F, FloatField, Min, Q
+from django.db import connection
+from django.db.models import Count, F, FloatField, Min, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDate, TruncWeek
 from django.utils import timezone
@@ -30,6 +35,7 @@ from apps.inbox.visibility import report_team_scope
 from apps.routing.models import TeamRouting
 
 from . import sla
+from .models import Fact, InboundRollup
 from .sql import Percentile, Seconds
 
 MAX_PERIOD_DAYS = 366
@@ -138,6 +144,11 @@ def _team_names() -> dict[int | None, str]:
     return names
 
 
+def _facts() -> bool:
+    """Read the facts and rollups (PostgreSQL, where the triggers keep them) or the inbox's tables."""
+    return connection.vendor == "postgresql"
+
+
 def _bucket_counts(seconds: str) -> dict:
     counts, lower = {}, 0
     for key, upper in BUCKETS:
@@ -160,8 +171,24 @@ def _inbound(f: ReportFilters):
     )
 
 
+def _rollup(f: ReportFilters):
+    """Inbound count rows of the period; 15-minute buckets add up to the company's days and hours."""
+    qs = InboundRollup.objects.filter(bucket__gte=f.start_at, bucket__lt=f.end_at)
+    if f.team_ids is not None:
+        qs = qs.filter(team_id__in=f.team_ids)
+    if f.channel:
+        qs = qs.filter(channel_kind=f.channel)
+    return qs
+
+
 def volume_by_channel(f: ReportFilters) -> list[dict]:
     """Inbound messages per day and channel: [{day, channel, channel_label, messages}]."""
+    if _facts():
+        rows = (
+            _rollup(f).annotate(day=TruncDate("bucket", tzinfo=f.tz)).values("day", "channel_kind")
+            .annotate(messages=Sum("messages")).filter(messages__gt=0).order_by("day", "channel_kind")
+        )
+        return [{"day": r["day"], "channel": r["channel_kind"], "channel_label": _channel(r["channel_kind"]), "messages": r["messages"]} for r in rows]
     rows = (
         _inbound(f)
         .annotate(day=TruncDate("sent_at", tzinfo=f.tz), channel_kind=F("channel_account__kind"))
@@ -174,6 +201,13 @@ def volume_by_channel(f: ReportFilters) -> list[dict]:
 
 def heatmap(f: ReportFilters) -> list[dict]:
     """Inbound messages per weekday (1 Monday .. 7 Sunday) and hour (0-23), company time: all 168 cells."""
+    if _facts():
+        cells = (
+            _rollup(f).annotate(weekday=ExtractIsoWeekDay("bucket", tzinfo=f.tz), hour=ExtractHour("bucket", tzinfo=f.tz))
+            .values("weekday", "hour").annotate(messages=Sum("messages")).order_by()
+        )
+        found = {(r["weekday"], r["hour"]): r["messages"] for r in cells}
+        return [{"weekday": d, "hour": h, "messages": found.get((d, h), 0)} for d in range(1, 8) for h in range(24)]
     found = {
         (r["weekday"], r["hour"]): r["messages"]
         for r in _inbound(f)
@@ -188,9 +222,14 @@ def heatmap(f: ReportFilters) -> list[dict]:
 # --- response and resolution times -----------------------------------------------------------
 
 
-def _time_rows(queryset, *, by: str, prefix: str, seconds) -> list[dict]:
-    """count, median, p90 and the bucket counts of `seconds`, per channel or per team."""
-    key = f"{prefix}channel_account__kind" if by == "channel" else f"{prefix}team_id"
+def _dimension(by: str, prefix: str) -> str:
+    """The inbox field of the channel or the team, through `prefix` (the conversation's)."""
+    return f"{prefix}channel_account__kind" if by == "channel" else f"{prefix}team_id"
+
+
+def _time_rows(queryset, *, by: str, key: str, seconds, work=None) -> list[dict]:
+    """count, median, p90 and the bucket counts of `seconds` (wall-clock), the median and p90 of
+    `work` (working time, when known), per channel or per team (the field `key`)."""
     rows = (
         queryset.alias(secs=seconds)
         .values(key)
@@ -198,6 +237,7 @@ def _time_rows(queryset, *, by: str, prefix: str, seconds) -> list[dict]:
             count=Count("pk"),
             median_seconds=Percentile(F("secs"), 0.5),
             p90_seconds=Percentile(F("secs"), 0.9),
+            **({"median_work_seconds": Percentile(work, 0.5), "p90_work_seconds": Percentile(work, 0.9)} if work is not None else {}),
             **_bucket_counts("secs"),
         )
         .order_by(key)
@@ -207,18 +247,32 @@ def _time_rows(queryset, *, by: str, prefix: str, seconds) -> list[dict]:
     for r in rows:
         value = r.pop(key)
         label = _channel(value) if by == "channel" else names.get(value, str(value))
+        r.setdefault("median_work_seconds", None)
+        r.setdefault("p90_work_seconds", None)
         out.append({"dimension": by, "key": value, "label": label, **r})
     return out
+
+
+def _fact_rows(f: ReportFilters, kind: str, *, by: str, q: Q = Q()) -> list[dict]:
+    """The time table of one kind of fact placed in the period: wall-clock and working time."""
+    qs = Fact.objects.filter(q, kind=kind, at__gte=f.start_at, at__lt=f.end_at)
+    if f.team_ids is not None:
+        qs = qs.filter(team_id__in=f.team_ids)
+    if f.channel:
+        qs = qs.filter(channel_kind=f.channel)
+    return _time_rows(qs, by=by, key="channel_kind" if by == "channel" else "team_id", seconds=F("wall_seconds"), work=F("work_seconds"))
 
 
 def first_response_times(f: ReportFilters, *, by: str) -> list[dict]:
     """Conversations whose first inbound message arrived in the period and that were answered:
     first_response_at - first_inbound_at."""
+    if _facts():
+        return _fact_rows(f, Fact.Kind.FIRST, by=by)
     qs = Conversation.objects.filter(
         f.conversation_q(), first_inbound_at__gte=f.start_at, first_inbound_at__lt=f.end_at,
         first_response_at__gte=F("first_inbound_at"),
     )
-    return _time_rows(qs, by=by, prefix="", seconds=Seconds(F("first_response_at"), F("first_inbound_at")))
+    return _time_rows(qs, by=by, key=_dimension(by, ""), seconds=Seconds(F("first_response_at"), F("first_inbound_at")))
 
 
 def _events(f: ReportFilters, kind: str):
@@ -233,8 +287,10 @@ def _wait_seconds():
 
 def next_response_times(f: ReportFilters, *, by: str) -> list[dict]:
     """Replies in the period that ended a wait other than the first: how long the customer had waited."""
+    if _facts():
+        return _fact_rows(f, Fact.Kind.REPLY, by=by, q=Q(first_response=False, wall_seconds__isnull=False))
     qs = _events(f, ConversationEvent.Kind.REPLIED).filter(data__first_response=False, data__wait_seconds__isnull=False)
-    return _time_rows(qs, by=by, prefix="conversation__", seconds=_wait_seconds())
+    return _time_rows(qs, by=by, key=_dimension(by, "conversation__"), seconds=_wait_seconds())
 
 
 def _resolved_events(f: ReportFilters):
@@ -244,8 +300,10 @@ def _resolved_events(f: ReportFilters):
 def resolution_times(f: ReportFilters, *, by: str) -> list[dict]:
     """Resolutions in the period: from the conversation's first inbound message (or creation) to
     the change to resolved. A conversation resolved twice counts twice."""
+    if _facts():
+        return _fact_rows(f, Fact.Kind.RESOLVED, by=by)
     start = Coalesce(F("conversation__first_inbound_at"), F("conversation__created_at"))
-    return _time_rows(_resolved_events(f), by=by, prefix="conversation__", seconds=Seconds(F("created_at"), start))
+    return _time_rows(_resolved_events(f), by=by, key=_dimension(by, "conversation__"), seconds=Seconds(F("created_at"), start))
 
 
 # --- SLA compliance ------------------------------------------------------------------------------
@@ -302,6 +360,24 @@ def sla_compliance_by_policy(f: ReportFilters, *, now: datetime | None = None) -
 def agent_performance(f: ReportFilters) -> list[dict]:
     """Per person who replied or resolved in the period: conversations handled (replied to),
     replies, first responses given and their median, conversations resolved."""
+    if _facts():
+        facts = Fact.objects.filter(at__gte=f.start_at, at__lt=f.end_at, agent_id__isnull=False)
+        if f.team_ids is not None:
+            facts = facts.filter(team_id__in=f.team_ids)
+        if f.channel:
+            facts = facts.filter(channel_kind=f.channel)
+        first = Q(first_response=True)
+        replies = (
+            facts.filter(kind=Fact.Kind.REPLY).values("agent_id")
+            .annotate(
+                handled=Count("conversation_id", distinct=True), replies=Count("pk"), first_responses=Count("pk", filter=first),
+                median_first_response_seconds=Percentile(F("wall_seconds"), 0.5, filter=first),
+            )
+            .order_by()
+        )
+        by_actor = {r.pop("agent_id"): r for r in replies}
+        resolved = dict(facts.filter(kind=Fact.Kind.RESOLVED).values("agent_id").annotate(n=Count("pk")).order_by().values_list("agent_id", "n"))
+        return _agent_rows(by_actor, resolved)
     replies = (
         _events(f, ConversationEvent.Kind.REPLIED)
         .filter(actor__isnull=False)
@@ -318,7 +394,10 @@ def agent_performance(f: ReportFilters) -> list[dict]:
     resolved = dict(
         _resolved_events(f).filter(actor__isnull=False).values("actor_id").annotate(n=Count("pk")).order_by().values_list("actor_id", "n")
     )
-    by_actor = {r["actor_id"]: r for r in replies}
+    return _agent_rows({r.pop("actor_id"): r for r in replies}, resolved)
+
+
+def _agent_rows(by_actor: dict, resolved: dict) -> list[dict]:
     ids = set(by_actor) | set(resolved)
     names = {u.id: u.get_full_name() or u.username for u in User.objects.filter(pk__in=ids).only("id", "username", "first_name", "last_name")}
     out = []
@@ -337,6 +416,18 @@ def agent_performance(f: ReportFilters) -> list[dict]:
 
 def backlog(f: ReportFilters) -> list[dict]:
     """Per day: conversations opened (new, or reopened after resolution) and resolved; the net change."""
+    if _facts():
+        facts = Fact.objects.filter(kind__in=(Fact.Kind.OPENED, Fact.Kind.RESOLVED), at__gte=f.start_at, at__lt=f.end_at)
+        if f.team_ids is not None:
+            facts = facts.filter(team_id__in=f.team_ids)
+        if f.channel:
+            facts = facts.filter(channel_kind=f.channel)
+        rows = (
+            facts.annotate(day=TruncDate("at", tzinfo=f.tz)).values("day")
+            .annotate(opened=Count("pk", filter=Q(kind=Fact.Kind.OPENED)), resolved=Count("pk", filter=Q(kind=Fact.Kind.RESOLVED)))
+            .order_by("day")
+        )
+        return _backlog_days(f, {r["day"]: r for r in rows})
     opened_q = Q(kind=ConversationEvent.Kind.CREATED) | Q(kind=ConversationEvent.Kind.REOPENED)
     resolved_q = Q(kind=ConversationEvent.Kind.STATUS, data__to=Conversation.Status.RESOLVED)
     rows = (
@@ -350,7 +441,10 @@ def backlog(f: ReportFilters) -> list[dict]:
         .annotate(opened=Count("pk", filter=opened_q), resolved=Count("pk", filter=resolved_q))
         .order_by("day")
     )
-    found = {r["day"]: r for r in rows}
+    return _backlog_days(f, {r["day"]: r for r in rows})
+
+
+def _backlog_days(f: ReportFilters, found: dict) -> list[dict]:
     out = []
     for day in f.days:
         r = found.get(day, {"opened": 0, "resolved": 0})
@@ -372,12 +466,14 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: l
     are queried."""
     start = _today_start(now, tz)
     kind = F("channel_account__kind")
-    frt = Conversation.objects.filter(
-        first_response_at__gte=start, first_response_at__lte=now, first_inbound_at__lte=F("first_response_at")
-    )
+    if _facts():
+        frt = Fact.objects.filter(kind=Fact.Kind.FIRST, end_at__gte=start, end_at__lte=now).alias(secs=F("wall_seconds"))
+    else:
+        frt = Conversation.objects.filter(
+            first_response_at__gte=start, first_response_at__lte=now, first_inbound_at__lte=F("first_response_at")
+        ).alias(secs=Seconds(F("first_response_at"), F("first_inbound_at"))).annotate(channel_kind=kind)
     frt = (
-        frt.alias(secs=Seconds(F("first_response_at"), F("first_inbound_at"))).annotate(channel_kind=kind)
-        .values(*group)
+        frt.values(*group)
         .annotate(first_responses=Count("pk"), frt_p50=Percentile(F("secs"), 0.5), frt_p90=Percentile(F("secs"), 0.9))
         .order_by()
     )
@@ -388,11 +484,16 @@ def _today_rows(now: datetime, tz: ZoneInfo, group: list[str], *, counts_from: l
         .annotate(sla_due=Count("pk"), sla_met=Count("pk", filter=sla.MET))
         .order_by()
     )
+    if _facts():
+        resolved = Fact.objects.filter(kind=Fact.Kind.RESOLVED, at__gte=start, at__lte=now)
+    else:
+        resolved = (
+            ConversationEvent.objects.filter(kind=ConversationEvent.Kind.STATUS, data__to=Conversation.Status.RESOLVED,
+                                             created_at__gte=start, created_at__lte=now)
+            .annotate(team_id=F("conversation__team_id"), channel_kind=F("conversation__channel_account__kind"))
+        )
     resolved = (
-        ConversationEvent.objects.filter(kind=ConversationEvent.Kind.STATUS, data__to=Conversation.Status.RESOLVED,
-                                         created_at__gte=start, created_at__lte=now)
-        .annotate(team_id=F("conversation__team_id"), channel_kind=F("conversation__channel_account__kind"))
-        .values(*group)
+        resolved.values(*group)
         .annotate(resolved=Count("pk"))
         .order_by()
     )

@@ -41,6 +41,8 @@ def _times(first: str) -> tuple[Column, ...]:
         Column("count", _("Count"), CONVERSATIONS),
         Column("median_seconds", _("Median"), SECONDS, "float"),
         Column("p90_seconds", _("90th percentile"), SECONDS, "float"),
+        Column("median_work_seconds", _("Median, working time"), SECONDS, "float"),
+        Column("p90_work_seconds", _("90th percentile, working time"), SECONDS, "float"),
         *(Column(key, _BUCKET_LABELS[key], CONVERSATIONS) for key, _upper in BUCKETS),
     )
 

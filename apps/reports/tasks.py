@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services, topics
+from . import facts, services, topics
 
 
 def _queue(request) -> str | None:
@@ -25,3 +25,10 @@ def wallboard_flush(self):
 def topics_compute(params: dict):
     """Compute and cache the frequent-questions report for one set of filters (idempotent)."""
     topics.topics_compute(params=params)
+
+
+@shared_task(ignore_result=True)
+def facts_maintain():
+    """Every minute (beat): working time of the new facts, and the last days' inbound count deltas merged."""
+    facts.facts_working_time_fill()
+    facts.rollups_compact(since=facts.recent(days=2))

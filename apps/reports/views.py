@@ -15,7 +15,7 @@ from apps.accounts.models import Team
 from apps.connectors.models import ChannelKind
 from apps.inbox.visibility import report_team_scope
 
-from . import selectors, tables, topics
+from . import facts, selectors, tables, topics
 from .selectors import ReportInputError, report_filters
 
 HEAT_LEVELS = 8
@@ -34,6 +34,7 @@ def _wallboard_labels() -> dict:
 def _report_labels() -> dict:
     return {
         "messages": _("Messages"), "minutes": _("minutes"), "median": _("Median"), "p90": _("90th percentile"),
+        "median_work": _("Median, working time"),
         "compliance": _("SLA compliance (%)"), "opened": _("Opened"), "resolved": _("Resolved"), "replies": _("Replies"),
         "handled": _("Handled"), "conversations": _("Conversations"), "day": _("Day"), "percent": "%",
     }
@@ -92,6 +93,7 @@ def reports_page(request):
     topic_report = topics.topics_report(f)
     if request.GET.get("part") == "topics":  # the fragment the page fetches once the topics are computed
         return render(request, "reports/_topics.html", {"topics": topic_report, "topic_rows": tables.topic_rows(topic_report), "query": query})
+    facts.facts_working_time_fill(since=f.start_at, until=f.end_at)
     sections = []
     for table in tables.TABLES:
         rows = table.rows(f)

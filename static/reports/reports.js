@@ -36,6 +36,7 @@
     draw(slug, { type: "bar", data: { labels: rows.map((r) => r.label), datasets: [
       { label: `${L.median} (${L.minutes})`, data: rows.map((r) => minutes(r.median_seconds)), backgroundColor: PALETTE[0] },
       { label: `${L.p90} (${L.minutes})`, data: rows.map((r) => minutes(r.p90_seconds)), backgroundColor: PALETTE[2] },
+      { label: `${L.median_work} (${L.minutes})`, data: rows.map((r) => minutes(r.median_work_seconds)), backgroundColor: PALETTE[4] },
     ] }, options: { scales: { y: axis(L.minutes) } } });
   }
 

@@ -7,6 +7,7 @@
   const L = JSON.parse($("wallboard-labels").textContent);
   const board = $("wallboard");
   const scoped = board.dataset.scoped === "1";
+  const LOCALE = document.documentElement.lang || undefined; // the desk's language, not the browser's
   let slices = JSON.parse($("wallboard-slices").textContent);
 
   function el(tag, attrs, ...children) {
@@ -95,10 +96,10 @@
     $("at-risk").replaceChildren(...(m.atRisk.length ? m.atRisk.map((c) => el("li", { class: `risk ${c.state}` },
       el("a", { href: c.url, text: c.title }),
       el("span", { class: "risk-meta", text: `${c.team || L.noTeam} · ${c.channel_label} · ${c.assignee || L.unassigned}` }),
-      el("span", { class: `badge sla sla-${c.state}`, text: `${c.state === "breached" ? L.breached : L.dueSoon} ${new Date(c.due_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` }),
+      el("span", { class: `badge sla sla-${c.state}`, text: `${c.state === "breached" ? L.breached : L.dueSoon} ${new Date(c.due_at).toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit" })}` }),
     )) : [el("li", { class: "muted", text: L.noRisk })]));
 
-    if (m.generated) setText("updated", `${L.updated} ${new Date(m.generated).toLocaleTimeString()}`);
+    if (m.generated) setText("updated", `${L.updated} ${new Date(m.generated).toLocaleTimeString(LOCALE)}`);
     board.dataset.generated = m.generated || "";
   }
 

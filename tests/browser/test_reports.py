@@ -61,6 +61,16 @@ def test_the_reports_page_draws_every_chart_loads_topics_and_downloads_a_csv(pag
     expect(page.locator('canvas[data-chart="topics"]')).to_have_attribute("data-drawn", "1", timeout=90_000)
     expect(page.locator("table.topics tbody tr").first).to_be_visible()
     _shot(page, "reports.png")
+    # the response tables carry the working-time median and p90 beside the wall-clock ones
+    expect(page.locator("#report-first-response-by-channel table.data thead")).to_contain_text("Median, working time")
+    if SHOTS:  # the same page in Spanish (the supervisor's profile language)
+        off_loop(type(week.supervisor).objects.filter(pk=week.supervisor.pk).update, language="es")
+        page.reload()
+        expect(page.locator('canvas[data-chart="topics"]')).to_have_attribute("data-drawn", "1", timeout=90_000)
+        expect(page.locator("#report-first-response-by-channel table.data thead")).to_contain_text("Mediana, tiempo laborable")
+        _shot(page, "reports-es.png")
+        off_loop(type(week.supervisor).objects.filter(pk=week.supervisor.pk).update, language="")
+        page.reload()
     # a CSV beside the chart downloads the table
     with page.expect_download() as download:
         page.locator('a[data-csv="volume"]').click()
@@ -92,6 +102,11 @@ def test_the_wallboard_renders_and_moves_live(page, desk_url, desk_worker, make_
     expect(page.locator("#kpi-waiting")).to_have_text("2")
     expect(page.locator('#queues tbody td[data-field="waiting"]')).to_have_text(["2"])
     _shot(page, "wallboard.png")
+    if SHOTS:
+        off_loop(type(supervisor).objects.filter(pk=supervisor.pk).update, language="es")
+        page.reload()
+        expect(page.locator("#kpi-waiting")).to_have_text("2")
+        _shot(page, "wallboard-es.png")
     assert violations.seen() == []
 
 
