@@ -42,7 +42,7 @@ class CustomerSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "display_name", "created_at", "identities"]
+        fields = ["id", "display_name", "name", "avatar", "created_at", "identities"]
 
 
 class CustomerSuggestionSerializer(serializers.Serializer):
@@ -61,7 +61,7 @@ class CustomerDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "display_name", "created_at", "tags", "identities", "open_merge_suggestions", "merged_into"]
+        fields = ["id", "display_name", "name", "avatar", "created_at", "tags", "identities", "open_merge_suggestions", "merged_into"]
 
     def get_merged_into(self, customer) -> int | None:
         """Set (to this survivor's id) only when the URL named a customer merged into this one."""

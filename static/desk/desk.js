@@ -556,7 +556,8 @@
       await api(`/api/conversations/${id}/claim/`, { method: "POST" });
     } catch (error) {
       if (error.status === 409) {
-        if (!confirm(`${error.message}\n\n${gettext("Take it over anyway?")}`)) return;
+        const takeOver = window.centralitaDesk.confirmTakeover || (async (e) => confirm(`${e.message}\n\n${gettext("Take it over anyway?")}`));
+        if (!(await takeOver(error))) return;
         await api(`/api/conversations/${id}/claim/?force=1`, { method: "POST" }).catch((e) => toast(e.message, { error: true }));
       } else if (error.status === 404 || error.status === 405) {
         return patchConversation({ assignee: me.id }); // a server without the claim endpoint
@@ -878,10 +879,10 @@
       results.replaceChildren(...data.results.filter((c) => c.id !== current).map((c) => {
         const item = el("li");
         const ids = c.identities.map((i) => i.handle || i.value).slice(0, 2).join(", ");
-        item.append(el("span", "", `${c.display_name || gettext("Unknown")} #${c.id}${ids ? ` · ${ids}` : ""}`));
+        item.append(el("span", "", `${c.name || c.display_name || gettext("Unknown")} #${c.id}${ids ? ` · ${ids}` : ""}`));
         const button = el("button", "btn small", gettext("Merge"));
         button.type = "button";
-        button.addEventListener("click", () => mergeInto(c.id, c.display_name));
+        button.addEventListener("click", () => mergeInto(c.id, c.name || c.display_name));
         item.append(button);
         return item;
       }));
@@ -903,8 +904,10 @@
     };
     if (data.get("phone")) body.phone = data.get("phone");
     if (state.currentId) body.conversation_id = state.currentId;
+    const followUp = data.get("followup") === "1"; // issue 15: then write an email follow-up (static/desk/outbound.js)
     try {
       const message = await api(`/api/customers/${form.dataset.customer}/calls/`, { method: "POST", body });
+      if (followUp) document.dispatchEvent(new CustomEvent("desk:follow-up", { detail: { customerId: Number(form.dataset.customer), kind: "email" } }));
       form.reset();
       form.closest("details").open = false;
       toast(gettext("Call logged"));
@@ -1360,6 +1363,9 @@
   $("notif-enable").addEventListener("click", () => {
     Notification.requestPermission().then(() => { $("notif-enable").hidden = Notification.permission !== "default"; });
   });
+  // For the desk's ES modules (static/desk/outbound.js): what they need of this client, nothing more.
+  window.centralitaDesk = Object.assign(window.centralitaDesk || {}, { api, toast, openConversation, refreshHeader, refreshNav, queueRows, fmt, localInputValue, fromLocalInput, ago });
+
   window.addEventListener("popstate", () => {
     syncFilterControls();
     loadList();
