@@ -714,6 +714,30 @@ class TrafficGenerator:
             payload["references"] = [reply["in_reply_to"]]
         return f"{sender['name']} answered the reply in conversation {reply.get('conversation_id')}", payload
 
+    # -- answers on the stand-in channels (apps/demo/standins): what the customer writes back ---------
+
+    def thanks(self, answered: str) -> str:
+        """A short answer in the language of the agent's message."""
+        spanish = re.search(r"[¿¡ñáéíóú]|\b(hola|gracias|pedido)\b", answered or "", re.I)
+        return self.rng.choice(THANKS["es" if spanish else "en"])
+
+    def messenger_answer(self, now: datetime, page_id: str, psid: str, answered: str) -> tuple[str, dict]:
+        """The Page webhook body of the person's Messenger answer to the Page's message."""
+        ms = int(now.timestamp() * 1000)
+        event = {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": ms,
+                 "message": {"mid": f"m_sim{self.rng.getrandbits(64):016x}", "text": self.thanks(answered)}}
+        return f"Messenger answer from {psid}", {"object": "page", "entry": [{"id": page_id, "time": ms, "messaging": [event]}]}
+
+    def x_dm_answer(self, now: datetime, own_id: str, user_id: str, answered: str) -> tuple[str, dict]:
+        """The Account Activity webhook body of the user's DM answer to the account."""
+        event = {"type": "message_create", "id": str(1_870_000_000_000_000_000 + self.rng.getrandbits(40)),
+                 "created_timestamp": str(int(now.timestamp() * 1000)),
+                 "message_create": {"target": {"recipient_id": own_id}, "sender_id": user_id,
+                                    "message_data": {"text": self.thanks(answered)}}}
+        person = next((p for p in people() if p.twitter_id == user_id), None)
+        users = {user_id: {"id": user_id, "name": person.name, "screen_name": person.twitter_handle.lstrip("@")}} if person else {}
+        return f"X direct message from {user_id}", {"for_user_id": own_id, "direct_message_events": [event], "users": users}
+
     def _payload(self, now: datetime, sender: dict, text: str, *, thread_key: str, subject: str) -> dict:
         return {
             "external_id": f"sim-{self.rng.getrandbits(64):016x}",

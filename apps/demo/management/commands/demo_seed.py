@@ -30,9 +30,15 @@ from apps.routing.services import priority_rules_seed
 from apps.sla.models import BusinessCalendar, SlaPolicy
 from apps.sla.services import calendar_save, policy_save
 
-from apps.demo.builder import ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, TEAMS, USERS, DemoBuilder
+from apps.demo.builder import (
+    ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, OUR_TWITTER_ID, TEAMS, USERS, DemoBuilder,
+)
+from apps.demo.standins.graph import ACCESS_TOKEN as GRAPH_TOKEN
 
-TOKEN_FILE = Path(settings.BASE_DIR) / "var" / "demo-api.json"
+# What the simulator and run_desk need (tokens, webhook secrets, the stand-ins' ports); a test
+# keeps its own with CENTRALITA_DEMO_STATE.
+TOKEN_FILE = Path(os.environ.get("CENTRALITA_DEMO_STATE") or Path(settings.BASE_DIR) / "var" / "demo-api.json")
+STANDINS_BASE_PORT = 8025  # SMTP, then Graph, then X
 SLA_CALENDAR = "Madrid office"
 # (name, fields): first match by position; targets in working minutes of the Madrid calendar.
 SLA_POLICIES = [
@@ -68,12 +74,16 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="for the printed curl example")
         parser.add_argument("--reply-url", default="http://127.0.0.1:8001/",
                             help="where the API channel delivers agents' replies (simulate_traffic --listen-port)")
+        parser.add_argument("--standins-port", type=int, default=STANDINS_BASE_PORT,
+                            help="first of three loopback ports for the stand-ins (SMTP, Graph API, X API) the demo's "
+                                 "email, Facebook and X accounts send to (simulate_traffic --standins runs them)")
 
-    def handle(self, *args, quiet, base_url, reply_url, **options):
+    def handle(self, *args, quiet, base_url, reply_url, standins_port, **options):
         users = self._users()
         accounts = self._accounts()
         api_account = self._api_outbound(accounts["api"], reply_url)
-        token = self._api_credentials(api_account, self._webhook_channels(accounts))
+        channels = {**self._webhook_channels(accounts), **self._standin_channels(accounts, standins_port)}
+        token = self._api_credentials(api_account, channels)
         self._sla()
         self._routing()
         stories, messages = self._history(accounts, users)
@@ -141,6 +151,31 @@ class Command(BaseCommand):
             "facebook": {"account_id": facebook.id, "app_secret": facebook.secrets["app_secret"],
                          "page_id": facebook.settings["page_id"]},
             "phone": {"account_id": phone.id, "auth_token": phone.secrets["auth_token"], "number": phone.settings["number"]},
+        }
+
+    def _standin_channels(self, accounts, base_port: int) -> dict:
+        """Point the demo's email, X and Facebook accounts at the loopback stand-ins (apps/demo/standins),
+        so an agent's reply on them is delivered and answered (docs/demo.md). Only the demo's accounts."""
+        ports = {"smtp_port": base_port, "graph_port": base_port + 1, "x_port": base_port + 2}
+        mail = accounts["email"]
+        wanted = {**mail.settings, "smtp_host": "127.0.0.1", "smtp_port": ports["smtp_port"], "smtp_security": "none",
+                  "display_name": "Aurora Home"}
+        if mail.settings != wanted:
+            # No IMAP server in the demo: the customer's answers come in through the import path; polling
+            # (with Redis and beat) would only fail, so once a day.
+            mail = channel_account_update(account=mail, settings=wanted, poll_interval=86400)
+        page = accounts["facebook"]
+        if page.secrets.get("page_access_token") != GRAPH_TOKEN:
+            page = channel_account_update(account=page, secrets={"page_access_token": GRAPH_TOKEN})
+        x = accounts["twitter"]
+        if not x.secrets.get("consumer_secret"):
+            x = channel_account_update(account=x, settings={**x.settings, "username": "AuroraHome"}, secrets={
+                "consumer_key": secrets.token_urlsafe(16), "consumer_secret": secrets.token_urlsafe(32),
+                "access_token": f"{OUR_TWITTER_ID}-{secrets.token_urlsafe(24)}", "access_token_secret": secrets.token_urlsafe(24)})
+        return {
+            "standins": {**ports, "email_account_id": mail.id},
+            "twitter": {"account_id": x.id, "consumer_secret": x.secrets["consumer_secret"],
+                        "own": {"id": OUR_TWITTER_ID, "name": "Aurora Home", "username": "AuroraHome"}},
         }
 
     def _api_credentials(self, account: ChannelAccount, webhooks: dict) -> str:
