@@ -26,10 +26,10 @@ USERS = [
 ]
 TEAMS = ["Soporte", "Social"]
 
-# (kind, name, team, settings) — the API account has no team: every agent sees it.
+# (kind, name, team, settings): each account's team receives its new work (routing, least loaded).
 API_ACCOUNT_NAME = "Order system (API)"
 ACCOUNTS = [
-    ("api", API_ACCOUNT_NAME, None, {"description": "Messages customers leave on their order page"}),
+    ("api", API_ACCOUNT_NAME, "Soporte", {"description": "Messages customers leave on their order page"}),
     ("email", "support@aurorahome.example", "Soporte", {"address": "support@aurorahome.example"}),
     ("phone", "+34 910 555 123", "Soporte", {"number": "+34910555123", "provider": "twilio"}),
     ("webform", "Contact form", "Soporte", {"url": "https://aurorahome.example/contacto"}),
@@ -370,6 +370,13 @@ class Story:
     status: str = "open"
     assignee: str | None = None
     outbound_ids: list[str] = field(default_factory=list)
+    resolved_at: datetime | None = None  # when an agent resolved it (the seed dates the audit event so)
+
+
+# Closed work of the past weeks (reports and SLA views have history on first start): every other
+# person also wrote once 10 to 35 days ago, on the first channel of their journey.
+ARCHIVE_DAYS = (10, 35)
+ARCHIVE_STEP = 20  # the archive story's step number: its ids never meet a journey step's
 
 
 AGENTS_BY_CHANNEL = {
@@ -399,6 +406,11 @@ class DemoBuilder:
                 at = start + span * n / len(steps) + timedelta(minutes=self.rng.uniform(0, 20))
                 topic = self.topics[(person.index * 3 + n) % len(self.topics)]
                 result.append(self._story(person, step, n, topic, at))
+        for person in people()[::2]:
+            step = next((s for s in JOURNEYS[person.journey] if not s.startswith(("phone", "webform"))), "email")
+            at = self.now - timedelta(days=self.rng.uniform(*ARCHIVE_DAYS))
+            topic = self.topics[(person.index * 5) % len(self.topics)]
+            result.append(self._story(person, step, ARCHIVE_STEP, topic, at))
         return result
 
     # A step: first message from the customer; maybe an agent reply; maybe a follow-up.
@@ -443,6 +455,11 @@ class DemoBuilder:
             story.status = "open" if followed else "pending"
         else:
             story.status = "open"
+        if story.status == "resolved":
+            # Resolved some time after the last message: minutes on social networks, hours by email.
+            last = max(m.sent_at for m in story.messages)
+            hours = self.rng.uniform(0.2, 3) if story.channel in ("twitter", "facebook", "api") else self.rng.uniform(1, 30)
+            story.resolved_at = min(last + timedelta(hours=hours), self.now - timedelta(minutes=1))
         if answered and story.status != "resolved":
             story.assignee = story.agent
         elif story.status == "open" and self.rng.random() < 0.3:

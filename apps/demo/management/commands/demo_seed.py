@@ -23,6 +23,8 @@ from apps.connectors.services import channel_account_rotate_token
 from apps.connectors.webform.models import WebForm
 from apps.crm.models import Customer, MergeSuggestion
 from apps.inbox.models import Conversation, ConversationEvent, Message
+from apps.inbox.models import CannedResponse
+from apps.inbox.services.canned import canned_create
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
 from apps.routing.models import TeamRouting
@@ -58,6 +60,18 @@ SLA_POLICIES = [
 ]
 
 
+CANNED = [  # (shortcut, title, text): the variables are canned_render's
+    ("hola", "Saludo", "Hola {{customer.first_name}}, soy {{agent.first_name}} de Aurora Home. Gracias por escribirnos."),
+    ("hello", "Greeting", "Hi {{customer.first_name}}, this is {{agent.first_name}} from Aurora Home. Thanks for reaching out."),
+    ("pedido", "¿Número de pedido?", "¿Nos indicas el número de pedido (empieza por AH-)? Así lo localizamos enseguida."),
+    ("order", "Order number?", "Could you send us your order number (it starts with AH-)? We'll find it right away."),
+    ("devolucion", "Devolución", "Puedes devolverlo gratis en 30 días desde aurorahome.example/devoluciones; el reembolso llega en 5-7 días laborables."),
+    ("return", "Returns", "You can return it free of charge within 30 days at aurorahome.example/returns; the refund arrives in 5-7 working days."),
+    ("cierre", "Cierre", "Damos el caso por resuelto. Si necesitas algo más, responde a este mensaje y lo retomamos. ¡Un saludo!"),
+    ("closing", "Closing", "We'll mark this as solved. If you need anything else, just reply to this message. Best regards!"),
+]
+
+
 def demo_api_credentials() -> dict | None:
     """{"account_id", "token"} written by the last demo_seed, if any (for simulate_traffic)."""
     try:
@@ -86,6 +100,7 @@ class Command(BaseCommand):
         token = self._api_credentials(api_account, channels)
         self._sla()
         self._routing()
+        self._canned(users["supervisor"])
         stories, messages = self._history(accounts, users)
         self._contact_form(accounts["webform"])
         if quiet:
@@ -119,6 +134,12 @@ class Command(BaseCommand):
             TeamRouting.objects.get_or_create(team=team, defaults={
                 "mode": TeamRouting.Mode.LEAST_LOADED, "max_open_per_agent": 5, "offline_grace_minutes": 15})
 
+    def _canned(self, supervisor: User) -> None:
+        """Saved replies in Spanish and English (type / in the composer); found by shortcut, so an edited one stays."""
+        for shortcut, title, text in CANNED:
+            if not CannedResponse.objects.filter(shortcut=shortcut).exists():
+                canned_create(actor=supervisor, shortcut=shortcut, title=title, text=text)
+
     def _accounts(self) -> dict[str, ChannelAccount]:
         accounts = {}
         for kind, name, team, account_settings in ACCOUNTS:
@@ -127,6 +148,8 @@ class Command(BaseCommand):
                 account = channel_account_create(
                     kind=kind, name=name, settings=account_settings, team=Team.objects.get(name=team) if team else None
                 )
+            elif account.team_id is None and team:  # a demo seeded before its accounts had teams
+                account = channel_account_update(account=account, team=Team.objects.get(name=team))
             accounts[kind] = account
         return accounts
 
@@ -249,11 +272,7 @@ class Command(BaseCommand):
                 # echoes: credit the agent and audit the reply as reply_create would.
                 replies = Message.objects.filter(channel_account_id=first.account_id, external_id__in=story.outbound_ids)
                 replies.update(author=agent)
-                ConversationEvent.objects.bulk_create(
-                    ConversationEvent(conversation=conversation, kind=ConversationEvent.Kind.REPLIED, actor=agent,
-                                      data={"message_id": message_id, "public": conversation.is_public})
-                    for message_id in replies.values_list("id", flat=True)
-                )
+                self._replied_events(conversation, agent, replies)
             changes = {}
             if story.assignee:
                 changes["assignee"] = users[story.assignee]
@@ -261,6 +280,25 @@ class Command(BaseCommand):
                 changes["status"] = story.status
             if changes:
                 conversation_update(conversation=conversation, actor=users[story.agent or "supervisor"], **changes)
+            if story.resolved_at:
+                # The audit trail says when it was resolved (the reports' resolution times), not when the seed ran.
+                ConversationEvent.objects.filter(conversation=conversation, kind=ConversationEvent.Kind.STATUS,
+                                                 data__to="resolved").update(created_at=story.resolved_at)
+
+    def _replied_events(self, conversation, agent, replies) -> None:
+        """The REPLIED events reply_create would have made, dated when the reply was sent, with what it
+        answered (wait_seconds since the customer's message before it, first_response) for the reports."""
+        inbound = list(conversation.messages.filter(direction=Message.Direction.IN).order_by("sent_at").values_list("sent_at", flat=True))
+        first, previous = True, None
+        for message_id, sent_at in replies.order_by("sent_at").values_list("id", "sent_at"):
+            # The customer waited from their first message after the previous reply.
+            waiting = [at for at in inbound if at <= sent_at and (previous is None or at > previous)]
+            event = ConversationEvent.objects.create(
+                conversation=conversation, kind=ConversationEvent.Kind.REPLIED, actor=agent,
+                data={"message_id": message_id, "public": conversation.is_public, "first_response": first,
+                      "wait_seconds": round((sent_at - waiting[0]).total_seconds(), 3) if waiting else None})
+            ConversationEvent.objects.filter(pk=event.pk).update(created_at=sent_at)
+            first, previous = False, sent_at
 
     def _contact_form(self, account: ChannelAccount) -> WebForm:
         """The public contact form at /f/contacto/ (idempotent): try it, the submission lands in the desk."""
