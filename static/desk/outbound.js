@@ -16,6 +16,16 @@ const KIND_LABELS = () => ({
   web: gettext("Web visitor"), external: gettext("External system id"), api: gettext("API"),
 });
 
+// A date in the user's language and time zone (<html lang data-time-zone>), as the desk shows them.
+function localTime(date) {
+  const options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+  try {
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, { ...options, timeZone: document.documentElement.dataset.timeZone || undefined }).format(date);
+  } catch { // a zone this browser does not know
+    return new Intl.DateTimeFormat(document.documentElement.lang || undefined, options).format(date);
+  }
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -237,7 +247,7 @@ $("callback-form").addEventListener("submit", async (event) => {
   try {
     await desk.api(`/api/conversations/${id}/callback/`, { method: "POST", body: { at: at.toISOString() } });
     hide("callback");
-    desk.toast(fmt(gettext("Call-back scheduled: it comes back to you at %(when)s"), { when: $("callback-at").value.replace("T", " ") }));
+    desk.toast(fmt(gettext("Call-back scheduled: it comes back to you at %(when)s"), { when: localTime(at) }));
     desk.queueRows([id]);
     desk.refreshNav();
     desk.refreshHeader();
@@ -257,10 +267,7 @@ desk.confirmTakeover = (error) => new Promise((resolve) => {
   const name = extra.assignee.name || extra.assignee.username;
   $("takeover-who").textContent = extra.since
     ? fmt(gettext("%(name)s has held it since %(when)s (%(ago)s)."), {
-      name, when: new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-        day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
-        timeZone: document.documentElement.dataset.timeZone || undefined,
-      }).format(new Date(extra.since)),
+      name, when: localTime(new Date(extra.since)),
       ago: desk.ago(extra.since, { long: true }),
     })
     : fmt(gettext("%(name)s holds it."), { name });

@@ -12,10 +12,11 @@ import hmac
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -23,11 +24,11 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from apps.accounts.models import User
-from apps.demo.builder import TrafficGenerator, people
+from apps.demo.builder import people
 from apps.demo.management.commands import demo_seed
 from apps.inbox.models import Conversation, Message
 from tests.browser.conftest import TIMEOUT_MS, login
-from tests.browser.desk_fixtures import shoot
+from tests.browser.desk_fixtures import off_loop, shoot
 from tests.live_server import BASE_DIR, desk_server_env
 from tests.loopback import free_port, wait_for_port
 
@@ -44,8 +45,6 @@ def three_free_ports() -> int:
 
 
 def _free(port: int) -> bool:
-    import socket
-
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))
@@ -60,7 +59,7 @@ def demo(transactional_db, tmp_path, monkeypatch, django_db_setup):
     monkeypatch.setattr(demo_seed, "TOKEN_FILE", state)
     port, reply_port, base = free_port(), free_port(), three_free_ports()
     url = f"http://127.0.0.1:{port}"
-    call_command("demo_seed", quiet=True, base_url=url, reply_url=f"http://127.0.0.1:{reply_port}/", standins_port=base)
+    off_loop(call_command, "demo_seed", quiet=True, base_url=url, reply_url=f"http://127.0.0.1:{reply_port}/", standins_port=base)
     env = {**desk_server_env(), "CENTRALITA_DEMO_STATE": str(state), "CELERY_TASK_ALWAYS_EAGER": "1"}
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "run_desk", "--single", "--port", str(port), "--reply-port", str(reply_port)],
@@ -93,6 +92,17 @@ def messenger_webhook(url: str, saved: dict, psid: str, text: str) -> None:
     assert response.status_code == 200, response.text
 
 
+def drained(queryset, seconds: float = 30):
+    """The webhook answers once the payload is staged; the drain stores it just after (a bound, not a speed check)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = queryset.first()
+        if found is not None:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"nothing drained after {seconds} s")
+
+
 def reply_and_see_the_answer(page, conversation: Conversation, text: str) -> None:
     page.goto(f"{page.url.split('/c/')[0].rstrip('/')}/c/{conversation.id}/")
     answers_before = conversation.messages.filter(direction="in").count()
@@ -112,7 +122,8 @@ def test_an_agent_replies_by_email_and_on_messenger_and_sees_the_customers_answe
     # given: Lucía writes to the Page now (inside Messenger's 24-hour window)
     lucia = people()[0]
     messenger_webhook(url, saved, lucia.psid, "Hola, ¿me decís algo del pedido?")
-    messenger = Conversation.objects.get(channel_account__kind="facebook", thread_key=f"psid:{lucia.psid}")
+    messenger = drained(Conversation.objects.filter(channel_account__kind="facebook", thread_key=f"psid:{lucia.psid}",
+                                                    last_inbound_at__gte=datetime.now(timezone.utc) - timedelta(minutes=5)))
     mail = Conversation.objects.filter(channel_account__kind="email").exclude(status="resolved").order_by("-last_activity_at").first()
     context = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
