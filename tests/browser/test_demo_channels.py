@@ -109,7 +109,7 @@ def reply_and_see_the_answer(page, conversation: Conversation, text: str) -> Non
     page.locator("#composer-text").fill(text)
     page.get_by_role("button", name="Send reply").click()
     reply = page.locator("#messages .msg.dir-out", has_text=text)
-    expect(reply.locator(".delivery")).to_have_attribute("data-delivery", "sent")  # the stand-in took it
+    expect(reply.locator(".delivery")).to_have_attribute("data-delivery", "sent", timeout=TIMEOUT_MS)  # the stand-in took it
     # the customer reads it and answers a few seconds later: it appears without a reload
     expect(page.locator("#messages .msg.dir-in")).to_have_count(answers_before + 1, timeout=60_000)
     latest = conversation.messages.filter(direction="in").order_by("-sent_at").first()

@@ -91,7 +91,7 @@ def test_new_conversation_by_email_from_a_web_form_is_delivered_and_opens(browse
         expect(page.locator("#conv-head")).not_to_have_attribute("data-id", str(form.id))
         started = Conversation.objects.exclude(pk=form.pk).get(customer=form.customer, channel_account=inbox["email"].channel_account)
         expect(page.locator("#conv-head")).to_have_attribute("data-id", str(started.id))
-        expect(page.locator("#messages .msg.dir-out .delivery")).to_have_attribute("data-delivery", "sent")
+        expect(page.locator("#messages .msg.dir-out .delivery")).to_have_attribute("data-delivery", "sent", timeout=TIMEOUT_MS)
         expect(page.locator(f'li.row[data-id="{started.id}"]')).to_contain_text("Tu factura de empresa")
         [mail] = smtp.received
         assert mail["rcpt_tos"] == ["jordi@example.cat"]
