@@ -177,3 +177,25 @@ def test_the_same_in_spanish_with_readable_names(browser, desk_url, desk_team, i
         shoot(page, "outbound-takeover-es")
     finally:
         page.context.close()
+
+
+def test_a_logged_call_back_opens_an_email_follow_up_in_one_step(browser, desk_url, desk_team, inbox):
+    team, ana, luis = desk_team
+    call = inbox["phone"]  # Lucía's missed call: she also has an email address
+    page = open_as(browser, desk_url, ana, f"/c/{call.id}/")
+    try:
+        # when: Ana logs the call-back she made, ticking "then write an email follow-up"
+        page.locator(".log-call summary").click()
+        form = page.locator("#log-call")
+        form.locator("textarea[name=notes]").fill("Devolución aceptada, le mando la etiqueta por email.")
+        form.get_by_label("Then write an email follow-up").check()
+        form.get_by_role("button", name="Save call").click()
+        # then: the call is logged and New conversation opens on Lucía, her address by email picked
+        expect(page.locator("#messages")).to_contain_text("Devolución aceptada")
+        dialog = page.locator("#outbound")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("#ob-customer-name")).to_have_text("Lucía Fernández")
+        expect(dialog.locator(".ob-route", has_text="lucia.fernandez@example.es").locator("input")).to_be_checked()
+        expect(dialog.locator("#ob-subject")).to_be_focused()
+    finally:
+        page.context.close()
