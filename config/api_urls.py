@@ -49,6 +49,7 @@ urlpatterns = [
     path("conversations/", inbox.ConversationListView.as_view(), name="api-conversations"),
     path("conversations/bulk/", inbox.ConversationBulkView.as_view(), name="api-conversations-bulk"),
     path("conversations/<int:conversation_id>/claim/", inbox.ConversationClaimView.as_view(), name="api-conversation-claim"),
+    path("conversations/<int:conversation_id>/callback/", inbox.ConversationCallbackView.as_view(), name="api-conversation-callback"),
     path("conversations/<int:conversation_id>/read/", inbox.ConversationReadView.as_view(), name="api-conversation-read"),
     path("events/", inbox.EventsView.as_view(), name="api-events"),
     path("notifications/", inbox.NotificationListView.as_view(), name="api-notifications"),

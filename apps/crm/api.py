@@ -28,7 +28,9 @@ from .services import customer_merge, customer_tags_set, merge_suggestion_dismis
 
 class CustomerRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    display_name = serializers.CharField()
+    display_name = serializers.CharField(help_text="As stored: a name, a handle, or the raw id/number when none is known")
+    name = serializers.CharField(read_only=True, help_text="As shown (crm/naming.py): never a raw id; a number formatted")
+    avatar = serializers.CharField(read_only=True, help_text='"phone" for a customer known by number only, else the initial')
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -42,7 +44,7 @@ class CustomerSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "display_name", "created_at", "identities"]
+        fields = ["id", "display_name", "name", "avatar", "created_at", "identities"]
 
 
 class CustomerSuggestionSerializer(serializers.Serializer):
@@ -61,7 +63,7 @@ class CustomerDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "display_name", "created_at", "tags", "identities", "open_merge_suggestions", "merged_into"]
+        fields = ["id", "display_name", "name", "avatar", "created_at", "tags", "identities", "open_merge_suggestions", "merged_into"]
 
     def get_merged_into(self, customer) -> int | None:
         """Set (to this survivor's id) only when the URL named a customer merged into this one."""

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .naming import customer_avatar, customer_name
+
 
 class IdentityKind(models.TextChoices):
     EMAIL = "email", _("Email")
@@ -29,6 +31,16 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.display_name or f"Customer {self.pk}"
+
+    @property
+    def name(self) -> str:
+        """How the customer is named on screen (crm/naming.py): never a raw id or an unformatted number."""
+        return customer_name(self.display_name)
+
+    @property
+    def avatar(self) -> str:
+        """"phone" (draw a phone) or the initial."""
+        return customer_avatar(self.display_name)
 
 
 class Identity(models.Model):

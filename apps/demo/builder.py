@@ -26,10 +26,10 @@ USERS = [
 ]
 TEAMS = ["Soporte", "Social"]
 
-# (kind, name, team, settings) — the API account has no team: every agent sees it.
+# (kind, name, team, settings): each account's team receives its new work (routing, least loaded).
 API_ACCOUNT_NAME = "Order system (API)"
 ACCOUNTS = [
-    ("api", API_ACCOUNT_NAME, None, {"description": "Messages customers leave on their order page"}),
+    ("api", API_ACCOUNT_NAME, "Soporte", {"description": "Messages customers leave on their order page"}),
     ("email", "support@aurorahome.example", "Soporte", {"address": "support@aurorahome.example"}),
     ("phone", "+34 910 555 123", "Soporte", {"number": "+34910555123", "provider": "twilio"}),
     ("webform", "Contact form", "Soporte", {"url": "https://aurorahome.example/contacto"}),
@@ -370,6 +370,13 @@ class Story:
     status: str = "open"
     assignee: str | None = None
     outbound_ids: list[str] = field(default_factory=list)
+    resolved_at: datetime | None = None  # when an agent resolved it (the seed dates the audit event so)
+
+
+# Closed work of the past weeks (reports and SLA views have history on first start): every other
+# person also wrote once 10 to 35 days ago, on the first channel of their journey.
+ARCHIVE_DAYS = (10, 35)
+ARCHIVE_STEP = 20  # the archive story's step number: its ids never meet a journey step's
 
 
 AGENTS_BY_CHANNEL = {
@@ -399,6 +406,11 @@ class DemoBuilder:
                 at = start + span * n / len(steps) + timedelta(minutes=self.rng.uniform(0, 20))
                 topic = self.topics[(person.index * 3 + n) % len(self.topics)]
                 result.append(self._story(person, step, n, topic, at))
+        for person in people()[::2]:
+            step = next((s for s in JOURNEYS[person.journey] if not s.startswith(("phone", "webform"))), "email")
+            at = self.now - timedelta(days=self.rng.uniform(*ARCHIVE_DAYS))
+            topic = self.topics[(person.index * 5) % len(self.topics)]
+            result.append(self._story(person, step, ARCHIVE_STEP, topic, at))
         return result
 
     # A step: first message from the customer; maybe an agent reply; maybe a follow-up.
@@ -443,6 +455,11 @@ class DemoBuilder:
             story.status = "open" if followed else "pending"
         else:
             story.status = "open"
+        if story.status == "resolved":
+            # Resolved some time after the last message: minutes on social networks, hours by email.
+            last = max(m.sent_at for m in story.messages)
+            hours = self.rng.uniform(0.2, 3) if story.channel in ("twitter", "facebook", "api") else self.rng.uniform(1, 30)
+            story.resolved_at = min(last + timedelta(hours=hours), self.now - timedelta(minutes=1))
         if answered and story.status != "resolved":
             story.assignee = story.agent
         elif story.status == "open" and self.rng.random() < 0.3:
@@ -713,6 +730,30 @@ class TrafficGenerator:
         if reply.get("in_reply_to"):
             payload["references"] = [reply["in_reply_to"]]
         return f"{sender['name']} answered the reply in conversation {reply.get('conversation_id')}", payload
+
+    # -- answers on the stand-in channels (apps/demo/standins): what the customer writes back ---------
+
+    def thanks(self, answered: str) -> str:
+        """A short answer in the language of the agent's message."""
+        spanish = re.search(r"[¿¡ñáéíóú]|\b(hola|gracias|pedido)\b", answered or "", re.I)
+        return self.rng.choice(THANKS["es" if spanish else "en"])
+
+    def messenger_answer(self, now: datetime, page_id: str, psid: str, answered: str) -> tuple[str, dict]:
+        """The Page webhook body of the person's Messenger answer to the Page's message."""
+        ms = int(now.timestamp() * 1000)
+        event = {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": ms,
+                 "message": {"mid": f"m_sim{self.rng.getrandbits(64):016x}", "text": self.thanks(answered)}}
+        return f"Messenger answer from {psid}", {"object": "page", "entry": [{"id": page_id, "time": ms, "messaging": [event]}]}
+
+    def x_dm_answer(self, now: datetime, own_id: str, user_id: str, answered: str) -> tuple[str, dict]:
+        """The Account Activity webhook body of the user's DM answer to the account."""
+        event = {"type": "message_create", "id": str(1_870_000_000_000_000_000 + self.rng.getrandbits(40)),
+                 "created_timestamp": str(int(now.timestamp() * 1000)),
+                 "message_create": {"target": {"recipient_id": own_id}, "sender_id": user_id,
+                                    "message_data": {"text": self.thanks(answered)}}}
+        person = next((p for p in people() if p.twitter_id == user_id), None)
+        users = {user_id: {"id": user_id, "name": person.name, "screen_name": person.twitter_handle.lstrip("@")}} if person else {}
+        return f"X direct message from {user_id}", {"for_user_id": own_id, "direct_message_events": [event], "users": users}
 
     def _payload(self, now: datetime, sender: dict, text: str, *, thread_key: str, subject: str) -> dict:
         return {

@@ -34,6 +34,7 @@ from .models import Attachment, CannedResponse, Conversation, Message, Notificat
 from .services.canned import canned_create, canned_delete, canned_render, canned_update
 from .services.conversations import (
     BULK_MAX,
+    conversation_callback_schedule,
     conversation_claim,
     conversation_mark_read,
     conversation_update,
@@ -209,6 +210,10 @@ class OutboundAccountSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     name = serializers.CharField()
+    can_send = serializers.BooleanField(help_text="Whether the channel's rules allow writing now (e.g. Messenger's windows)")
+    notice = serializers.CharField(help_text="The rule that applies, in words (why not, or which window/tag)")
+    max_chars = serializers.IntegerField(allow_null=True)
+    conversation_id = serializers.IntegerField(allow_null=True, help_text="The existing conversation the message would go into")
 
 
 class OutboundOptionSerializer(serializers.Serializer):
@@ -401,6 +406,25 @@ class ConversationClaimView(APIView):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         force = request.query_params.get("force") in ("1", "true")
         conversation_claim(conversation=conversation, user=request.user, force=force)
+        return _conversation_response(request, conversation_id)
+
+
+class CallbackInputSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="When to call back (in the future): the conversation sleeps until then, held by you")
+
+
+class ConversationCallbackView(APIView):
+    @extend_schema(
+        summary="Schedule a call-back: snooze until then and assign it to me",
+        request=CallbackInputSerializer,
+        responses={200: ConversationSerializer, 400: OpenApiResponse(description="not in the future"),
+                   404: OpenApiResponse(description="no such conversation, or one I may not see")},
+    )
+    def post(self, request, conversation_id: int):
+        conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+        data = CallbackInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation_callback_schedule(conversation=conversation, user=request.user, at=data.validated_data["at"])
         return _conversation_response(request, conversation_id)
 
 

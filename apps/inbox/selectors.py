@@ -19,7 +19,7 @@ from apps.core.parsing import id_parse
 from apps.crm.models import Customer, Identity
 from apps.crm.selectors import _identity_match, customers_visible
 
-from .channels import can_reach
+from .channels import can_reach, composer_rules, outbound_thread_key
 from .clocks import STATES as SLA_STATES
 from .clocks import sla_filter_q
 from .models import IN_QUEUE, Attachment, Conversation, ConversationRead, Message, Tag
@@ -313,10 +313,25 @@ def outbound_options(*, user, customer_id: int) -> list[dict]:
     if customer is None:
         raise Http404("No such customer")
     accounts = list(outbound_accounts(user=user))
-    return [
-        {"identity": identity, "accounts": [a for a in accounts if can_reach(account=a, identity=identity)]}
-        for identity in customer.identities.order_by("kind", "id")
-    ]
+    options = []
+    for identity in customer.identities.order_by("kind", "id"):
+        reaching = [a for a in accounts if can_reach(account=a, identity=identity)]
+        for account in reaching:
+            _start_rules(account, identity)
+        options.append({"identity": identity, "accounts": reaching})
+    return options
+
+
+def _start_rules(account, identity) -> None:
+    """What the composer would allow on the conversation a start would write into (the existing
+    thread with that person, or a new one): set on `account` as can_send, notice, max_chars and
+    conversation_id, for the desk to show the rule before the agent writes (Messenger's windows).
+    One query per (identity, account) pair that reaches: a customer has a handful."""
+    key = outbound_thread_key(account=account, identity=identity)
+    existing = Conversation.objects.filter(channel_account=account, thread_key=key).select_related("channel_account").first() if key else None
+    rules = composer_rules(existing or Conversation(channel_account=account, thread_key=key or None, is_public=False))
+    account.can_send, account.notice, account.max_chars = rules.can_reply, str(rules.notice), rules.max_chars
+    account.conversation_id = existing.id if existing else None
 
 
 def outbound_parts(*, user, customer_id: int, identity_id: int, account_id: int):

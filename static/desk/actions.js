@@ -22,6 +22,11 @@ export async function patchConversation(changes, id = currentId()) {
   }
 }
 
+// Asked before taking over someone else's conversation: (409 error) -> Promise<boolean>. A plain
+// confirm() until a feature module (outbound.js: who holds it, since when) sets its own dialog.
+let confirmTakeover = async (error) => confirm(`${error.message}\n\n${gettext("Take it over anyway?")}`);
+export function setTakeoverConfirm(fn) { confirmTakeover = fn; }
+
 export async function claim() {
   const id = currentId();
   if (!id) return;
@@ -29,7 +34,7 @@ export async function claim() {
     await api(`/api/conversations/${id}/claim/`, { method: "POST" });
   } catch (error) {
     if (error.status === 409) {
-      if (!confirm(`${error.message}\n\n${gettext("Take it over anyway?")}`)) return;
+      if (!(await confirmTakeover(error))) return;
       await api(`/api/conversations/${id}/claim/?force=1`, { method: "POST" }).catch((e) => toast(e.message, { error: true }));
     } else if (error.status === 404 || error.status === 405) {
       return patchConversation({ assignee: me.id }); // a server without the claim endpoint

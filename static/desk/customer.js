@@ -41,10 +41,10 @@ const searchMerge = debounce(async () => {
     results.replaceChildren(...data.results.filter((c) => c.id !== current).map((c) => {
       const item = el("li");
       const ids = c.identities.map((i) => i.handle || i.value).slice(0, 2).join(", ");
-      item.append(el("span", "", `${c.display_name || gettext("Unknown")} #${c.id}${ids ? ` · ${ids}` : ""}`));
+      item.append(el("span", "", `${c.name || c.display_name || gettext("Unknown")} #${c.id}${ids ? ` · ${ids}` : ""}`));
       const button = el("button", "btn small", gettext("Merge"));
       button.type = "button";
-      button.addEventListener("click", () => mergeInto(c.id, c.display_name));
+      button.addEventListener("click", () => mergeInto(c.id, c.name || c.display_name));
       item.append(button);
       return item;
     }));
@@ -66,8 +66,10 @@ async function logCall(form) {
   };
   if (data.get("phone")) body.phone = data.get("phone");
   if (currentId()) body.conversation_id = currentId();
+  const followUp = data.get("followup") === "1"; // then write an email follow-up (outbound.js hears it)
   try {
     const message = await api(`/api/customers/${form.dataset.customer}/calls/`, { method: "POST", body });
+    if (followUp) document.dispatchEvent(new CustomEvent("desk:follow-up", { detail: { customerId: Number(form.dataset.customer), kind: "email" } }));
     form.reset();
     form.closest("details").open = false;
     toast(gettext("Call logged"));

@@ -53,6 +53,7 @@ import "./collision.js";
 import "./keyboard.js";
 // Feature modules: one import line each.
 import "./suggestions.js";
+import "./outbound.js";
 
 // Back / forward: the URL holds the filters and the open conversation.
 window.addEventListener("popstate", () => {

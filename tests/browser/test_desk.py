@@ -89,7 +89,8 @@ def test_the_inbox_and_a_conversation_render_every_channel(page, desk_url, desk_
     page.locator("li.row", has_text="Missed call").click()
     card = page.locator(".call-card")
     expect(card).to_contain_text("Needs call-back")
-    expect(card.locator("a[href='tel:+34612345678']")).to_be_visible()
+    expect(card.get_by_role("link", name="+34 612 34 56 78")).to_have_attribute("href", "tel:+34612345678")
+    expect(card.get_by_role("link", name="Call back")).to_have_attribute("href", "tel:+34612345678")
     expect(page.locator(".tab[data-mode='reply']")).to_be_disabled()
     shoot(page, "conversation-call")
 

@@ -73,7 +73,7 @@ def test_customer_detail(people, make_user, make_account, inbound):
     twitter = next(i for i in body["identities"] if i["kind"] == "twitter")
     assert twitter["handle"] == "@anagarcia"
     (suggestion,) = body["open_merge_suggestions"]
-    assert suggestion["other"] == {"id": other.id, "display_name": "A. García"}
+    assert suggestion["other"] == {"id": other.id, "display_name": "A. García", "name": "A. García", "avatar": "A"}
     assert "belongs to another customer" in suggestion["reason"]
 
 

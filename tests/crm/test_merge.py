@@ -106,7 +106,7 @@ def test_merge_endpoint(two_anas, make_user):
     # then
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["target"] == {"id": target.id, "display_name": target.display_name}
+    assert body["target"] == {"id": target.id, "display_name": target.display_name, "name": target.name, "avatar": target.avatar}
     assert body["source_id"] == source.id
     assert body["merged_by"] == {"id": agent.id, "username": agent.username}
     assert body["moved"]["conversations"] == 1

@@ -99,7 +99,7 @@ def test_run_desk_starts_celery_only_with_redis():
     assert [name for name, _ in embedded] == ["web", "simulator"]
     web = embedded[0][1]
     assert web[:4] == ["py", "-m", "uvicorn", "config.asgi:application"]
-    assert embedded[1][1][3:] == ["--url", "http://127.0.0.1:8000", "--listen-host", "127.0.0.1", "--listen-port", "8001"]
+    assert embedded[1][1][3:] == ["--url", "http://127.0.0.1:8000", "--listen-host", "127.0.0.1", "--listen-port", "8001", "--standins"]
     # with Redis: a Celery worker and beat too
     with_redis = desk_processes(python="py", host="0.0.0.0", port=9000, simulator=False, celery=True)
     assert [name for name, _ in with_redis] == ["web", "worker", "beat"]

@@ -39,7 +39,7 @@ def test_conversation_list_shape_and_order(make_user, team, make_account, inboun
         "tags", "sla", "unread", "snoozed_until", "last_inbound_at",
     }
     assert (first["tags"], first["unread"], first["snoozed_until"], first["sla"]["state"]) == ([], True, None, "breached")
-    assert first["customer"] == {"id": convs[-1].customer_id, "display_name": "Ana García"}
+    assert first["customer"] == {"id": convs[-1].customer_id, "display_name": "Ana García", "name": "Ana García", "avatar": "A"}
     assert first["channel"] == {"id": account.id, "kind": "api", "name": account.name}
     assert first["team"] == {"id": team.id, "name": team.name}
     assert first["assignee"] is None

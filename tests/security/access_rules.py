@@ -48,6 +48,7 @@ ROUTES = {
     "api-conversations-bulk": SIGNED_IN,
     "api-conversation": TEAM,
     "api-conversation-claim": TEAM,
+    "api-conversation-callback": TEAM,
     "api-conversation-read": TEAM,
     "api-conversation-messages": TEAM,
     "api-conversation-composer": TEAM,

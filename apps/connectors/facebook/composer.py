@@ -33,6 +33,8 @@ def is_comment_thread(conversation) -> bool:
 
 
 def last_inbound_at(conversation) -> datetime | None:
+    if conversation.pk is None:  # a conversation the desk would start: nobody has written in it
+        return None
     return (
         Message.objects.filter(conversation=conversation, direction=Message.Direction.IN)
         .order_by("-sent_at").values_list("sent_at", flat=True).first()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
+from apps.crm.naming import is_placeholder
 
 from ..models import CannedResponse, Conversation
 
@@ -19,7 +20,9 @@ VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
 def canned_render(*, canned: CannedResponse, conversation: Conversation, agent) -> str:
     """The text with {{customer.name}}, {{customer.first_name}}, {{agent.name}} and
     {{conversation.id}} filled in; an unknown variable is left as written (the agent sees it)."""
-    customer_name = (conversation.customer.display_name or "").strip()
+    # "Hola Messenger user ·8600" reads worse than "Hola": a raw id or number is no name.
+    stored = conversation.customer.display_name
+    customer_name = "" if is_placeholder(stored) else stored.strip()
     values = {
         "customer.name": customer_name,
         "customer.first_name": customer_name.split()[0] if customer_name else "",

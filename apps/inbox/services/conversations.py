@@ -118,9 +118,11 @@ def conversation_claim(*, conversation: Conversation, user: User, force: bool = 
         locked = Conversation.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=conversation.pk)
         if locked.assignee_id not in (None, user.id) and not force:
             holder = locked.assignee
+            since = holder_since(conversation=locked)
             raise ApplicationError(
-                _("Someone else holds this conversation"),
-                extra={"assignee": {"id": holder.id, "username": holder.username}},
+                _("%(name)s holds this conversation") % {"name": holder.get_full_name() or holder.username},
+                extra={"assignee": {"id": holder.id, "username": holder.username, "name": holder.get_full_name() or holder.username},
+                       "since": since.isoformat() if since else None},
                 status_code=409,
             )
         # Capacity is an agent's: supervisors and admins stepping in are not held to it.
@@ -132,6 +134,26 @@ def conversation_claim(*, conversation: Conversation, user: User, force: bool = 
                     extra={"capacity_left": left}, status_code=409,
                 )
         return conversation_update(conversation=locked, actor=user, assignee=user)
+
+
+def holder_since(*, conversation: Conversation) -> datetime | None:
+    """When the current assignee got the conversation: the audit trail's latest assignment to them
+    (one indexed query); None when nobody holds it or no event says (a row older than the audit)."""
+    if conversation.assignee_id is None:
+        return None
+    return (
+        ConversationEvent.objects.filter(conversation_id=conversation.pk, kind=ConversationEvent.Kind.ASSIGNED,
+                                         data__to=conversation.assignee_id)
+        .order_by("-created_at").values_list("created_at", flat=True).first()
+    )
+
+
+def conversation_callback_schedule(*, conversation: Conversation, user: User, at: datetime) -> Conversation:
+    """"Call back at …": the conversation sleeps until then (the snooze) and comes back open at that
+    time (conversations_wake_snoozed), held by `user`. One update: one lock, one event per field,
+    each marked {"callback": true} in the audit trail."""
+    return conversation_update(conversation=conversation, actor=user, audit={"callback": True},
+                               assignee=user, status=Conversation.Status.SNOOZED, snoozed_until=at)
 
 
 def conversations_bulk_update(*, user: User, ids: list[int], changes: dict) -> int:

@@ -23,6 +23,8 @@ from apps.connectors.services import channel_account_rotate_token
 from apps.connectors.webform.models import WebForm
 from apps.crm.models import Customer, MergeSuggestion
 from apps.inbox.models import Conversation, ConversationEvent, Message
+from apps.inbox.models import CannedResponse
+from apps.inbox.services.canned import canned_create
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
 from apps.routing.models import TeamRouting
@@ -30,10 +32,16 @@ from apps.routing.services import priority_rules_seed
 from apps.sla.models import BusinessCalendar, SlaPolicy
 from apps.sla.services import calendar_save, policy_save
 
-from apps.demo.builder import ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, TEAMS, USERS, DemoBuilder
+from apps.demo.builder import (
+    ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, OUR_TWITTER_ID, TEAMS, USERS, DemoBuilder,
+)
+from apps.demo.standins.graph import ACCESS_TOKEN as GRAPH_TOKEN
 from apps.demo.helpcenter_seed import helpcenter_seed
 
-TOKEN_FILE = Path(settings.BASE_DIR) / "var" / "demo-api.json"
+# What the simulator and run_desk need (tokens, webhook secrets, the stand-ins' ports); a test
+# keeps its own with CENTRALITA_DEMO_STATE.
+TOKEN_FILE = Path(os.environ.get("CENTRALITA_DEMO_STATE") or Path(settings.BASE_DIR) / "var" / "demo-api.json")
+STANDINS_BASE_PORT = 8025  # SMTP, then Graph, then X
 SLA_CALENDAR = "Madrid office"
 # (name, fields): first match by position; targets in working minutes of the Madrid calendar.
 SLA_POLICIES = [
@@ -53,6 +61,18 @@ SLA_POLICIES = [
 ]
 
 
+CANNED = [  # (shortcut, title, text): the variables are canned_render's
+    ("hola", "Saludo", "Hola {{customer.first_name}}, soy {{agent.first_name}} de Aurora Home. Gracias por escribirnos."),
+    ("hello", "Greeting", "Hi {{customer.first_name}}, this is {{agent.first_name}} from Aurora Home. Thanks for reaching out."),
+    ("pedido", "¿Número de pedido?", "¿Nos indicas el número de pedido (empieza por AH-)? Así lo localizamos enseguida."),
+    ("order", "Order number?", "Could you send us your order number (it starts with AH-)? We'll find it right away."),
+    ("devolucion", "Devolución", "Puedes devolverlo gratis en 30 días desde aurorahome.example/devoluciones; el reembolso llega en 5-7 días laborables."),
+    ("return", "Returns", "You can return it free of charge within 30 days at aurorahome.example/returns; the refund arrives in 5-7 working days."),
+    ("cierre", "Cierre", "Damos el caso por resuelto. Si necesitas algo más, responde a este mensaje y lo retomamos. ¡Un saludo!"),
+    ("closing", "Closing", "We'll mark this as solved. If you need anything else, just reply to this message. Best regards!"),
+]
+
+
 def demo_api_credentials() -> dict | None:
     """{"account_id", "token"} written by the last demo_seed, if any (for simulate_traffic)."""
     try:
@@ -69,14 +89,19 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="for the printed curl example")
         parser.add_argument("--reply-url", default="http://127.0.0.1:8001/",
                             help="where the API channel delivers agents' replies (simulate_traffic --listen-port)")
+        parser.add_argument("--standins-port", type=int, default=STANDINS_BASE_PORT,
+                            help="first of three loopback ports for the stand-ins (SMTP, Graph API, X API) the demo's "
+                                 "email, Facebook and X accounts send to (simulate_traffic --standins runs them)")
 
-    def handle(self, *args, quiet, base_url, reply_url, **options):
+    def handle(self, *args, quiet, base_url, reply_url, standins_port, **options):
         users = self._users()
         accounts = self._accounts()
         api_account = self._api_outbound(accounts["api"], reply_url)
-        token = self._api_credentials(api_account, self._webhook_channels(accounts))
+        channels = {**self._webhook_channels(accounts), **self._standin_channels(accounts, standins_port)}
+        token = self._api_credentials(api_account, channels)
         self._sla()
         self._routing()
+        self._canned(users["supervisor"])
         stories, messages = self._history(accounts, users)
         self._contact_form(accounts["webform"])
         helpcenter_seed(author=users.get("supervisor"))
@@ -111,6 +136,12 @@ class Command(BaseCommand):
             TeamRouting.objects.get_or_create(team=team, defaults={
                 "mode": TeamRouting.Mode.LEAST_LOADED, "max_open_per_agent": 5, "offline_grace_minutes": 15})
 
+    def _canned(self, supervisor: User) -> None:
+        """Saved replies in Spanish and English (type / in the composer); found by shortcut, so an edited one stays."""
+        for shortcut, title, text in CANNED:
+            if not CannedResponse.objects.filter(shortcut=shortcut).exists():
+                canned_create(actor=supervisor, shortcut=shortcut, title=title, text=text)
+
     def _accounts(self) -> dict[str, ChannelAccount]:
         accounts = {}
         for kind, name, team, account_settings in ACCOUNTS:
@@ -119,6 +150,8 @@ class Command(BaseCommand):
                 account = channel_account_create(
                     kind=kind, name=name, settings=account_settings, team=Team.objects.get(name=team) if team else None
                 )
+            elif account.team_id is None and team:  # a demo seeded before its accounts had teams
+                account = channel_account_update(account=account, team=Team.objects.get(name=team))
             accounts[kind] = account
         return accounts
 
@@ -143,6 +176,31 @@ class Command(BaseCommand):
             "facebook": {"account_id": facebook.id, "app_secret": facebook.secrets["app_secret"],
                          "page_id": facebook.settings["page_id"]},
             "phone": {"account_id": phone.id, "auth_token": phone.secrets["auth_token"], "number": phone.settings["number"]},
+        }
+
+    def _standin_channels(self, accounts, base_port: int) -> dict:
+        """Point the demo's email, X and Facebook accounts at the loopback stand-ins (apps/demo/standins),
+        so an agent's reply on them is delivered and answered (docs/demo.md). Only the demo's accounts."""
+        ports = {"smtp_port": base_port, "graph_port": base_port + 1, "x_port": base_port + 2}
+        mail = accounts["email"]
+        wanted = {**mail.settings, "smtp_host": "127.0.0.1", "smtp_port": ports["smtp_port"], "smtp_security": "none",
+                  "display_name": "Aurora Home"}
+        if mail.settings != wanted:
+            # No IMAP server in the demo: the customer's answers come in through the import path; polling
+            # (with Redis and beat) would only fail, so once a day.
+            mail = channel_account_update(account=mail, settings=wanted, poll_interval=86400)
+        page = accounts["facebook"]
+        if page.secrets.get("page_access_token") != GRAPH_TOKEN:
+            page = channel_account_update(account=page, secrets={"page_access_token": GRAPH_TOKEN})
+        x = accounts["twitter"]
+        if not x.secrets.get("consumer_secret"):
+            x = channel_account_update(account=x, settings={**x.settings, "username": "AuroraHome"}, secrets={
+                "consumer_key": secrets.token_urlsafe(16), "consumer_secret": secrets.token_urlsafe(32),
+                "access_token": f"{OUR_TWITTER_ID}-{secrets.token_urlsafe(24)}", "access_token_secret": secrets.token_urlsafe(24)})
+        return {
+            "standins": {**ports, "email_account_id": mail.id},
+            "twitter": {"account_id": x.id, "consumer_secret": x.secrets["consumer_secret"],
+                        "own": {"id": OUR_TWITTER_ID, "name": "Aurora Home", "username": "AuroraHome"}},
         }
 
     def _api_credentials(self, account: ChannelAccount, webhooks: dict) -> str:
@@ -216,11 +274,7 @@ class Command(BaseCommand):
                 # echoes: credit the agent and audit the reply as reply_create would.
                 replies = Message.objects.filter(channel_account_id=first.account_id, external_id__in=story.outbound_ids)
                 replies.update(author=agent)
-                ConversationEvent.objects.bulk_create(
-                    ConversationEvent(conversation=conversation, kind=ConversationEvent.Kind.REPLIED, actor=agent,
-                                      data={"message_id": message_id, "public": conversation.is_public})
-                    for message_id in replies.values_list("id", flat=True)
-                )
+                self._replied_events(conversation, agent, replies)
             changes = {}
             if story.assignee:
                 changes["assignee"] = users[story.assignee]
@@ -228,6 +282,25 @@ class Command(BaseCommand):
                 changes["status"] = story.status
             if changes:
                 conversation_update(conversation=conversation, actor=users[story.agent or "supervisor"], **changes)
+            if story.resolved_at:
+                # The audit trail says when it was resolved (the reports' resolution times), not when the seed ran.
+                ConversationEvent.objects.filter(conversation=conversation, kind=ConversationEvent.Kind.STATUS,
+                                                 data__to="resolved").update(created_at=story.resolved_at)
+
+    def _replied_events(self, conversation, agent, replies) -> None:
+        """The REPLIED events reply_create would have made, dated when the reply was sent, with what it
+        answered (wait_seconds since the customer's message before it, first_response) for the reports."""
+        inbound = list(conversation.messages.filter(direction=Message.Direction.IN).order_by("sent_at").values_list("sent_at", flat=True))
+        first, previous = True, None
+        for message_id, sent_at in replies.order_by("sent_at").values_list("id", "sent_at"):
+            # The customer waited from their first message after the previous reply.
+            waiting = [at for at in inbound if at <= sent_at and (previous is None or at > previous)]
+            event = ConversationEvent.objects.create(
+                conversation=conversation, kind=ConversationEvent.Kind.REPLIED, actor=agent,
+                data={"message_id": message_id, "public": conversation.is_public, "first_response": first,
+                      "wait_seconds": round((sent_at - waiting[0]).total_seconds(), 3) if waiting else None})
+            ConversationEvent.objects.filter(pk=event.pk).update(created_at=sent_at)
+            first, previous = False, sent_at
 
     def _contact_form(self, account: ChannelAccount) -> WebForm:
         """The public contact form at /f/contacto/ (idempotent): try it, the submission lands in the desk."""

@@ -17,6 +17,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.demo import serving
+from apps.demo.apps import GRAPH_URL_ENV, X_URL_ENV
+
+from .demo_seed import demo_api_credentials
 
 
 def uvicorn_proxy_options(forwarded_allow_ips) -> dict:
@@ -62,8 +65,16 @@ def desk_processes(
         ]
     if simulator:
         processes.append(("simulator", [python, "manage.py", "simulate_traffic", "--url", f"http://{host}:{port}",
-                                        "--listen-host", host, "--listen-port", str(reply_port)]))
+                                        "--listen-host", host, "--listen-port", str(reply_port), "--standins"]))
     return processes
+
+
+def standin_environment(saved: dict) -> dict[str, str]:
+    """The desk's processes send to the stand-ins the simulator runs (apps/demo/apps.py reads these)."""
+    ports = saved.get("standins")
+    if not ports:
+        return {}
+    return {GRAPH_URL_ENV: f"http://127.0.0.1:{ports['graph_port']}/", X_URL_ENV: f"http://127.0.0.1:{ports['x_port']}"}
 
 
 class Command(BaseCommand):
@@ -112,6 +123,8 @@ class Command(BaseCommand):
                               f"{split.db_connections} database sessions) and /ws/ -> uvicorn ({split.ws_workers})")
         # WhiteNoise warns about a missing STATIC_ROOT; the embedded desk serves from the finders.
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        if not no_simulator:
+            env.update(standin_environment(demo_api_credentials() or {}))
         processes = desk_processes(
             python=sys.executable, host=host, port=port, simulator=not no_simulator, celery=celery, workers=workers,
             reply_port=reply_port, forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS, split=split, nginx=nginx or "nginx",

@@ -6,9 +6,15 @@ follow-ups in threads it started), and — with the demo's webhook secrets — s
 Messenger webhooks and Twilio call status callbacks to the desk's own webhook endpoints. With --listen-port it is also the system the API
 channel delivers agents' replies to (the demo account's outbound_url): it checks their
 signature, acknowledges them, and now and then has the customer answer back.
+With --standins it also runs the providers' stand-ins the demo accounts point at
+(apps/demo/standins: an SMTP server, the X API, the Graph API, on the ports demo_seed wrote) and
+has the customer answer every message the desk sends there: a mail answer threaded to the desk's
+mail (delivered through the email channel's import path: there is no IMAP server in the demo), a
+signed Messenger webhook, a signed X Account Activity webhook (docs/demo.md).
 The account, token and signing secret come from the last demo_seed (var/demo-api.json)
 unless given.
 """
+import base64
 import hashlib
 import hmac
 import json
@@ -22,11 +28,17 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 from twilio.request_validator import RequestValidator
 
+from apps.connectors.drain import payloads_import
+from apps.connectors.models import ChannelAccount
 from apps.connectors.push.send import signature
 
-from apps.demo.builder import TrafficGenerator
+from apps.demo.builder import TrafficGenerator, people
+from apps.demo.standins.graph import GraphServer
+from apps.demo.standins.mail import SmtpStandin, answer_mail, mail_text
+from apps.demo.standins.x import XServer
 from .demo_seed import demo_api_credentials
 
 
@@ -107,8 +119,13 @@ class Command(BaseCommand):
         parser.add_argument("--listen-port", type=int, help="also receive the channel's replies on this port")
         parser.add_argument("--listen-host", default="127.0.0.1")
         parser.add_argument("--api-only", action="store_true", help="only API-channel messages (no Messenger or calls)")
+        parser.add_argument("--standins", action="store_true",
+                            help="run the SMTP, X and Graph stand-ins the demo accounts point at, and answer there")
+        parser.add_argument("--answer-delay", type=float, nargs=2, default=(4.0, 12.0), metavar=("MIN", "MAX"),
+                            help="seconds the customer takes to answer (uniform between the two)")
 
-    def handle(self, *args, url, account, token, interval, count, wait, seed, listen_port, listen_host, api_only, **options):
+    def handle(self, *args, url, account, token, interval, count, wait, seed, listen_port, listen_host, api_only, standins,
+               answer_delay, **options):
         saved = demo_api_credentials() or {}
         demo = account is None or token is None  # the demo's own channels: also its webhooks
         if demo:
@@ -126,9 +143,12 @@ class Command(BaseCommand):
         self.rng = random.Random(seed)
         self.generator = TrafficGenerator(self.rng)
         self.lock = threading.Lock()  # the generator is shared with the reply receiver's thread
-        receiver = None
+        self.answer_delay = answer_delay
+        receiver, servers = None, []
         if listen_port is not None:
             receiver = self._start_receiver(listen_host, listen_port, saved.get("outbound_secret"))
+        if standins:
+            servers = self._start_standins(saved)
         try:
             self._wait_for_server(base_url, wait)
             sent = 0
@@ -144,6 +164,8 @@ class Command(BaseCommand):
         finally:
             if receiver:
                 receiver.stop()
+            for server in servers:
+                server.stop()
 
     def _post_next(self) -> bool:
         """Mostly API messages; now and then a Messenger message or a phone call, signed like the provider's."""
@@ -220,6 +242,78 @@ class Command(BaseCommand):
             return None
         self.stdout.write(f"simulator: receiving the API channel's replies on http://{host}:{receiver.port}/")
         return receiver
+
+    # --- the stand-ins: the desk's mail, DMs and Messenger messages are delivered, and answered -------
+
+    def _start_standins(self, saved: dict) -> list:
+        ports = saved.get("standins")
+        if not ports:
+            self.stderr.write("simulator: no stand-in ports in var/demo-api.json (run demo_seed again); no stand-ins")
+            return []
+        graph = GraphServer(port=ports["graph_port"], on_message=self._on_messenger_message)
+        for person in people():  # the User Profile API names them (the Facebook poll asks, with Redis and beat)
+            graph.profiles[person.psid] = {"first_name": person.first, "last_name": person.last}
+        x = XServer(port=ports["x_port"], own=saved["twitter"]["own"], on_dm=self._on_x_dm)
+        smtp = SmtpStandin(port=ports["smtp_port"], on_mail=self._on_mail)
+        servers = [graph.start(), x.start(), smtp.start()]
+        self.stdout.write(f"simulator: stand-ins listening: SMTP 127.0.0.1:{smtp.port}, X API {x.url}, Graph API {graph.url}")
+        return servers
+
+    def _later(self, action, *args) -> None:
+        """The customer reads it and writes back a little later (a daemon timer: Ctrl-C does not wait)."""
+        with self.lock:
+            delay = self.rng.uniform(*self.answer_delay)
+        timer = threading.Timer(delay, action, args=args)
+        timer.daemon = True
+        timer.start()
+
+    def _on_mail(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
+        to, text = mail_text(raw)
+        self.stdout.write(f"simulator: mail from the desk ({mail_from}) to {to} received")
+        with self.lock:
+            answer_text = self.generator.thanks(text)
+        self._later(self._deliver_mail_answer, answer_mail(raw, text=answer_text))
+
+    def _deliver_mail_answer(self, raw: bytes) -> None:
+        """Into the desk through the email channel's own import path (parse -> ingest), as a poll would."""
+        close_old_connections()
+        try:
+            account_id = (demo_api_credentials() or {}).get("standins", {}).get("email_account_id")
+            account = ChannelAccount.objects.filter(kind="email", pk=account_id).first()
+            if account is None:
+                self.stderr.write("simulator: no demo email account points at the SMTP stand-in; answer dropped")
+                return
+            counts = payloads_import(kind="email", account=account, payloads=[("standin-answer.eml", raw)])
+            self.stdout.write(f"simulator: the customer answered by email ({counts.summary()})")
+        finally:
+            close_old_connections()
+
+    def _on_messenger_message(self, psid: str, text: str) -> None:
+        if not self.facebook:
+            return
+        self.stdout.write(f"simulator: Messenger message from the Page to {psid} received")
+        with self.lock:
+            what, body = self.generator.messenger_answer(datetime.now(timezone.utc), self.facebook["page_id"], psid, text)
+        self._later(self._post_facebook, what, body)
+
+    def _on_x_dm(self, event: dict) -> None:
+        twitter = (demo_api_credentials() or {}).get("twitter")
+        if not twitter:
+            return
+        own = twitter["own"]["id"]
+        user = next((p for p in event["dm_conversation_id"].split("-") if p != own), None)
+        if user is None:
+            return
+        self.stdout.write(f"simulator: X direct message from the account to {user} received")
+        with self.lock:
+            what, body = self.generator.x_dm_answer(datetime.now(timezone.utc), own, user, event.get("text") or "")
+        self._later(self._post_x, what, body, twitter)
+
+    def _post_x(self, what: str, body: dict, twitter: dict) -> bool:
+        raw = json.dumps(body).encode()
+        digest = base64.b64encode(hmac.new(twitter["consumer_secret"].encode(), raw, hashlib.sha256).digest()).decode()
+        url = f"{self.base_url}/hooks/twitter/{twitter['account_id']}/"
+        return self._send(what, url, raw, {"Content-Type": "application/json", "x-twitter-webhooks-signature": f"sha256={digest}"})
 
     def _wait_for_server(self, base_url: str, wait: float) -> None:
         deadline = time.monotonic() + wait
