@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from ?script= instead of inline (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("csat/", include("apps.csat.urls")),  # the customer's rating page (public, a survey's token)
     path("console/", include("apps.connectors.console_urls")),  # the admins' channel console
     path("desk/sla/", include("apps.sla.urls")),  # supervisors: calendars and SLA policies
     path("desk/routing/", include("apps.routing.urls")),  # supervisors: the priority rules page
