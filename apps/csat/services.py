@@ -273,26 +273,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def survey_answer(*, token: str, score, comment: str = "", now: datetime | None = None) -> Survey:
-    """Take the customer's one answer. SurveyError (unknown 404, expired 410, answered 409, invalid 400)."""
+    """Take the customer's one answer. SurveyError (unknown 400, expired 410, answered 409, invalid 400)."""
     now = now or timezone.now()
-    try:
-        score = int(score)
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
-        raise SurveyError(_("Please choose a rating from 1 to 5."), code="invalid")
-    comment = _CONTROL.sub("", comment or "").strip()
-    if len(comment) > COMMENT_MAX_CHARS:
-        raise SurveyError(_("The comment is too long (at most %(max)d characters).") % {"max": COMMENT_MAX_CHARS}, code="invalid")
     with transaction.atomic():
         survey = Survey.objects.select_for_update().filter(token=token).first() if token and len(token) <= 64 else None
         state = survey_state(survey, now=now)
         if state == "unknown":
-            raise SurveyError(_("This link is not valid."), code="unknown", status_code=404)
+            raise SurveyError(_("This link is not valid."), code="unknown", status_code=400)
         if state == "answered":
             raise SurveyError(_("This survey has already been answered. Thank you!"), code="answered", status_code=409)
         if state == "expired":
             raise SurveyError(_("This link has expired."), code="expired", status_code=410)
+        score, comment = _valid_answer(score, comment)
         survey.score, survey.comment, survey.answered_at, survey.status = score, comment, now, Survey.Status.ANSWERED
         survey.save(update_fields=["score", "comment", "answered_at", "status"])
         conversation_rating_record(conversation=survey.conversation, score=score, comment=comment,
@@ -300,6 +292,19 @@ def survey_answer(*, token: str, score, comment: str = "", now: datetime | None 
         if score <= settings.CSAT_LOW_SCORE:
             _low_rating(survey)
     return survey
+
+
+def _valid_answer(score, comment) -> tuple[int, str]:
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise SurveyError(_("Please choose a rating from 1 to 5."), code="invalid")
+    comment = _CONTROL.sub("", comment if isinstance(comment, str) else "").strip()
+    if len(comment) > COMMENT_MAX_CHARS:
+        raise SurveyError(_("The comment is too long (at most %(max)d characters).") % {"max": COMMENT_MAX_CHARS}, code="invalid")
+    return score, comment
 
 
 def _low_rating(survey: Survey) -> None:
