@@ -84,7 +84,8 @@ TABLES = [
            Column("missed", _("Missed"), CONVERSATIONS), Column("compliance_pct", _("Compliance"), PERCENT, "float")),
           selectors.sla_compliance_by_policy),
     Table("agents", _("Agent performance"),
-          _("Per person: conversations replied to, replies, first responses given and their median, resolutions."),
+          _("Per person: conversations replied to, replies, first responses given and their median, resolutions, and "
+            "their customers' satisfaction (ratings received, average from 1 to 5)."),
           (Column("agent", _("Agent"), kind="str"), Column("handled", _("Handled"), CONVERSATIONS),
            Column("replies", _("Replies"), MESSAGES), Column("first_responses", _("First responses"), CONVERSATIONS),
            Column("median_first_response_seconds", _("Median first response"), SECONDS, "float"),
