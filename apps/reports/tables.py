@@ -3,7 +3,7 @@ fills it. The REST API (JSON and CSV), the reports page and the CSV links all re
 from dataclasses import dataclass
 from typing import Callable
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from . import selectors
 from .selectors import BUCKETS, ReportFilters
@@ -103,8 +103,8 @@ TABLES = [
 def _satisfaction(first: str) -> tuple[Column, ...]:
     return (
         Column("label", first, kind="str"),
-        Column("asked", _("Asked"), SURVEYS), Column("skipped", _("Not sent"), SURVEYS),
-        Column("answered", _("Answered"), SURVEYS), Column("response_rate_pct", _("Response rate"), PERCENT, "float"),
+        Column("asked", pgettext_lazy("surveys", "Asked"), SURVEYS), Column("skipped", pgettext_lazy("surveys", "Not sent"), SURVEYS),
+        Column("answered", pgettext_lazy("surveys", "Answered"), SURVEYS), Column("response_rate_pct", _("Response rate"), PERCENT, "float"),
         Column("average_score", _("Average score"), SCORE, "float"), Column("satisfied_pct", _("Satisfied (4-5)"), PERCENT, "float"),
         Column("low", _("Low scores"), SURVEYS),
     )
