@@ -309,8 +309,14 @@ def _valid_answer(score, comment) -> tuple[int, str]:
 
 def _low_rating(survey: Survey) -> None:
     conversation = survey.conversation
-    supervisors = list(User.objects.filter(role=Role.SUPERVISOR, is_active=True).values_list("id", flat=True))
-    if not supervisors:  # a desk without supervisors: its admins
+    # The supervisors whose figures it is (report_team_scope: a supervisor who belongs to teams reads
+    # those teams' reports); on a desk without supervisors, its admins.
+    memberships = {}
+    for user_id, team_id in User.teams.through.objects.filter(user__role=Role.SUPERVISOR, user__is_active=True).values_list("user_id", "team_id"):
+        memberships.setdefault(user_id, set()).add(team_id)
+    everyone = list(User.objects.filter(role=Role.SUPERVISOR, is_active=True).values_list("id", flat=True))
+    supervisors = [u for u in everyone if u not in memberships or conversation.team_id in memberships[u]]
+    if not everyone:
         supervisors = list(User.objects.filter(role=Role.ADMIN, is_active=True).values_list("id", flat=True))
 
     def text():

@@ -126,6 +126,7 @@ def test_an_invalid_answer_is_shown_again_with_the_error(push, inbound, receiver
 def test_the_answer_is_in_the_history_and_a_low_score_notifies_and_reopens(push, inbound, receiver, make_user, resolve, settings):
     settings.CSAT_REOPEN_ON_LOW = True
     supervisor = make_user(role=Role.SUPERVISOR, language="es")
+    elsewhere = make_user(role=Role.SUPERVISOR, teams=[make_user().teams.create(name="Social")])  # another team's supervisor
     other_agent = make_user()
     survey, agent = _survey(push, inbound, make_user, resolve)
     with time_machine.travel(T + timedelta(hours=2), tick=False):
@@ -138,7 +139,7 @@ def test_the_answer_is_in_the_history_and_a_low_score_notifies_and_reopens(push,
     [note] = Notification.objects.filter(kind="low_rating")
     assert (note.user_id, note.conversation_id) == (supervisor.id, conversation.id)
     assert note.text == f"Conversación n.º {conversation.id}: el cliente la valoró con 2 de 5: Tardaron mucho"
-    assert not Notification.objects.filter(user=other_agent).exists()
+    assert not Notification.objects.filter(user__in=[other_agent, elsewhere]).exists()
     assert conversation.status == "open"
     reopened = ConversationEvent.objects.filter(conversation=conversation, kind="status").latest("id")
     assert (reopened.data["from"], reopened.data["to"], reopened.data["by"], reopened.actor_id) == ("resolved", "open", "csat", None)
