@@ -9,6 +9,7 @@ from apps.connectors import api_urls as channel_accounts_urls
 from apps.connectors.facebook import api as facebook
 from apps.connectors.phone import api as phone_calls
 from apps.crm import api as crm
+from apps.csat import api as csat
 from apps.crm import data_protection_api as privacy
 from apps.inbox import api as inbox
 from apps.integrations import api as webhooks
@@ -62,6 +63,7 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/messages/", inbox.ConversationMessagesView.as_view(), name="api-conversation-messages"),
     path("conversations/<int:conversation_id>/suggestions/", assist.ConversationSuggestionsView.as_view(), name="api-conversation-suggestions"),
     path("conversations/<int:conversation_id>/composer/", inbox.ConversationComposerView.as_view(), name="api-conversation-composer"),
+    path("conversations/<int:conversation_id>/surveys/", csat.ConversationSurveysView.as_view(), name="api-conversation-surveys"),
     path("messages/<int:message_id>/retry/", inbox.MessageRetryView.as_view(), name="api-message-retry"),
     path("messages/<int:message_id>/hide/", facebook.CommentHideView.as_view(), name="api-message-hide"),
     path("attachments/<int:attachment_id>/", inbox.AttachmentDownloadView.as_view(), name="api-attachment-download"),

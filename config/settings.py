@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "apps.integrations",
     "apps.helpcenter",  # knowledge base, public help center, deflection (docs/helpcenter.md)
     "apps.assist",  # suggestions for agents: reads inbox, crm, helpcenter
+    "apps.csat",  # satisfaction surveys after a resolution (hears the inbox's events; the inbox never imports it)
     "apps.demo",  # the demo seed, simulator and run_desk: nothing imports it
 ]
 
@@ -349,6 +350,13 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="ES")
 # Phone channel (docs/channels/phone.md). The public origin Twilio calls
 # (https://desk.example.com): webhook signatures are checked against it behind a proxy.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+# Customer satisfaction surveys (docs/csat.md). Links in surveys start with PUBLIC_BASE_URL (set it
+# in production: the worker that writes them has no request to take the host from).
+CSAT_ENABLED = env.bool("CSAT_ENABLED", default=True)
+CSAT_MIN_DAYS = env.int("CSAT_MIN_DAYS", default=7)  # at most one survey per customer in this many days
+CSAT_LOW_SCORE = env.int("CSAT_LOW_SCORE", default=2)  # a rating at or under it notifies the supervisors
+CSAT_REOPEN_ON_LOW = env.bool("CSAT_REOPEN_ON_LOW", default=False)  # ... and reopens the conversation
+CSAT_LINK_DAYS = env.int("CSAT_LINK_DAYS", default=14)  # how long a survey's link can be answered
 # Master.csv times are the PBX's local time; UTC when cdr.conf has usegmtime=yes.
 ASTERISK_TIMEZONE = env("ASTERISK_TIMEZONE", default="") or TIME_ZONE
 ASTERISK_EXTENSION_MAX_DIGITS = env.int("ASTERISK_EXTENSION_MAX_DIGITS", default=5)

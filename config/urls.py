@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("help/", include("apps.helpcenter.urls")),  # the public help center (no login; docs/helpcenter.md)
     path("desk/help/", include("apps.helpcenter.desk_urls")),  # writing articles (desk users)
+    path("csat/", include("apps.csat.urls")),  # the customer's rating page (public, a survey's token)
     path("console/", include("apps.connectors.console_urls")),  # the admins' channel console
     path("desk/sla/", include("apps.sla.urls")),  # supervisors: calendars and SLA policies
     path("desk/routing/", include("apps.routing.urls")),  # supervisors: the priority rules page

@@ -37,6 +37,11 @@ _MISSING_SERVER = pytest.StashKey[str]()
 
 
 def pytest_configure(config):
+    # Satisfaction surveys follow every resolution (apps/csat): off for the suite, so a test that
+    # resolves a conversation sends no extra message; tests/csat turns them on (and live servers
+    # started by a test, and their workers, inherit CSAT_ENABLED=0 from this environment).
+    settings.CSAT_ENABLED = False
+    os.environ["CSAT_ENABLED"] = "0"
     # xdist workers share one Redis: each gets its own channel-layer and cache namespace,
     # so one worker's live events or cache keys never reach another worker's test.
     worker = os.environ.get("PYTEST_XDIST_WORKER")

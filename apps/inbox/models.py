@@ -154,7 +154,9 @@ class Message(models.Model):
     # customer did to a message later (reactions, edits with the earlier texts, unsending), S/MIME
     # and calendar invitations, and the moderation a rule applied.
     # Shapes: see docs/channels/README.md, "Message details".
-    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent", "smime", "invite", "moderation")
+    # "rating": the customer's satisfaction rating shown in the thread ({"score", "comment", "scale"}).
+    DETAIL_KEYS = ("call", "form", "twitter", "facebook", "forwarded", "reactions", "edits", "unsent", "smime", "invite", "moderation",
+                   "rating")
 
     @property
     def details(self) -> dict:
@@ -189,6 +191,8 @@ class ConversationEvent(models.Model):
         SLA_POLICY = "sla_policy"
         SLA_WARNING = "sla_warning"
         SLA_BREACHED = "sla_breached"
+        # The customer's satisfaction rating (apps/csat asks for it after a resolution): data = score, comment.
+        RATED = "rated"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -258,6 +262,7 @@ class Notification(models.Model):
         SLA_WARNING = "sla_warning", _("SLA due soon")
         SLA_BREACHED = "sla_breached", _("SLA breached")
         CHANNEL_FAILING = "channel_failing", _("A channel account started failing")
+        LOW_RATING = "low_rating", _("A customer gave a low satisfaction rating")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -65,7 +65,7 @@ def _column_data(columns) -> list[dict]:
 class ReportColumnSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
-    unit = serializers.CharField(help_text="s, %, min, messages, conversations or empty")
+    unit = serializers.CharField(help_text="s, %, min, messages, conversations, surveys, 1-5 or empty")
 
 
 def _envelope(name: str, row_fields: dict):

@@ -30,6 +30,7 @@ from django.utils import timezone
 from apps.accounts import presence
 from apps.accounts.models import Role, Team, User
 from apps.connectors.models import ChannelKind
+from apps.csat.selectors import csat_figures
 from apps.inbox.models import IN_QUEUE, Conversation, ConversationEvent, Message
 from apps.inbox.visibility import report_team_scope
 from apps.routing.models import TeamRouting
@@ -354,12 +355,32 @@ def sla_compliance_by_policy(f: ReportFilters, *, now: datetime | None = None) -
     ]
 
 
+# --- customer satisfaction (apps/csat) -------------------------------------------------------------
+
+
+def satisfaction(f: ReportFilters, *, by: str) -> list[dict]:
+    """Surveys made in the period per channel, team or agent: asked, skipped, answered, response
+    rate, average score, share satisfied (4-5), low scores."""
+    rows = csat_figures(f, by=by)
+    if by == "team":
+        names = _team_names()
+        labels = {r["key"]: names.get(r["key"], str(r["key"])) for r in rows}
+    elif by == "agent":
+        users = User.objects.filter(pk__in=[r["key"] for r in rows if r["key"] is not None]).only("id", "username", "first_name", "last_name")
+        labels = {u.id: u.get_full_name() or u.username for u in users}
+        labels[None] = "—"
+    else:
+        labels = {r["key"]: _channel(r["key"]) for r in rows}
+    return [{"dimension": by, **r, "label": labels.get(r["key"], str(r["key"]))} for r in rows]
+
+
 # --- agents and backlog ----------------------------------------------------------------------------
 
 
 def agent_performance(f: ReportFilters) -> list[dict]:
     """Per person who replied or resolved in the period: conversations handled (replied to),
-    replies, first responses given and their median, conversations resolved."""
+    replies, first responses given and their median, conversations resolved, and their customers'
+    satisfaction (surveys of the period answered, average score 1-5)."""
     if _facts():
         facts = Fact.objects.filter(at__gte=f.start_at, at__lt=f.end_at, agent_id__isnull=False)
         if f.team_ids is not None:
@@ -377,7 +398,7 @@ def agent_performance(f: ReportFilters) -> list[dict]:
         )
         by_actor = {r.pop("agent_id"): r for r in replies}
         resolved = dict(facts.filter(kind=Fact.Kind.RESOLVED).values("agent_id").annotate(n=Count("pk")).order_by().values_list("agent_id", "n"))
-        return _agent_rows(by_actor, resolved)
+        return _agent_rows(f, by_actor, resolved)
     replies = (
         _events(f, ConversationEvent.Kind.REPLIED)
         .filter(actor__isnull=False)
@@ -394,11 +415,13 @@ def agent_performance(f: ReportFilters) -> list[dict]:
     resolved = dict(
         _resolved_events(f).filter(actor__isnull=False).values("actor_id").annotate(n=Count("pk")).order_by().values_list("actor_id", "n")
     )
-    return _agent_rows({r.pop("actor_id"): r for r in replies}, resolved)
+    return _agent_rows(f, {r.pop("actor_id"): r for r in replies}, resolved)
 
 
-def _agent_rows(by_actor: dict, resolved: dict) -> list[dict]:
-    ids = set(by_actor) | set(resolved)
+def _agent_rows(f: ReportFilters, by_actor: dict, resolved: dict) -> list[dict]:
+    # Satisfaction: the answered surveys of the conversations each agent held when they were resolved.
+    csat = {r["key"]: r for r in csat_figures(f, by="agent") if r["key"] is not None and r["answered"]}
+    ids = set(by_actor) | set(resolved) | set(csat)
     names = {u.id: u.get_full_name() or u.username for u in User.objects.filter(pk__in=ids).only("id", "username", "first_name", "last_name")}
     out = []
     for actor_id in ids:
@@ -409,6 +432,8 @@ def _agent_rows(by_actor: dict, resolved: dict) -> list[dict]:
             "first_responses": r.get("first_responses", 0),
             "median_first_response_seconds": r.get("median_first_response_seconds"),
             "resolved": resolved.get(actor_id, 0),
+            "csat_answered": csat.get(actor_id, {}).get("answered", 0),
+            "csat_average": csat.get(actor_id, {}).get("average_score"),
         })
     out.sort(key=lambda row: (-row["replies"], -row["resolved"], row["agent"]))
     return out

@@ -3,12 +3,13 @@ fills it. The REST API (JSON and CSV), the reports page and the CSV links all re
 from dataclasses import dataclass
 from typing import Callable
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from . import selectors
 from .selectors import BUCKETS, ReportFilters
 
 SECONDS, MESSAGES, CONVERSATIONS, PERCENT = "s", "messages", "conversations", "%"
+SURVEYS, SCORE = "surveys", "1-5"
 
 
 @dataclass(frozen=True)
@@ -85,17 +86,42 @@ TABLES = [
            Column("missed", _("Missed"), CONVERSATIONS), Column("compliance_pct", _("Compliance"), PERCENT, "float")),
           selectors.sla_compliance_by_policy),
     Table("agents", _("Agent performance"),
-          _("Per person: conversations replied to, replies, first responses given and their median, resolutions."),
+          _("Per person: conversations replied to, replies, first responses given and their median, resolutions, and "
+            "their customers' satisfaction (ratings received, average from 1 to 5)."),
           (Column("agent", _("Agent"), kind="str"), Column("handled", _("Handled"), CONVERSATIONS),
            Column("replies", _("Replies"), MESSAGES), Column("first_responses", _("First responses"), CONVERSATIONS),
            Column("median_first_response_seconds", _("Median first response"), SECONDS, "float"),
-           Column("resolved", _("Resolved"), CONVERSATIONS)),
+           Column("resolved", _("Resolved"), CONVERSATIONS),
+           Column("csat_answered", _("Ratings"), SURVEYS), Column("csat_average", _("Satisfaction"), SCORE, "float")),
           selectors.agent_performance),
     Table("backlog", _("Backlog: opened vs resolved"),
           _("Conversations opened (new or reopened) and resolved per day; net change of the backlog."),
           (Column("day", _("Day"), kind="date"), Column("opened", _("Opened"), CONVERSATIONS),
            Column("resolved", _("Resolved"), CONVERSATIONS), Column("net", _("Net change"), CONVERSATIONS)),
           selectors.backlog),
+]
+
+
+def _satisfaction(first: str) -> tuple[Column, ...]:
+    return (
+        Column("label", first, kind="str"),
+        Column("asked", pgettext_lazy("surveys", "Asked"), SURVEYS), Column("skipped", pgettext_lazy("surveys", "Not sent"), SURVEYS),
+        Column("answered", pgettext_lazy("surveys", "Answered"), SURVEYS), Column("response_rate_pct", _("Response rate"), PERCENT, "float"),
+        Column("average_score", _("Average score"), SCORE, "float"), Column("satisfied_pct", _("Satisfied (4-5)"), PERCENT, "float"),
+        Column("low", _("Low scores"), SURVEYS),
+    )
+
+
+_SATISFACTION_HELP = _("Surveys made after resolutions in the period: asked, not sent (public, automated, asked recently, "
+                       "channel closed), answered, and the customers' scores from 1 to 5.")
+TABLES += [
+    Table("csat-by-channel", _("Customer satisfaction by channel"), _SATISFACTION_HELP,
+          _satisfaction(_("Channel")), lambda f: selectors.satisfaction(f, by="channel"), chart=False),
+    Table("csat-by-team", _("Customer satisfaction by team"), _("The same, per team."),
+          _satisfaction(_("Team")), lambda f: selectors.satisfaction(f, by="team"), chart=False),
+    Table("csat-by-agent", _("Customer satisfaction by agent"),
+          _("The same, per agent who held the conversation when it was resolved."),
+          _satisfaction(_("Agent")), lambda f: selectors.satisfaction(f, by="agent"), chart=False),
 ]
 BY_SLUG = {t.slug: t for t in TABLES}
 

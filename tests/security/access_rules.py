@@ -53,6 +53,7 @@ ROUTES = {
     "api-conversation-messages": TEAM,
     "api-conversation-composer": TEAM,
     "api-conversation-suggestions": TEAM,
+    "api-conversation-surveys": TEAM,
     "api-events": SIGNED_IN,
     "api-notifications": SIGNED_IN,
     "api-notifications-read": SIGNED_IN,
@@ -77,6 +78,9 @@ ROUTES = {
     # reports and the wallboard (supervisors and admins: IsSupervisorOrAdmin)
     "api-reports-wallboard": SUPERVISOR,
     "api-reports-topics": SUPERVISOR,
+    "api-reports-csat-by-channel": SUPERVISOR,
+    "api-reports-csat-by-team": SUPERVISOR,
+    "api-reports-csat-by-agent": SUPERVISOR,
     "api-reports-volume": SUPERVISOR,
     "api-reports-heatmap": SUPERVISOR,
     "api-reports-first-response-by-channel": SUPERVISOR,
@@ -209,6 +213,8 @@ ROUTES = {
     "help-article-new": SIGNED_IN,
     "help-article-edit": SIGNED_IN,
     "help-topics": SUPERVISOR,
+    # the customer's satisfaction rating page: the survey's random token is the only key (tests/csat)
+    "csat:survey": PUBLIC,
     # --- the Django admin site ---
     "admin:*": STAFF,
     "admin:login": PUBLIC,

@@ -73,6 +73,20 @@ def notify_sla(notes: list[tuple[Conversation, int, str, str]]) -> list[Notifica
     return _create([Notification(user_id=u, kind=kind, conversation=c, text=text[:TEXT_CHARS]) for c, u, kind, text in notes])
 
 
+def notify_about_conversation(*, conversation: Conversation, user_ids: list[int], kind: str, text) -> list[Notification]:
+    """A notification about `conversation` to those of `user_ids` who may see it (a low satisfaction
+    rating to the supervisors). `text()` is called once per recipient, in their language."""
+    users = User.objects.filter(pk__in=user_ids, is_active=True)
+    notifications = []
+    for u in users:
+        if not _can_see(u, conversation):
+            continue
+        with _language_of(u.language):
+            body = str(text())
+        notifications.append(Notification(user=u, kind=kind, conversation=conversation, text=body[:TEXT_CHARS]))
+    return _create(notifications)
+
+
 def notify_users(*, user_ids: list[int], kind: str, text: str, link: str = "") -> list[Notification]:
     """A notification about something other than a conversation (a channel account that started
     failing): the caller chooses who may see it."""

@@ -43,4 +43,4 @@ def seconds(value) -> str:
 
 @register.filter
 def unit_label(column) -> str:
-    return {"s": "", "%": "", "messages": "", "conversations": ""}.get(column.unit, column.unit)
+    return {"s": "", "%": "", "messages": "", "conversations": "", "surveys": ""}.get(column.unit, column.unit)
