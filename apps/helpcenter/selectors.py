@@ -6,24 +6,22 @@ Search (articles_search), two methods by database:
   language, built from unaccent(title) weight A and unaccent(text) weight B) with every query word
   as a prefix (people search while typing), both as typed and without accents (a stemmer knows
   "devolución" but not "devolucion"), OR-ed and ranked by ts_rank_cd; plus pg_trgm word
-  similarity of each query word against search_text (title + text, lower case, no accents), so a
-  word with a typo still finds its article (the best word above TRIGRAM_THRESHOLD).
+  word similarity (the %> operator on a trigram GIN index, threshold 0.6) of each query word against
+  search_text (title + text, lower case, no accents), so a word with a typo still finds its article.
   Score: rank (normalized to 0..1, rank/(rank+1)) + the sum of the words' trigram similarities to
-  the whole text and to the title (more words found, and in the title, rank higher).
+  the title (titles holding the words, even misspelt, first).
 - SQLite (the embedded desk): search_text contains any query word (LIKE), ranked by how many of
   the words it contains. No stemming, no typo tolerance.
 """
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
-from django.db.models.functions import Greatest, Lower
+from django.db.models.functions import Lower
 
 from .models import Article, Category, Language
 from .text import query_forms, query_words
 
 SEARCH_CONFIGS = {Language.ES: "spanish", Language.EN: "english"}
-# Word similarity (0..1) above which a query word counts as found in an article despite a typo.
-TRIGRAM_THRESHOLD = 0.5
 TRIGRAM_MIN_WORD = 4  # shorter words match too much by trigrams
 
 
@@ -54,19 +52,22 @@ def _search_postgres(qs, words, forms, language):
     else:  # either language's stemming: the vector of each article was built with its own
         query = _tsquery(forms, "spanish") | _tsquery(forms, "english")
     long_words = [w for w in words if len(w) >= TRIGRAM_MIN_WORD]
+    # Matching: the full-text query, or any long word found despite a typo: pg_trgm's %> operator
+    # (word_similarity >= pg_trgm.word_similarity_threshold, 0.6 by default) on the trigram GIN index.
+    match = Q(search_vector=query)
+    for w in long_words:
+        match |= Q(search_text__trigram_word_similar=w)
+    # Ranking: the full-text rank (0..1) plus each word's trigram similarity to the title (short:
+    # cheap per row), so the article whose title holds the words, even misspelt, comes first.
+    title = Lower(Func(F("title"), function="unaccent"))
     if long_words:
-        similarities = [TrigramWordSimilarity(Value(w), "search_text") for w in long_words]
-        # the best word decides whether an article matches; the sums rank higher those matching more
-        # words, and more so in the title
-        best = similarities[0] if len(similarities) == 1 else Greatest(*similarities)
-        title = Lower(Func(F("title"), function="unaccent"))
-        total = sum(similarities[1:], similarities[0]) + sum(
-            (TrigramWordSimilarity(Value(w), title) for w in long_words[1:]), TrigramWordSimilarity(Value(long_words[0]), title))
+        title_score = sum((TrigramWordSimilarity(Value(w), title) for w in long_words[1:]),
+                          TrigramWordSimilarity(Value(long_words[0]), title))
     else:
-        best = total = Value(0.0, output_field=FloatField())
-    qs = qs.annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32)), trigram=best, trigram_total=total)
-    qs = qs.filter(Q(search_vector=query) | Q(trigram__gte=TRIGRAM_THRESHOLD))
-    return qs.annotate(score=F("rank") + F("trigram_total")).order_by("-score", "-published_at", "id")
+        title_score = Value(0.0, output_field=FloatField())
+    qs = qs.filter(match).annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32)),
+                                   title_score=title_score)
+    return qs.annotate(score=F("rank") + F("title_score")).order_by("-score", "-published_at", "id")
 
 
 def _search_simple(qs, words):

@@ -80,3 +80,17 @@ def test_the_search_uses_its_indexes(shop):
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'helpcenter_article'")
         names = {row[0] for row in cursor.fetchall()}
     assert {"helpcenter_article_fts", "helpcenter_article_trgm"} <= names
+
+
+@pytest.mark.django_db
+def test_the_embedded_fallback_finds_words_without_accents_ranked_by_words_found(shop):
+    """The SQLite method (LIKE on search_text), run here on PostgreSQL through the same function."""
+    from apps.helpcenter.selectors import _search_simple
+    from apps.helpcenter.text import query_words
+
+    published = Article.objects.filter(status=Article.Status.PUBLISHED)
+    assert titles(_search_simple(published, query_words("Contraseña"))) == ["Restablecer la contraseña"]
+    assert titles(_search_simple(published, query_words("devolucion")))[:1] == ["Devoluciones y reembolsos"]
+    found = titles(_search_simple(published, query_words("refund order")))
+    assert found[0] == "Returns and refunds" and "Shipping times" in found  # both words before one
+    assert titles(_search_simple(published, query_words("cupones"))) == []  # drafts filtered by the caller
