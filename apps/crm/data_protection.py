@@ -11,7 +11,6 @@ through the crm's hooks (apps/crm/hooks.py; apps/inbox/services/customers.py).
 - Retention: resolved conversations whose last activity is older than the setting (months) are
   redacted by a nightly beat task; 0 / empty keeps everything.
 """
-import io
 import json
 import zipfile
 from datetime import datetime

@@ -30,7 +30,6 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
-
 from .selectors import ReportFilters, _channel, _inbound
 
 CACHE_PREFIX = "reports:topics:"
