@@ -340,6 +340,8 @@ SPECTACULAR_SETTINGS = {
         "CallDirectionEnum": "apps.connectors.phone.api.CALL_DIRECTIONS",
         "WebhookStateEnum": "apps.integrations.models.WEBHOOK_STATES",
         "WebhookDeliveryStatusEnum": "apps.integrations.models.WebhookDelivery.Status",
+        "ArticleStatusEnum": "apps.helpcenter.models.Article.Status",
+        "SurveyStatusEnum": "apps.csat.models.Survey.Status",
     },
 }
 
