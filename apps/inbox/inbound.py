@@ -52,7 +52,8 @@ class InboundStatus:
 
     kind: "failed" (a bounce: data["reason"]), "delivered", "read" (receipts), "reaction"
     (data["emoji"], data["reaction"]; data["removed"] when taken back), "edited" (data["text"]),
-    "unsent". The messages concerned: `external_ids` (the provider's ids, as stored on the
+    "unsent", "hidden" / "shown" (a public comment hidden on the network itself; data["on"]: the
+    channel kind whose metadata holds the mark). The messages concerned: `external_ids` (the provider's ids, as stored on the
     message), or a watermark: every outbound message of the conversation with `thread_key`
     sent up to `until` (Messenger's delivery and read watermarks).
     """

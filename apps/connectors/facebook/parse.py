@@ -63,17 +63,30 @@ def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
 # --- what Messenger reports about messages already stored -----------------------------------
 
 
+# A Page moderator hid or showed a comment on Facebook itself (the feed webhook's verbs).
+VISIBILITY_VERBS = {"hide": "hidden", "unhide": "shown"}
+
+
 def statuses(raw: bytes, messages: list[InboundMessage], *, account_id: int) -> list[InboundStatus]:
-    """Delivery and read receipts (by mids or by watermark), reactions, edits and unsends.
-    Messages themselves are parse()'s; an unsend arrives as a message event with is_deleted."""
+    """Delivery and read receipts (by mids or by watermark), reactions, edits and unsends; comments
+    hidden or shown again on Facebook. Messages themselves are parse()'s; an unsend arrives as a
+    message event with is_deleted."""
     body = json_body(raw)
     if not isinstance(body, dict) or body.get("object") != "page" or not isinstance(body.get("entry"), list):
         return []
     found = []
     for entry in body["entry"]:
-        for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+        if not isinstance(entry, dict):
+            continue
+        for event in entry.get("messaging") or []:
             if isinstance(event, dict):
                 found += _messenger_statuses(event, account_id)
+        for change in entry.get("changes") or []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if change.get("field") == "feed" and isinstance(value, dict) and value.get("item") == "comment" \
+                    and value.get("verb") in VISIBILITY_VERBS and _id(value.get("comment_id")):
+                found.append(InboundStatus(account_id=account_id, kind=VISIBILITY_VERBS[value["verb"]],
+                                           external_ids=[f"comment:{_id(value['comment_id'])}"], data={"on": "facebook"}))
     return found
 
 

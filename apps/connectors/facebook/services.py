@@ -26,12 +26,10 @@ from apps.connectors.services import (
     dead_letter_keep,
 )
 from apps.core.errors import ApplicationError
-from apps.core.parsing import json_parse
 from apps.inbox.channels import PermanentSendError, TemporarySendError
-from apps.inbox.events import publish_message_updated
 from apps.inbox.inbound import ParseError
 from apps.crm.models import Customer, Identity
-from apps.inbox.models import Conversation, ConversationEvent, Message
+from apps.inbox.models import Conversation, Message
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.moderation import message_visibility_set
 
@@ -257,40 +255,3 @@ def comment_hide(*, message: Message, actor) -> Message:
 
 
 # Comments hidden or shown on Facebook itself (the Page's moderators, Facebook's filters).
-VISIBILITY_VERBS = {"hide": True, "unhide": False}
-
-
-def comment_visibility_sync(*, account: ChannelAccount, raw: bytes) -> int:
-    """Mirror hide/unhide feed events onto the stored comments (nothing to ingest: parse skips them).
-    Returns how many stored comments changed. An unreadable body changes nothing (staging keeps it)."""
-    try:
-        body = json_parse(raw)
-        changes = [c for entry in body.get("entry") or [] for c in entry.get("changes") or []]
-    except (ValueError, AttributeError, TypeError):
-        return 0
-    wanted = {}
-    for change in changes:
-        value = change.get("value") if isinstance(change, dict) else None
-        if change.get("field") == "feed" and isinstance(value, dict) and value.get("item") == "comment":
-            if value.get("verb") in VISIBILITY_VERBS and value.get("comment_id"):
-                wanted[f"comment:{value['comment_id']}"] = VISIBILITY_VERBS[value["verb"]]
-    changed = 0
-    for external_id, hidden in wanted.items():
-        with transaction.atomic():
-            message = (Message.objects.select_for_update().select_related("conversation")
-                       .filter(channel_account=account, external_id=external_id).first())
-            facebook_meta = dict((message.metadata or {}).get("facebook") or {}) if message else {}
-            if message is None or bool(facebook_meta.get("hidden")) == hidden:
-                continue
-            facebook_meta.update(hidden=hidden, hidden_at=timezone.now().isoformat() if hidden else None, hidden_by=None)
-            message.metadata = {**message.metadata, "facebook": facebook_meta}
-            message.save(update_fields=["metadata"])
-            status = message.conversation.status
-            ConversationEvent.objects.create(
-                conversation=message.conversation, kind=ConversationEvent.Kind.STATUS, actor=None,
-                data={"from": status, "to": status, "action": "comment_hidden" if hidden else "comment_shown",
-                      "on": "facebook", "message_id": message.id, "comment_id": external_id.split(":", 1)[1]},
-            )
-            publish_message_updated(message)
-            changed += 1
-    return changed

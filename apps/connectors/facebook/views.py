@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import payload_stage, payload_too_large_keep
 
-from .services import comment_visibility_sync
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +37,8 @@ def webhook(request, account_id: int):
         return HttpResponseForbidden("this channel account is disabled")
     if payload_too_large_keep(kind="facebook", raw=raw, source="webhook", account=account):
         return HttpResponse(status=413)
+    # Staged like every webhook: the drain parses it (comments hidden on Facebook are statuses).
     payload_stage(account=account, kind="facebook", raw=raw, source="webhook")
-    try:
-        comment_visibility_sync(account=account, raw=raw)
-    except Exception:  # the payload is staged; a failed mirror must not make Facebook retry it
-        logger.exception("facebook webhook for account %s: hiding/showing stored comments failed", account.id)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 
 

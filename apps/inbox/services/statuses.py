@@ -7,13 +7,15 @@ transaction (the drain's), published as message.updated after commit.
 - An edit keeps every earlier text in details.edits; an unsent message's text leaves the
   message (and so the desk, the API, search and live events) and is kept for audit in
   metadata["unsent_text"], which no reader shows.
+- A public comment hidden or shown again on the network itself ("hidden" / "shown", data["on"]:
+  the channel kind) changes its mark as the desk's own moderation does, with the same audit event.
 """
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.inbox.events import publish_message_updated
 from apps.inbox.inbound import InboundStatus
-from apps.inbox.models import Message
+from apps.inbox.models import ConversationEvent, Message
 
 DELIVERY_RANK = {Message.Delivery.SENT: 1, Message.Delivery.DELIVERED: 2, Message.Delivery.READ: 3}
 MAX_EDITS_KEPT = 20
@@ -22,16 +24,31 @@ MAX_EDITS_KEPT = 20
 def message_statuses_apply(*, statuses: list[InboundStatus]) -> int:
     """Apply the statuses; returns how many messages changed."""
     changed: dict[int, Message] = {}
+    audit: list[ConversationEvent] = []
     for status in statuses:
         for message in _targets(status):
             message = changed.get(message.id, message)
             if _apply(message, status):
                 changed[message.id] = message
+                if status.kind in VISIBILITY_KINDS:
+                    audit.append(_visibility_event(message, status))
     if changed:
         Message.objects.bulk_update(list(changed.values()), ["delivery_status", "delivery_error", "text", "html", "metadata"])
+        ConversationEvent.objects.bulk_create(audit)
         for message in changed.values():
             publish_message_updated(message)
     return len(changed)
+
+
+def _visibility_event(message: Message, status: InboundStatus) -> ConversationEvent:
+    """The audit event message_visibility_set records for the desk's own moderation, by the network."""
+    conversation = message.conversation
+    return ConversationEvent(
+        conversation=conversation, kind=ConversationEvent.Kind.STATUS, actor=None,
+        data={"from": conversation.status, "to": conversation.status,
+              "action": "comment_hidden" if VISIBILITY_KINDS[status.kind] else "comment_shown",
+              "on": status.data.get("on"), "message_id": message.id, "comment_id": (message.metadata.get(status.data.get("on")) or {}).get("comment_id")},
+    )
 
 
 def _targets(status: InboundStatus) -> list[Message]:
@@ -53,8 +70,19 @@ def _targets(status: InboundStatus) -> list[Message]:
     return []
 
 
+VISIBILITY_KINDS = {"hidden": True, "shown": False}
+
+
 def _apply(message: Message, status: InboundStatus) -> bool:
     at = (status.at or timezone.now()).isoformat()
+    if status.kind in VISIBILITY_KINDS:
+        on, hidden = status.data.get("on") or "", VISIBILITY_KINDS[status.kind]
+        channel_meta = dict((message.metadata or {}).get(on) or {})
+        if not on or bool(channel_meta.get("hidden")) == hidden:
+            return False
+        channel_meta.update(hidden=hidden, hidden_at=at if hidden else None, hidden_by=None)
+        message.metadata = {**(message.metadata or {}), on: channel_meta}
+        return True
     if status.kind == "failed":
         if message.direction != Message.Direction.OUT or message.delivery_status == Message.Delivery.FAILED:
             return False
