@@ -55,7 +55,7 @@ def main() -> None:
     from apps.accounts.models import Role, User
     from apps.connectors.models import ChannelAccount, ChannelAccountError, InboundPayload
     from apps.connectors.services import payload_stage
-    from apps.inbox.models import DeadLetter
+    from apps.connectors.models import DeadLetter
 
     admin = User.objects.create_user(username="ana", password="x", role=Role.ADMIN)
     accounts = ChannelAccount.objects.bulk_create([

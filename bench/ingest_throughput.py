@@ -341,7 +341,8 @@ def copy_ceiling(account) -> tuple[int, float]:
 
 def check(account, unique: int) -> dict:
     from apps.crm.models import Customer, Identity
-    from apps.inbox.models import Conversation, ConversationEvent, DeadLetter, Message
+    from apps.connectors.models import DeadLetter
+    from apps.inbox.models import Conversation, ConversationEvent, Message
 
     figures = {
         "messages": Message.objects.filter(channel_account=account).count(),

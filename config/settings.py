@@ -345,6 +345,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The reports' covering indexes (INCLUDE columns) are plain indexes on SQLite: fine for the embedded desk.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
 # --- Centralita -----------------------------------------------------------------
 # Comma-separated Fernet keys, newest first (rotation). Derived from SECRET_KEY if unset.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])

@@ -27,11 +27,11 @@ from apps.accounts.models import Role, User
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 from apps.core.validators import validate_json_without_nul
-from apps.inbox.models import Conversation, DeadLetter, Notification
+from apps.inbox.models import Conversation, Notification
 from apps.inbox.services.notifications import notify_users
 
 from .channel import Channel, Field
-from .models import ChannelAccount, ChannelAlertPreference, ChannelAuditEvent, ChannelKind
+from .models import ChannelAccount, ChannelAlertPreference, ChannelAuditEvent, ChannelKind, DeadLetter
 from .registry import channel_for
 from .services import channel_account_rotate_token, secrets_scrub
 

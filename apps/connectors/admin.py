@@ -3,11 +3,10 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext, gettext_lazy as _
 
 from apps.core.validators import validate_json_without_nul
-from apps.inbox.models import DeadLetter
 
 from .account_services import secrets_merge
 from .drain import dead_letter_replay
-from .models import ChannelAccount, InboundPayload
+from .models import ChannelAccount, DeadLetter, InboundPayload
 from .phone.admin import PhoneAdminMixin
 from .services import channel_account_rotate_token
 

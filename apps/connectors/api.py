@@ -19,7 +19,6 @@ from apps.accounts.models import Team
 from apps.accounts.permissions import IsDeskAdmin
 from apps.core.keyset import KeysetPagination
 from apps.core.validators import validate_json_without_nul
-from apps.inbox.models import DeadLetter
 
 from . import selectors
 from .account_services import (
@@ -32,7 +31,7 @@ from .account_services import (
     dead_letter_discard,
     dead_letters_replay,
 )
-from .models import ChannelAccount, ChannelAlertPreference, ChannelKind
+from .models import ChannelAccount, ChannelAlertPreference, ChannelKind, DeadLetter
 
 REPLAY_ALL_MAX = 500  # one request replays at most this many; the answer says how many are left
 

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.models import Team
 from apps.core.errors import ApplicationError
 from apps.inbox.inbound import ParseError
-from apps.inbox.models import DeadLetter
 
 from . import selectors
 from .account_services import (
@@ -32,7 +31,7 @@ from .account_services import (
     dead_letter_discard,
     dead_letters_replay,
 )
-from .models import ChannelAccount, ChannelAlertPreference, ChannelKind
+from .models import ChannelAccount, ChannelAlertPreference, ChannelKind, DeadLetter
 from .registry import channel_for
 
 ASTERISK_MAX_BYTES = 50 * 1024 * 1024

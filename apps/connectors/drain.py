@@ -15,11 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.inbox.inbound import InboundMessage, InboundStatus, ParseError
-from apps.inbox.models import DeadLetter
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.statuses import message_statuses_apply
 
-from .models import ChannelAccount, InboundPayload
+from .models import ChannelAccount, DeadLetter, InboundPayload
 from .registry import parser_for, splitter_for, statuses_for
 from .services import DRAIN_NUDGE_KEY, ImportCounts, Parsed, dead_letter_keep, failure_text, parsed_ingest, storable_text
 

@@ -141,3 +141,24 @@ class ChannelAccountError(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["channel_account", "-created_at", "-id"], name="channel_error_account_time")]
+
+
+class DeadLetter(models.Model):
+    """A payload that could not be ingested, kept with its error so nothing is lost (beside staging:
+    the connectors write and replay them). The table keeps its first name (it began in the inbox)."""
+
+    channel_account = models.ForeignKey(ChannelAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=16, help_text=_("Payload kind: api, email, twitter, …"))
+    source = models.CharField(max_length=32, help_text=_("webhook, poll, import, api"))
+    raw = models.BinaryField()
+    error = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    resolved = models.BooleanField(default=False, db_index=True)
+
+    @property
+    def raw_text(self) -> str:
+        return bytes(self.raw).decode("utf-8", errors="replace")
+
+    class Meta:
+        db_table = "inbox_deadletter"

@@ -7,10 +7,9 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from apps.inbox.models import DeadLetter
 
 from .health import account_health
-from .models import ChannelAccount, ChannelAccountError, ChannelAuditEvent, InboundPayload
+from .models import ChannelAccount, ChannelAccountError, ChannelAuditEvent, DeadLetter, InboundPayload
 from .registry import CHANNELS, channel_for
 
 DEAD_LETTERS_SHOWN = 50

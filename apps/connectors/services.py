@@ -20,11 +20,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.inbox.inbound import InboundMessage, InboundStatus, ParseError
-from apps.inbox.models import DeadLetter
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.statuses import message_statuses_apply
 
-from .models import ChannelAccount, ChannelAccountError, InboundPayload
+from .models import ChannelAccount, ChannelAccountError, DeadLetter, InboundPayload
 
 logger = logging.getLogger(__name__)
 

@@ -207,23 +207,6 @@ class ConversationEvent(models.Model):
         ]
 
 
-class DeadLetter(models.Model):
-    """A payload that could not be ingested, kept with its error so nothing is lost."""
-
-    channel_account = models.ForeignKey("connectors.ChannelAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(max_length=16, help_text=_("Payload kind: api, email, twitter, …"))
-    source = models.CharField(max_length=32, help_text=_("webhook, poll, import, api"))
-    raw = models.BinaryField()
-    error = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    replayed_at = models.DateTimeField(null=True, blank=True)
-    resolved = models.BooleanField(default=False, db_index=True)
-
-    @property
-    def raw_text(self) -> str:
-        return bytes(self.raw).decode("utf-8", errors="replace")
-
-
 # --- the agents' side of the inbox: tags, read markers, notifications, canned responses ------
 
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from apps.connectors.models import ChannelKind, InboundPayload
+from apps.connectors.models import ChannelKind, DeadLetter, InboundPayload
 from apps.connectors.services import payload_stage
 from apps.connectors.drain import dead_letter_replay, inbound_drain, payloads_import
-from apps.inbox.models import DeadLetter, Message
+from apps.inbox.models import Message
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from apps.connectors.models import ChannelKind, InboundPayload
+from apps.connectors.models import ChannelKind, DeadLetter, InboundPayload
 from apps.connectors.services import channel_account_rotate_token, payload_stage
 from apps.connectors.drain import inbound_drain
 from apps.crm.models import Customer
-from apps.inbox.models import Attachment, Conversation, DeadLetter, Message
+from apps.inbox.models import Attachment, Conversation, Message
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.connectors.models import ChannelKind
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.connectors.models import ChannelKind, DeadLetter
+from apps.inbox.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 

@@ -287,14 +287,14 @@ def test_attachment_of_an_invisible_conversation_is_a_404(make_user, team, make_
 def test_dead_letter_replay_admin_action(make_user, account):
     # given a dead letter whose payload is fine now (e.g. after a parser fix)
     from apps.connectors.services import dead_letter_keep
-    from apps.inbox.models import DeadLetter
+    from apps.connectors.models import DeadLetter
 
     raw = b'{"external_id": "dl-1", "sender": {"email": "ana@example.com"}, "text": "hola"}'
     dead = dead_letter_keep(kind="api", raw=raw, error="parser bug", source="webhook", account=account)
     client = client_for(make_user(role=Role.ADMIN, is_staff=True, is_superuser=True))
     # when the admin runs the replay action
     response = client.post(
-        "/admin/inbox/deadletter/", {"action": "replay", "_selected_action": [dead.id]}, follow=True
+        "/admin/connectors/deadletter/", {"action": "replay", "_selected_action": [dead.id]}, follow=True
     )
     # then the message is in and the dead letter resolved
     assert response.status_code == 200

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from apps.connectors.models import InboundPayload
-from apps.inbox.models import DeadLetter, Message
+from apps.connectors.models import DeadLetter, InboundPayload
+from apps.inbox.models import Message
 from tests.celery_routing import wait_until
 from tests.security.test_webhook_signatures import SIGNED_ROUTES
 from tests.security.webhook_signers import SIGNERS

@@ -7,10 +7,10 @@ import signal
 import pytest
 from django.core.cache import cache
 
-from apps.connectors.models import ChannelKind, InboundPayload
+from apps.connectors.models import ChannelKind, DeadLetter, InboundPayload
 from apps.connectors.services import DRAIN_NUDGE_KEY, payload_stage
 from apps.connectors.tasks import inbound_drain
-from apps.inbox.models import DeadLetter, Message
+from apps.inbox.models import Message
 from tests.celery_routing import start_test_worker, tasks_routed_to, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis]

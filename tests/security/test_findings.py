@@ -18,14 +18,14 @@ from django.test import Client
 from apps.accounts.models import Role
 from apps.connectors.drain import inbound_drain
 from apps.connectors.facebook.parse import graph_time
-from apps.connectors.models import ChannelKind, InboundPayload
+from apps.connectors.models import ChannelKind, DeadLetter, InboundPayload
 from apps.connectors.phone.parse import parse_asterisk
 from apps.connectors.services import payload_stage
 from apps.connectors.social import json_body
 from apps.connectors.twitter import parse as twitter_parse
 from apps.core.parsing import digits_parse, json_parse
 from apps.inbox.inbound import ParseError
-from apps.inbox.models import DeadLetter, Message
+from apps.inbox.models import Message
 from tests.builders import client_for, conversations
 from tests.inbox.test_realtime import _communicator, _headers
 

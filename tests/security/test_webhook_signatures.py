@@ -16,10 +16,10 @@ from django.urls import URLResolver
 from twilio.request_validator import RequestValidator
 
 from apps.connectors.drain import inbound_drain
-from apps.connectors.models import InboundPayload
+from apps.connectors.models import DeadLetter, InboundPayload
 from apps.connectors.registry import CHANNELS
 from apps.connectors.twitter.views import crc_response
-from apps.inbox.models import DeadLetter, Message
+from apps.inbox.models import Message
 
 from .webhook_signers import PUBLIC_PAGES, SIGNERS, Delivery
 

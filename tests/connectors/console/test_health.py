@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.connectors.email.services import email_account_poll
-from apps.connectors.models import ChannelAccount, ChannelAuditEvent
+from apps.connectors.models import ChannelAccount, ChannelAuditEvent, DeadLetter
 from apps.connectors.services import channel_account_record_failure, channel_accounts_due, payload_stage
-from apps.inbox.models import DeadLetter, Message, Notification
+from apps.inbox.models import Message, Notification
 from tests.builders import client_for
 
 from .conftest import closed_port

@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from apps.connectors.email.parse import parse, split
-from apps.connectors.models import ChannelKind
+from apps.connectors.models import ChannelKind, DeadLetter
 from apps.crm.models import Identity
-from apps.inbox.models import Attachment, Conversation, ConversationEvent, DeadLetter, Message
+from apps.inbox.models import Attachment, Conversation, ConversationEvent, Message
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from apps.connectors import services as connector_services  # the one ingest-with-fallback the poll uses
 from apps.connectors.email import services, tasks
-from apps.connectors.models import ChannelAccount, ChannelKind
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.connectors.models import ChannelAccount, ChannelKind, DeadLetter
+from apps.inbox.models import Conversation, Message
 
 from .conftest import fixture_bytes
 

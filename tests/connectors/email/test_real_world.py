@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from apps.connectors.email.parse import parse
-from apps.connectors.models import ChannelKind
-from apps.inbox.models import Attachment, DeadLetter, Message
+from apps.connectors.models import ChannelKind, DeadLetter
+from apps.inbox.models import Attachment, Message
 
 REAL_WORLD = Path(__file__).parent / "real_world"
 

@@ -5,9 +5,10 @@ import json
 import pytest
 from django.utils import timezone
 
+from apps.connectors.models import DeadLetter
 from apps.accounts.models import Role
 from apps.connectors.drain import inbound_drain
-from apps.inbox.models import DeadLetter, Message
+from apps.inbox.models import Message
 from apps.inbox.services.replies import message_deliver, reply_create
 
 from tests.builders import client_for

@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from apps.connectors.models import InboundPayload
+from apps.connectors.models import DeadLetter, InboundPayload
 from apps.connectors.drain import inbound_drain
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.inbox.models import Conversation, Message
 
 from .conftest import APP_SECRET, FIXTURES, VERIFY_TOKEN, fixture_bytes, sign
 

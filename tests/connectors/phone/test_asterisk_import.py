@@ -6,9 +6,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from apps.accounts.models import Role
-from apps.connectors.models import ChannelKind
+from apps.connectors.models import ChannelKind, DeadLetter
 from apps.crm.models import Customer, Identity
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.inbox.models import Conversation, Message
 
 from .conftest import FIXTURES
 

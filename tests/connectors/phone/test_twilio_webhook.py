@@ -3,10 +3,10 @@ import pytest
 from django.core.cache import cache
 from twilio.request_validator import RequestValidator
 
-from apps.connectors.models import InboundPayload
+from apps.connectors.models import DeadLetter, InboundPayload
 from apps.connectors.services import DRAIN_NUDGE_KEY
 from apps.connectors.drain import inbound_drain
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.inbox.models import Conversation, Message
 
 from .conftest import AUTH_TOKEN, callback, post_signed
 

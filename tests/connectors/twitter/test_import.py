@@ -6,11 +6,11 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import Role
-from apps.connectors.models import ChannelKind
+from apps.connectors.models import ChannelKind, DeadLetter
 from apps.connectors.drain import payloads_import
 from apps.connectors.twitter import services
 from apps.crm.models import Customer, Identity
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.inbox.models import Conversation, Message
 from tests.builders import client_for
 
 from .conftest import FIXTURES, fixture_bytes

@@ -4,9 +4,9 @@ import json
 import pytest
 from django.test import Client
 
-from apps.connectors.models import InboundPayload
+from apps.connectors.models import DeadLetter, InboundPayload
 from apps.connectors.tasks import inbound_drain
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.inbox.models import Conversation, Message
 
 from .conftest import fixture_bytes, sign
 

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from apps.connectors.models import DeadLetter
 from apps.crm.models import Customer, Identity
-from apps.inbox.models import Conversation, DeadLetter, Message
+from apps.inbox.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
