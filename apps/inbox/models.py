@@ -193,6 +193,9 @@ class ConversationEvent(models.Model):
         SLA_BREACHED = "sla_breached"
         # The customer's satisfaction rating (apps/csat asks for it after a resolution): data = score, comment.
         RATED = "rated"
+        # A public comment flagged by the rules, hidden or shown again (by the desk or on the network):
+        # data = action (comment_flagged / comment_hidden / comment_shown), message_id, by / on, reasons.
+        MODERATED = "moderated"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

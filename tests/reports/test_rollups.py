@@ -9,10 +9,12 @@ import time_machine
 from django.core.management import call_command
 
 from apps.connectors.models import ChannelKind
-from apps.inbox.models import Conversation
+from apps.inbox.inbound import InboundStatus
+from apps.inbox.models import Conversation, ConversationEvent, Message
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.replies import message_deliver, reply_create
+from apps.inbox.services.statuses import message_statuses_apply
 from apps.reports import facts, selectors
 from apps.reports.models import Fact, InboundRollup
 from apps.reports.selectors import ReportFilters
@@ -149,3 +151,18 @@ def test_the_beat_task_fills_working_time(madrid, week, office_hours):
     # c1 09:00 -> 09:10 Monday: inside office hours, 600 s; c4 Mon 23:30 -> Tue 00:30: none of it
     work = dict(Fact.objects.filter(kind="first").values_list("conversation_id", "work_seconds"))
     assert (work[week.c1.id], work[week.c3.id], work[week.c4.id]) == (600, 5 * 3600, 0)
+
+
+def test_a_comment_hidden_in_a_resolved_conversation_is_not_one_more_resolution(week):
+    # given a resolved conversation, one of whose messages is a public comment
+    resolved = Conversation.objects.filter(status=Conversation.Status.RESOLVED).first()
+    comment = resolved.messages.filter(direction=Message.Direction.IN).first()
+    Message.objects.filter(pk=comment.pk).update(metadata={**comment.metadata, "facebook": {"hidden": False}})
+    before = Fact.objects.filter(kind="resolved").count()
+    # when the network says it was hidden (moderation has its own event kind, not a status change)
+    message_statuses_apply(statuses=[InboundStatus(account_id=comment.channel_account_id, kind="hidden",
+                                                   external_ids=[comment.external_id], data={"on": "facebook"})])
+    # then it is audited as moderation, and the reports count no new resolution
+    assert list(ConversationEvent.objects.filter(conversation=resolved, kind="moderated").values_list("data__action", flat=True)) == [
+        "comment_hidden"]
+    assert Fact.objects.filter(kind="resolved").count() == before

@@ -261,7 +261,7 @@ def test_the_default_insult_rule_flags_a_public_insult_and_keeps_it(make_account
     message = conv.messages.get()
     assert message.metadata["moderation"]["action"] == "flag"
     assert message.metadata["moderation"]["reasons"][0]["words"] == ["inútiles", "ladrones"]
-    assert ConversationEvent.objects.filter(conversation=conv, kind="status", data__action="comment_flagged").exists()
+    assert ConversationEvent.objects.filter(conversation=conv, kind="moderated", data__action="comment_flagged").exists()
     # a private message with the same words is not a public comment: nothing to moderate
     private = _arrive(inbound, make_account(kind="email"), email="dm@example.com", text="Sois unos inútiles")
     assert "moderation" not in private.messages.get().metadata

@@ -652,12 +652,11 @@ def _record_events(created: list[Conversation], reopened: list[tuple[Conversatio
 
 
 def _record_moderation(fresh: list[InboundMessage], messages: list[Message], conversation_of) -> None:
-    """The audit trail of a comment the rules flagged (STATUS with the status unchanged is the trail's
-    kind for moderation, as for a hidden comment)."""
+    """The audit trail of a comment the rules flagged (a MODERATED event, as for a hidden comment)."""
     ConversationEvent.objects.bulk_create(
         ConversationEvent(
-            conversation_id=message.conversation_id, kind=ConversationEvent.Kind.STATUS,
-            data={"from": conversation.status, "to": conversation.status, "action": "comment_flagged", "by": "rules",
+            conversation_id=message.conversation_id, kind=ConversationEvent.Kind.MODERATED,
+            data={"action": "comment_flagged", "by": "rules",
                   "message_id": message.id, "moderation": m.metadata["moderation"]["action"],
                   "reasons": m.metadata["moderation"]["reasons"]},
         )

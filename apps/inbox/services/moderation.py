@@ -3,8 +3,7 @@
 A comment stays in the conversation and the customer's history whatever happens to it; what
 changes is its mark: `metadata[<channel kind>]["hidden"]` (what the network shows) and
 `metadata["moderation"]` (what a priority rule decided: flagged, with the rules and words that
-fired). Every change is audited (a STATUS event with the status unchanged, the trail's kind for
-moderation) and published live.
+fired). Every change is audited (a MODERATED event) and published live.
 """
 import logging
 
@@ -43,10 +42,9 @@ def message_visibility_set(*, message: Message, hidden: bool, actor, reason: dic
                             hidden_by=actor.id if actor else None)
         locked.metadata = {**(locked.metadata or {}), kind: channel_meta}
         locked.save(update_fields=["metadata"])
-        status = locked.conversation.status
         ConversationEvent.objects.create(
-            conversation=locked.conversation, kind=ConversationEvent.Kind.STATUS, actor=actor,
-            data={"from": status, "to": status, "action": "comment_hidden" if hidden else "comment_shown",
+            conversation=locked.conversation, kind=ConversationEvent.Kind.MODERATED, actor=actor,
+            data={"action": "comment_hidden" if hidden else "comment_shown",
                   "message_id": locked.id, "comment_id": channel_meta.get("comment_id"), **(reason or {})},
         )
         publish_message_updated(locked)

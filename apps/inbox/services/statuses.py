@@ -44,9 +44,8 @@ def _visibility_event(message: Message, status: InboundStatus) -> ConversationEv
     """The audit event message_visibility_set records for the desk's own moderation, by the network."""
     conversation = message.conversation
     return ConversationEvent(
-        conversation=conversation, kind=ConversationEvent.Kind.STATUS, actor=None,
-        data={"from": conversation.status, "to": conversation.status,
-              "action": "comment_hidden" if VISIBILITY_KINDS[status.kind] else "comment_shown",
+        conversation=conversation, kind=ConversationEvent.Kind.MODERATED, actor=None,
+        data={"action": "comment_hidden" if VISIBILITY_KINDS[status.kind] else "comment_shown",
               "on": status.data.get("on"), "message_id": message.id, "comment_id": (message.metadata.get(status.data.get("on")) or {}).get("comment_id")},
     )
 

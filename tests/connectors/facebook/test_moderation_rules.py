@@ -42,7 +42,7 @@ def test_an_insulting_comment_is_hidden_on_facebook_and_kept(fb_account, graph, 
     assert (moderation["flagged"], moderation["action"]) == (True, "hide")
     assert [(r["name"], r["words"], r["moderation"]) for r in moderation["reasons"]] == [("insults", ["inútiles", "imbécil*"], "hide")]
     # and the audit trail says that the rules flagged it, then hid it, and why
-    actions = list(ConversationEvent.objects.filter(conversation=comment.conversation, kind="status")
+    actions = list(ConversationEvent.objects.filter(conversation=comment.conversation, kind="moderated")
                    .order_by("id").values_list("actor", "data"))
     assert [(actor, data["action"], data["by"]) for actor, data in actions] == [
         (None, "comment_flagged", "rules"), (None, "comment_hidden", "rules")]
@@ -80,4 +80,4 @@ def test_when_facebook_refuses_the_comment_stays_flagged_with_the_error(fb_accou
     assert comment.metadata["facebook"]["hidden"] is False
     assert comment.metadata["moderation"]["flagged"] is True
     assert "Invalid parameter" in comment.metadata["moderation"]["error"]
-    assert not ConversationEvent.objects.filter(kind="status", data__action="comment_hidden").exists()
+    assert not ConversationEvent.objects.filter(kind="moderated", data__action="comment_hidden").exists()

@@ -41,7 +41,7 @@ def test_a_comment_hidden_on_facebook_is_marked_hidden_and_shown_again(fb_accoun
     comment.refresh_from_db()
     assert comment.metadata["facebook"]["hidden"] is True
     assert [e["message"]["details"]["facebook"]["hidden"] for e in heard if e["type"] == "message.updated"] == [True]
-    event = ConversationEvent.objects.get(conversation=comment.conversation, kind="status")
+    event = ConversationEvent.objects.get(conversation=comment.conversation, kind="moderated")
     assert (event.actor, event.data["action"], event.data["on"], event.data["comment_id"]) == (
         None, "comment_hidden", "facebook", "889900112233_4001")
     # when it is shown again, then the mark goes

@@ -239,11 +239,11 @@ def test_hide_a_comment(fb_account, graph, agent):
     assert response.json()["details"]["facebook"]["hidden"] is True
     [call] = graph.posts("/889900112233_4001")
     assert (call["path"], call["form"]["is_hidden"]) == ("/v19.0/889900112233_4001", "true")
-    event = ConversationEvent.objects.get(conversation=comment.conversation, kind="status")
+    event = ConversationEvent.objects.get(conversation=comment.conversation, kind="moderated")
     assert (event.actor, event.data["action"], event.data["message_id"]) == (agent, "comment_hidden", comment.id)
     # a second hide records nothing new
     assert client_for(agent).post(f"/api/messages/{comment.id}/hide/").status_code == 200
-    assert ConversationEvent.objects.filter(kind="status").count() == 1
+    assert ConversationEvent.objects.filter(kind="moderated").count() == 1
 
 
 def test_hide_is_404_for_an_agent_who_cannot_see_the_conversation(fb_account, graph, make_user, team):
@@ -277,7 +277,7 @@ def test_when_facebook_refuses_to_hide_nothing_changes(fb_account, graph, agent)
     assert "request limit reached" in response.json()["message"]
     comment.refresh_from_db()
     assert comment.metadata["facebook"]["hidden"] is False
-    assert not ConversationEvent.objects.filter(kind="status").exists()
+    assert not ConversationEvent.objects.filter(kind="moderated").exists()
 
 
 def test_a_messenger_conversation_without_a_psid_key_replies_to_the_customers_facebook_identity(fb_account, graph, agent, inbound):
