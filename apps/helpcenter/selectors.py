@@ -9,7 +9,8 @@ Search (articles_search), two methods by database:
   word similarity (the %> operator on a trigram GIN index, threshold 0.6) of each query word against
   search_text (title + text, lower case, no accents), so a word with a typo still finds its article.
   Score: rank (normalized to 0..1, rank/(rank+1)) + the sum of the words' trigram similarities to
-  the title (titles holding the words, even misspelt, first).
+  the whole text and to the title (more words found, and in the title, rank higher), computed on
+  the matched rows only.
 - SQLite (the embedded desk): search_text contains any query word (LIKE), ranked by how many of
   the words it contains. No stemming, no typo tolerance.
 """
@@ -57,12 +58,14 @@ def _search_postgres(qs, words, forms, language):
     match = Q(search_vector=query)
     for w in long_words:
         match |= Q(search_text__trigram_word_similar=w)
-    # Ranking: the full-text rank (0..1) plus each word's trigram similarity to the title (short:
-    # cheap per row), so the article whose title holds the words, even misspelt, comes first.
+    # Ranking (on the matched rows only): the full-text rank (0..1) plus each word's trigram
+    # similarity to the whole text and to the title, so articles holding more of the words, and in
+    # their title, come first, even misspelt.
     title = Lower(Func(F("title"), function="unaccent"))
     if long_words:
-        title_score = sum((TrigramWordSimilarity(Value(w), title) for w in long_words[1:]),
-                          TrigramWordSimilarity(Value(long_words[0]), title))
+        title_score = sum((TrigramWordSimilarity(Value(w), title) + TrigramWordSimilarity(Value(w), "search_text")
+                           for w in long_words[1:]),
+                          TrigramWordSimilarity(Value(long_words[0]), title) + TrigramWordSimilarity(Value(long_words[0]), "search_text"))
     else:
         title_score = Value(0.0, output_field=FloatField())
     qs = qs.filter(match).annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32)),

@@ -101,7 +101,8 @@ class _ReportView(APIView):
 
     def get(self, request):
         f = filters_from_request(request)
-        facts.facts_working_time_fill(since=f.start_at, until=f.end_at)
+        if self.table.reads_working_time:
+            facts.facts_working_time_fill(since=f.start_at, until=f.end_at)
         response = Response({
             "report": self.table.slug, "filters": _filters_data(f),
             "columns": _column_data(self.table.columns), "rows": self.table.rows(f),

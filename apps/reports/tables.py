@@ -29,6 +29,11 @@ class Table:
     rows: Callable[[ReportFilters], list[dict]]
     chart: bool = True  # reports.js draws one; False: the table alone
 
+    @property
+    def reads_working_time(self) -> bool:
+        """Its rows include working-time figures, which the facts may still lack (facts.py fills them)."""
+        return any(c.key.endswith("work_seconds") for c in self.columns)
+
 
 _BUCKET_LABELS = {
     "under_5m": _("Under 5 min"), "5m_15m": _("5–15 min"), "15m_1h": _("15–60 min"),
