@@ -33,11 +33,17 @@ function runHooks(hooks, id) {
 }
 
 let threadGeneration = 0;
+// While a conversation's fragment is on its way, its live message events are kept and applied once
+// it is shown: a reply delivered during the fetch would otherwise stay "Queued" on screen.
+let opening = null;
+const missedWhileOpening = new Set();
 
 export async function openConversation(id, { push = true } = {}) {
   id = Number(id);
   const generation = ++threadGeneration;
   const previous = current;
+  opening = id;
+  missedWhileOpening.clear();
   try {
     const content = await fragment(`/desk/conversations/${id}/`);
     if (generation !== threadGeneration) return;
@@ -55,9 +61,13 @@ export async function openConversation(id, { push = true } = {}) {
     markSelectedRow();
     watch("viewing");
     markRead(id);
+    opening = null;
+    if (missedWhileOpening.size) queueMessages([...missedWhileOpening]);
+    missedWhileOpening.clear();
     runHooks(openedHooks, id);
   } catch (error) {
     if (generation !== threadGeneration) return;
+    opening = null;
     toast(error.status === 404 ? gettext("That conversation is not visible to you any more.") : fmt(gettext("Could not open: %(error)s"), { error: error.message }), { error: true });
   }
 }
@@ -199,11 +209,13 @@ function onConversationChanged(event) {
 on("conversation.created", onConversationChanged);
 on("conversation.updated", onConversationChanged);
 on("message.created", (event) => {
-  if (event.message.conversation_id === current) queueMessages([event.message.id]);
+  if (event.message.conversation_id === opening) missedWhileOpening.add(event.message.id);
+  else if (event.message.conversation_id === current) queueMessages([event.message.id]);
 });
 on("message.updated", (event) => {
   const m = event.message;
-  if (m.conversation_id === current && $(`m-${m.id}`)) queueMessages([m.id]);
+  if (m.conversation_id === opening) missedWhileOpening.add(m.id);
+  else if (m.conversation_id === current && $(`m-${m.id}`)) queueMessages([m.id]);
 });
 onStale(() => { if (current) openConversation(current, { push: false }); });
 
