@@ -19,14 +19,13 @@ runs 20 times and the median / p90 are printed:
 """
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import recreate_database, timed  # noqa: E402
 
 SEED_SQL = """
 INSERT INTO accounts_user(password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, role)
@@ -55,29 +54,6 @@ INSERT INTO inbox_message(conversation_id, customer_id, channel_account_id, dire
  FROM generate_series(0,24999) g JOIN inbox_conversation v ON v.id = (SELECT min(id) FROM inbox_conversation) + (g % 500) + (g / 5000) * 0;
 ANALYZE;
 """
-
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def timed(fn, runs: int = 20) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.9) - 1]
 
 
 def main() -> None:
@@ -132,7 +108,7 @@ def main() -> None:
     print(f"{'case':45} {'p50 ms':>8} {'p90 ms':>8}")
     for name, fn in cases:
         assert fn().status_code == 200, name
-        p50, p90 = timed(fn)
+        p50, p90 = timed(fn, runs=20)
         print(f"{name:45} {p50:8.1f} {p90:8.1f}")
 
     started = time.perf_counter()

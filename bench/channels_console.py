@@ -10,25 +10,14 @@ Prints figures; asserts nothing.
 """
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.ingest_throughput import recreate_database  # noqa: E402
+from bench.common import recreate_database, timed  # noqa: E402
 
 KINDS = ["email", "twitter", "facebook", "phone", "webform", "api"]
-
-
-def timed(fn, runs: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
 def main() -> None:
@@ -88,7 +77,7 @@ def main() -> None:
         (f"GET /api/channel-accounts/<busiest>/health/", f"/api/channel-accounts/{busiest}/health/"),
     ]:
         assert client.get(url).status_code == 200
-        p50, p95 = timed(lambda: client.get(url), args.runs)
+        p50, p95 = timed(lambda: client.get(url), args.runs, share=0.95)
         print(f"{label:48s} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
 
     # A webhook's cost with and without recording its success (1000 stagings, rolled back).

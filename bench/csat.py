@@ -12,15 +12,14 @@ over csat_survey (created_at range; the agent and team names: one more query eac
 """
 import argparse
 import os
-import statistics
 import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import recreate_database, timed  # noqa: E402
 
 SEED_SQL = """
 INSERT INTO accounts_team(name, created_at) SELECT 'Team '||g, now() FROM generate_series(1,5) g;
@@ -47,29 +46,6 @@ INSERT INTO csat_survey(resolution_id, conversation_id, customer_id, channel_kin
  JOIN connectors_channelaccount a ON a.id = v.channel_account_id, (SELECT min(id) FROM accounts_team) t;
 ANALYZE;
 """
-
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def timed(fn, runs: int = 10) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.9) - 1]
 
 
 def main() -> None:

@@ -35,10 +35,10 @@ import time
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import recreate_database  # noqa: E402  (also imported from here by older benches)
 
 FIRST = ["Ana", "Lucía", "Carmen", "Javier", "Pablo", "Marta", "John", "Emily", "Oliver", "Sophie", "Diego", "Laura"]
 LAST = ["García", "Martínez", "López", "Sánchez", "Pérez", "Smith", "Johnson", "Brown", "Taylor", "Ruiz", "Díaz"]
@@ -121,19 +121,6 @@ def _sender(rng, person: dict) -> dict:
 
 
 # --- database -------------------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def setup_django(database_url: str, redis_url: str) -> None:

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_throughput import recreate_database  # noqa: E402  (the same own-database set-up)
+from bench.common import recreate_database  # noqa: E402  (the same own-database set-up)
 BIN = Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 

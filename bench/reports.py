@@ -78,7 +78,7 @@ INSERT INTO routing_teamrouting(team_id, mode, max_open_per_agent)
 
 
 def seed(url: str) -> None:
-    from ingest_throughput import recreate_database
+    from common import recreate_database
 
     recreate_database(url)
     import django

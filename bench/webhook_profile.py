@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest_throughput import recreate_database  # noqa: E402
+from bench.common import recreate_database  # noqa: E402
 
 
 def main() -> None:
