@@ -78,6 +78,15 @@ def message_data(message: Message) -> dict:
     }
 
 
+def resolution_of(event: dict) -> dict | None:
+    """The conversation (as published) when this live event is the update that resolved it: what
+    listeners of committed events (outgoing webhooks, satisfaction surveys) react to."""
+    if event.get("type") != "conversation.updated" or "status" not in (event.get("changed") or []):
+        return None
+    conversation = event.get("conversation") or {}
+    return conversation if conversation.get("status") == Conversation.Status.RESOLVED else None
+
+
 def _attachments_known(message: Message):
     """The message's attachments when the writer has them at hand (replies, ingest), else None:
     an event never costs a query per message."""

@@ -9,6 +9,8 @@ INSERT and queues their Celery tasks. Mapping:
 - message.created                            -> message.created
 - sla.breached (published by the SLA code)   -> sla.breached, its payload passed on as is
 """
+from apps.inbox.events import resolution_of
+
 from .models import EventType
 from .services import deliveries_create
 
@@ -27,7 +29,7 @@ def webhook_events(events: list[dict]) -> list[tuple[str, dict]]:
             conversation, changed = event["conversation"], event.get("changed") or []
             if "assignee_id" in changed and conversation.get("assignee_id"):
                 out.append((EventType.CONVERSATION_ASSIGNED, {"conversation": conversation}))
-            if "status" in changed and conversation.get("status") == "resolved":
+            if resolution_of(event):
                 out.append((EventType.CONVERSATION_RESOLVED, {"conversation": conversation}))
         elif kind == "message.created":
             out.append((EventType.MESSAGE_CREATED, {"message": event["message"]}))
