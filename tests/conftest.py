@@ -173,3 +173,17 @@ def inbound():
         )
 
     return build
+
+
+def public_rate_limits_clear(ip: str = "127.0.0.1") -> None:
+    """Forget an address's counts on the public pages (web form submissions, help-center
+    suggestions and deflection events): browsers and the test client post from 127.0.0.1, and
+    the counters live in the shared cache (Redis) across tests and runs."""
+    from apps.connectors.webform.services import rate_limit_reset, submission_rate_limit
+    from apps.connectors.webform.views import rate_limit_subject
+    from apps.helpcenter.views import suggest_rate_limit
+
+    subject = rate_limit_subject(ip)
+    rate_limit_reset(scope="submit", subject=subject, rate=submission_rate_limit())
+    for scope in ("help-suggest", "help-events"):
+        rate_limit_reset(scope=scope, subject=subject, rate=suggest_rate_limit())

@@ -122,9 +122,13 @@ def _visit(value) -> uuid.UUID | None:
         return None
 
 
+def suggest_rate_limit() -> str:
+    """The public suggestions' and deflection events' limit per visitor address."""
+    return getattr(settings, "HELPCENTER_SUGGEST_RATE_LIMIT", "120/10m")
+
+
 def _limited(request, scope: str) -> int:
-    rate = getattr(settings, "HELPCENTER_SUGGEST_RATE_LIMIT", "120/10m")
-    return rate_limit_hit(scope=scope, subject=rate_limit_subject(client_ip(request)), rate=rate)
+    return rate_limit_hit(scope=scope, subject=rate_limit_subject(client_ip(request)), rate=suggest_rate_limit())
 
 
 def suggestion_data(articles) -> list[dict]:

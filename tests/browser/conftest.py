@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.conftest import public_rate_limits_clear
+
 CHROMIUM = os.environ.get("CENTRALITA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -126,8 +128,10 @@ def desk_url(request, transactional_db) -> str:
     """Base URL (no trailing slash) of a live desk on the test database.
 
     transactional_db is asked for here (not only inside desk_server) so that every fixture of
-    the test writes committed rows the server can see.
+    the test writes committed rows the server can see. The browser posts from 127.0.0.1: its
+    counts on the public pages start afresh, whatever the tests before it sent.
     """
+    public_rate_limits_clear()
     if settings.IS_POSTGRES:
         # The uvicorn process copies this environment once per session: it must keep Django's
         # async-safety checks, so it never inherits the browser modules' DJANGO_ALLOW_ASYNC_UNSAFE.

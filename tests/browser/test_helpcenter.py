@@ -7,20 +7,12 @@ from playwright.sync_api import expect
 from apps.accounts.models import Role
 from apps.connectors.models import ChannelKind
 from apps.connectors.webform.models import WebForm, WebFormField
-from apps.connectors.webform.services import rate_limit_reset
-from apps.connectors.webform.views import rate_limit_subject
 from apps.helpcenter import services
 from apps.helpcenter.models import Article, DeflectionEvent
 from apps.helpcenter.report import deflection_by_day
 from apps.reports.selectors import report_filters
 from tests.browser.conftest import login
 from tests.security.xss_corpus import corpus
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    for scope in ("help-suggest", "help-events", "submit"):
-        rate_limit_reset(scope=scope, subject=rate_limit_subject("127.0.0.1"))
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ from playwright.sync_api import expect
 
 from apps.accounts.models import User
 from apps.connectors.models import ChannelKind
-from apps.connectors.webform.services import rate_limit_reset
-from apps.connectors.webform.views import rate_limit_subject
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 from apps.inbox.models import Conversation
 from apps.inbox.services.ingest import messages_ingest
@@ -100,9 +98,7 @@ def test_an_agent_whose_language_is_spanish_works_in_spanish_and_switches_to_eng
     [("es-ES", "Revise el formulario", "Este campo es requerido."), ("en-US", "Please check the form", "This field is required.")],
 )
 def test_the_public_form_answers_in_the_visitors_language(browser, desk_url, webform, locale, summary, required):  # noqa: F811
-    # given a visitor whose browser speaks Spanish, or English (the browser posts from 127.0.0.1,
-    # whose submission counter lives in Redis across runs: a fresh one, so a rerun is not rate-limited)
-    rate_limit_reset(scope="submit", subject=rate_limit_subject("127.0.0.1"))
+    # given a visitor whose browser speaks Spanish, or English
     context = browser.new_context(locale=locale, viewport={"width": 900, "height": 1000})
     try:
         page = context.new_page()

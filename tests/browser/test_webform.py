@@ -15,8 +15,6 @@ from playwright.sync_api import expect
 from apps.accounts.models import Role
 from apps.connectors.drain import inbound_drain
 from apps.connectors.webform.admin import embed_snippet
-from apps.connectors.webform.services import rate_limit_reset
-from apps.connectors.webform.views import rate_limit_subject
 from apps.inbox.models import Message
 from tests.browser.conftest import login, off_loop
 from tests.connectors.webform.conftest import make_webform, webform, webform_account  # noqa: F401  (fixtures)
@@ -32,12 +30,6 @@ def send_contact_form(target, *, email, topic, message, name=None, phone=None):
     target.get_by_label("Topic").select_option(topic)
     target.get_by_label("How can we help?").fill(message)
     target.get_by_role("button", name="Send").click()
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    # The browser always comes from 127.0.0.1, and the counters live in the shared cache.
-    rate_limit_reset(scope="submit", subject=rate_limit_subject("127.0.0.1"))
 
 
 def test_a_form_submitted_in_a_real_browser_lands_in_the_desk(page, desk_url, webform, team, make_user):

@@ -1,17 +1,14 @@
 import pytest
 
 from apps.accounts.models import Role
-from apps.connectors.webform.services import rate_limit_reset
-from apps.connectors.webform.views import rate_limit_subject
 from apps.helpcenter import services
 from apps.helpcenter.models import Article, Category
+from tests.conftest import public_rate_limits_clear
 
 
 @pytest.fixture(autouse=True)
 def fresh_help_rate_limits():
-    # The test client comes from 127.0.0.1 and the counters live in the shared cache (Redis).
-    for scope in ("help-suggest", "help-events"):
-        rate_limit_reset(scope=scope, subject=rate_limit_subject("127.0.0.1"))
+    public_rate_limits_clear()
 
 
 @pytest.fixture

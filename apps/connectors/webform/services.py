@@ -62,11 +62,13 @@ def rate_limit_hit(*, scope: str, subject: str, rate: str) -> int:
     return max(1, usage["time_left"])
 
 
-def rate_limit_reset(*, scope: str, subject: str) -> None:
-    """Forget the subject's count in the current window (tests, and an admin clearing a block)."""
-    rate = rate_parse(submission_rate_limit() if scope == "submit" else CONFIRMATION_RATE_LIMIT)
+def rate_limit_reset(*, scope: str, subject: str, rate: str) -> None:
+    """Forget the subject's count in the current window (tests, and an admin clearing a block).
+
+    `rate` is the one the hits were counted with: it is part of django-ratelimit's key."""
+    parsed = rate_parse(rate)
     # django-ratelimit has no reset: its key for this window (pinned version, requirements.txt).
-    cache.delete(_make_cache_key(_group(scope), _get_window(subject, rate[1]), rate, subject, ALL))
+    cache.delete(_make_cache_key(_group(scope), _get_window(subject, parsed[1]), parsed, subject, ALL))
 
 
 def submission_rate_limit() -> str:

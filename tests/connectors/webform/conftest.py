@@ -5,7 +5,7 @@ import pytest
 
 from apps.connectors.models import ChannelKind
 from apps.connectors.webform.models import WebForm, WebFormField
-from apps.connectors.webform.services import rate_limit_reset
+from apps.connectors.webform.services import rate_limit_reset, submission_rate_limit
 from apps.connectors.webform.views import rate_limit_subject
 
 _octets = itertools.count(1)
@@ -48,7 +48,7 @@ def visitor_ip():
     """A fresh client address per test: the rate-limit counters live in the shared cache (Redis) across runs."""
     def make():
         ip = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{next(_octets) % 250 + 1}"
-        rate_limit_reset(scope="submit", subject=rate_limit_subject(ip))
+        rate_limit_reset(scope="submit", subject=rate_limit_subject(ip), rate=submission_rate_limit())
         return ip
 
     return make

@@ -48,7 +48,7 @@ def mail_account(make_account, smtp_server, certificate):
 def recipient():
     """A fresh address: the per-recipient confirmation limit lives in the shared cache."""
     def make(address):
-        rate_limit_reset(scope="confirm", subject=address)
+        rate_limit_reset(scope="confirm", subject=address, rate=CONFIRMATION_RATE_LIMIT)
         return address
 
     return make
