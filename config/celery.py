@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -17,3 +18,11 @@ def _channels(sender, **kwargs):
 
     sender.autodiscover_tasks(task_packages, force=True)
     sender.conf.beat_schedule = {**sender.conf.beat_schedule, **beat_schedule()}
+
+
+@worker_process_init.connect
+def _warm(**kwargs):
+    """Each worker process loads what its first task would (apps/core/warmup.py), before taking one."""
+    from apps.core.warmup import process_warm
+
+    process_warm()

@@ -26,3 +26,15 @@ forwarded_allow_ips = ""
 # gunicorn 24+ opens a control socket in ~/.gunicorn by default: two desks (or a test and a bench) on one
 # machine would fight over it, and nothing here uses it.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Each worker pays its one-off costs (imports, catalogs, templates) before it serves:
+    otherwise its first requests do (0.4-0.7 s each), the tail of every restart (apps/core/warmup.py)."""
+    import time
+
+    from apps.core.warmup import application_warm
+
+    start = time.monotonic()
+    application_warm(worker.wsgi)
+    worker.log.info("worker %s warmed in %d ms", worker.pid, (time.monotonic() - start) * 1000)
