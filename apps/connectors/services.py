@@ -9,7 +9,7 @@ import secrets as token_generator
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -71,13 +71,21 @@ def channel_account_record_success(*, account: ChannelAccount) -> None:
 
 
 SUCCESS_WRITE_EVERY = timedelta(seconds=30)
+SUCCESS_CHECK_EVERY = timedelta(seconds=5)
+_success_checked: dict[int, datetime] = {}  # account id -> when this process last ran the UPDATE below
 
 
 def channel_account_touch_success(*, account_id: int) -> None:
     """A webhook or a send went through. At a hundred messages a second this must not rewrite the
     row each time: it writes when the last success is older than SUCCESS_WRITE_EVERY or a failure
-    came after it (one indexed UPDATE that usually matches nothing)."""
+    came after it (one indexed UPDATE that usually matches nothing). And a process runs that UPDATE
+    at most every SUCCESS_CHECK_EVERY per account (a webhook storm sends no statement in between):
+    a failure another process recorded is cleared by the next success at most that much later."""
     now = timezone.now()
+    last = _success_checked.get(account_id)
+    if last is not None and timedelta(0) <= now - last < SUCCESS_CHECK_EVERY:
+        return
+    _success_checked[account_id] = now
     ChannelAccount.objects.filter(pk=account_id).filter(
         Q(last_success_at__isnull=True) | Q(last_success_at__lt=now - SUCCESS_WRITE_EVERY)
         | Q(last_error_at__gte=F("last_success_at")) | Q(failing_since__isnull=False)
@@ -93,6 +101,7 @@ def secrets_scrub(text: str, secrets: dict | None) -> str:
 
 
 def channel_account_record_failure(*, account: ChannelAccount, error: str) -> None:
+    _success_checked.pop(account.pk, None)  # this process's next success clears it at once
     error = secrets_scrub(error, account.secrets)
     now = timezone.now()
     if not ChannelAccount.objects.filter(pk=account.pk).update(

@@ -192,3 +192,19 @@ def test_a_reply_that_goes_through_counts_as_a_success(make_account, inbound, ma
     account.refresh_from_db()
     assert Message.objects.get(pk=message.id).delivery_status == "sent"
     assert account.last_success_at is not None and account.health.startswith("OK, last success")
+
+
+def test_a_webhook_storm_checks_the_account_row_once_every_few_seconds_per_process(make_account, django_assert_num_queries):
+    from apps.connectors.services import SUCCESS_CHECK_EVERY, channel_account_touch_success
+
+    account = make_account(kind="api", inbound_token_hash="x")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        channel_account_touch_success(account_id=account.id)
+        # when a hundred more successes come within the check interval: no statement at all
+        with django_assert_num_queries(0):
+            for _ in range(100):
+                channel_account_touch_success(account_id=account.id)
+        # and once it has passed, the next success checks the row again (one UPDATE)
+        clock.shift(SUCCESS_CHECK_EVERY)
+        with django_assert_num_queries(1):
+            channel_account_touch_success(account_id=account.id)
