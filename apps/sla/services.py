@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from apps.accounts.models import Role, User
 from apps.audit.services import audit_record
+from apps.core.bulk import rows_update
 from apps.core.errors import ApplicationError
 from apps.inbox.models import Conversation
 from apps.inbox.services.clocks import SlaAlert, conversations_sla_alert
@@ -95,7 +96,7 @@ def _fire_batch(due: list[tuple[int, int]], now: datetime) -> dict:
             result["breaches" if breached else "warnings"] += 1
             if breached and clock.policy is not None:
                 escalate.setdefault(conversation.id, clock.policy)
-        Clock.objects.bulk_update(clocks, ["warned_at", "breached_at", "next_check_at"])
+        rows_update(clocks, ["warned_at", "breached_at", "next_check_at"])
         conversations_sla_alert(alerts=alerts)
         for conversation_id, policy in escalate.items():
             _escalate(conversations[conversation_id], policy)

@@ -3,8 +3,7 @@ policy re-pick, and a warning or breach (event, notifications, live update). The
 the conversation rows and their audit trail are written here only (see ../clocks.py)."""
 from dataclasses import dataclass, field
 
-from django.db import connection
-
+from apps.core.bulk import rows_update
 from apps.core.realtime import publish_on_commit
 
 from ..events import conversation_data, tags_of
@@ -27,27 +26,9 @@ def conversations_sla_set(*, changes: list[tuple[Conversation, dict]], events: l
         for name, value in summary.items():
             setattr(conversation, name, value)
         rows.append(conversation)
-    if rows:
-        _update(rows)
+    rows_update(rows, SUMMARY_FIELDS)
     if events:
         ConversationEvent.objects.bulk_create(events)
-
-
-def _update(rows: list[Conversation]) -> None:
-    if connection.vendor != "postgresql" or len(rows) == 1:
-        for c in rows:
-            Conversation.objects.filter(pk=c.pk).update(**{f: getattr(c, f) for f in SUMMARY_FIELDS})
-        return
-    fields = [Conversation._meta.get_field(name) for name in SUMMARY_FIELDS]
-    assignments = ", ".join(f"{f.column} = v.{f.column}::{f.db_type(connection)}" for f in fields)
-    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    params = [value for c in rows for value in (c.pk, *(f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields))]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Conversation._meta.db_table} AS c SET {assignments} "
-            f"FROM (VALUES {', '.join([row] * len(rows))}) AS v(id, {', '.join(f.column for f in fields)}) WHERE c.id = v.id",
-            params,
-        )
 
 
 @dataclass

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, connection, transaction
 
+from apps.core.bulk import rows_update
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity, normalize
 from apps.crm.models import Customer, Identity, MergeSuggestion
@@ -445,31 +446,8 @@ _UPDATED_FIELDS = [
 
 
 def _save_conversations(conversations: list[Conversation]) -> None:
-    """Write back the counters and times of existing conversations.
-
-    bulk_update builds a CASE per row and field, which costs more Python than the rest
-    of the batch together; on PostgreSQL one UPDATE ... FROM (VALUES ...) does the same.
-    """
-    if not conversations:
-        return
-    if connection.vendor != "postgresql":
-        Conversation.objects.bulk_update(conversations, _UPDATED_FIELDS)
-        return
-    fields = [Conversation._meta.get_field(name) for name in _UPDATED_FIELDS]
-    assignments = ", ".join(f"{f.column} = v.{f.column}::{f.db_type(connection)}" for f in fields)
-    row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    params = [
-        value
-        for c in conversations
-        for value in (c.id, *(f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields))
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Conversation._meta.db_table} AS c SET {assignments} "
-            f"FROM (VALUES {', '.join([row] * len(conversations))}) AS v(id, {', '.join(f.column for f in fields)}) "
-            "WHERE c.id = v.id",
-            params,
-        )
+    """Write back the counters and times of existing conversations (one statement: rows_update)."""
+    rows_update(conversations, _UPDATED_FIELDS)
 
 
 def _new_conversation(m: InboundMessage, account, customer_id: int, judge) -> Conversation:

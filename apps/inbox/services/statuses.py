@@ -13,6 +13,7 @@ transaction (the drain's), published as message.updated after commit.
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.bulk import rows_update
 from apps.inbox.events import publish_message_updated
 from apps.inbox.inbound import InboundStatus
 from apps.inbox.models import ConversationEvent, Message
@@ -33,7 +34,7 @@ def message_statuses_apply(*, statuses: list[InboundStatus]) -> int:
                 if status.kind in VISIBILITY_KINDS:
                     audit.append(_visibility_event(message, status))
     if changed:
-        Message.objects.bulk_update(list(changed.values()), ["delivery_status", "delivery_error", "text", "html", "metadata"])
+        rows_update(list(changed.values()), ["delivery_status", "delivery_error", "text", "html", "metadata"])
         ConversationEvent.objects.bulk_create(audit)
         for message in changed.values():
             publish_message_updated(message)
