@@ -76,13 +76,16 @@ async def _clients(agents, results, stop, counter) -> None:
         try:
             async for data in ws:
                 now = time.time()
-                if '"message.created"' in data:  # parse only the frames we time
-                    event = json.loads(data)
+                if '"message.created"' not in data:  # parse only the frames we time
+                    stats["other"] += 1
+                    continue
+                parsed = json.loads(data)  # one event, or an array of those published together
+                for event in parsed if isinstance(parsed, list) else [parsed]:
                     if event.get("type") == "message.created":
                         frames.append((index, int(event["message"]["text"].rsplit("#", 1)[1]), now))
                         counter.value += 1
-                        continue
-                stats["other"] += 1
+                    else:
+                        stats["other"] += 1
         except ConnectionClosed:
             pass
         if not stop.is_set():

@@ -1,4 +1,5 @@
 import itertools
+import json
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -187,3 +188,10 @@ def public_rate_limits_clear(ip: str = "127.0.0.1") -> None:
     rate_limit_reset(scope="submit", subject=subject, rate=submission_rate_limit())
     for scope in ("help-suggest", "help-events"):
         rate_limit_reset(scope=scope, subject=subject, rate=suggest_rate_limit())
+
+
+def frame_events(frame) -> list[dict]:
+    """The events of one desk-socket frame (text, or already parsed): one event, or an array of
+    the events published together (apps/inbox/consumers.py sends a bundle in one frame)."""
+    data = json.loads(frame) if isinstance(frame, (str, bytes)) else frame
+    return data if isinstance(data, list) else [data]

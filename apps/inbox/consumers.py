@@ -205,33 +205,46 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
                 return
 
     async def desk_event(self, message):
-        # Numbered events come in bundles (one layer message per group and publish call);
-        # ephemeral ones (collision, presence) one by one with a key.
-        for event in message["events"] if "events" in message else [message["event"]]:
-            await self._deliver(event, message.get("key"))
+        # Ephemeral events (collision, presence) come one by one with a key. Numbered events come in
+        # bundles (one layer message per group and publish call): what this socket keeps of a bundle
+        # leaves in ONE frame, a JSON array when it holds several events: one send here and one
+        # parse in the browser per bundle, not per event (docs/api.md, "Live events").
+        if "events" not in message:
+            event = message["event"]
+            if event.get("type") in (SESSION_ENDED, ACCESS_CHANGED):
+                await self._end_socket(event)
+                return
+            if self._accept(event, message.get("key")):
+                await self.send_json(event)
+            return
+        # Numbered events come encoded once for all sockets (apps/core/realtime.py): sent as they are.
+        texts = [event["frame"] for event in message["events"] if self._accept(event, None)]
+        if len(texts) == 1:
+            await self.send(text_data=texts[0])
+        elif texts:
+            await self.send(text_data="[" + ",".join(texts) + "]")
 
-    async def _deliver(self, event: dict, key: str | None) -> None:
+    def _accept(self, event: dict, key: str | None) -> bool:
+        """Whether this socket passes the event on: not a copy already seen, nor news of this
+        user's own presence or collision."""
         # Groups overlap (an agent's team and their own assignments): an event published to
         # both arrives twice, with one id (or, ephemeral, one key). Ids from several publishers
         # interleave, so remember a window of recent ones rather than only the highest.
         seen_key = event.get("id") if event.get("id") is not None else key
         if seen_key is not None:
             if seen_key in self.recent_ids:
-                return
+                return False
             self.recent_ids[seen_key] = None
             if len(self.recent_ids) > RECENT_IDS:
                 del self.recent_ids[next(iter(self.recent_ids))]
+        if event.get("type") in ("collision", "presence") and event["user"]["id"] == self.user.id:
+            return False  # nobody is told about themselves (their other tabs included)
+        return True
+
+    async def _end_socket(self, event: dict) -> None:
         if event.get("type") == SESSION_ENDED:
             # Signed out: this browser's sockets close (other devices of the same user stay).
             if event.get("session") == session_fingerprint(self.scope.get("session")):
                 await self.close(code=UNAUTHENTICATED)
             return
-        if event.get("type") == ACCESS_CHANGED:
-            await self.close(code=ACCESS_CHANGED_CODE)
-            return
-        if event.get("type") in ("collision", "presence") and event["user"]["id"] == self.user.id:
-            return  # nobody is told about themselves (their other tabs included)
-        if "frame" in event:  # numbered events come encoded once for all sockets (apps/core/realtime.py)
-            await self.send(text_data=event["frame"])
-        else:
-            await self.send_json(event)
+        await self.close(code=ACCESS_CHANGED_CODE)  # the client reconnects and joins what its rights allow now

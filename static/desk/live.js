@@ -66,7 +66,10 @@ export function connect() {
   ws.addEventListener("message", (message) => {
     let data;
     try { data = JSON.parse(message.data); } catch { return; }
-    if (data && data.type && data.type !== "hello" && data.type !== "pong") handleEvent(data);
+    // A frame is one event, or an array of the events published together (one frame per bundle).
+    for (const event of Array.isArray(data) ? data : [data]) {
+      if (event && event.type && event.type !== "hello" && event.type !== "pong") handleEvent(event);
+    }
   });
   ws.addEventListener("close", (event) => {
     if (socket !== ws) return;

@@ -10,6 +10,7 @@ from apps.csat.models import Survey
 from apps.inbox.models import Conversation
 from apps.inbox.services.conversations import conversation_update
 from tests.builders import conversations
+from tests.conftest import frame_events
 from tests.inbox.test_replies import SECRET
 from tests.live_server import desk_socket
 
@@ -18,9 +19,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 def _frames_until(ws, wanted, limit=50):
     for _ in range(limit):
-        frame = json.loads(ws.recv(timeout=15))
-        if wanted(frame):
-            return frame
+        for event in frame_events(ws.recv(timeout=15)):
+            if wanted(event):
+                return event
     raise AssertionError("the event never came")
 
 

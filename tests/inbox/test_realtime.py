@@ -19,6 +19,7 @@ from apps.inbox.models import Conversation, Message
 from apps.inbox.services.conversations import conversation_update
 from apps.inbox.services.ingest import messages_ingest
 from config.asgi import application
+from tests.conftest import frame_events
 from tests.live_server import desk_socket, session_cookie
 
 QUIET = 1.5  # seconds of silence taken as "nothing more is coming" (a bound on waiting)
@@ -47,7 +48,7 @@ async def _drain(communicator, quiet=QUIET) -> list[dict]:
     frames = []
     # receive_nothing, not a receive timeout: a timed-out receive cancels the application
     while not await communicator.receive_nothing(timeout=quiet):
-        frames.append(await communicator.receive_json_from())
+        frames.extend(frame_events(await communicator.receive_json_from()))
     return frames
 
 
@@ -254,17 +255,29 @@ def test_a_dead_redis_does_not_undo_or_fail_the_committed_write(settings, accoun
 # --- the real stack: uvicorn process, Redis layer, PostgreSQL, websocket clients ---------------
 
 
+def _pending(ws) -> list[dict]:
+    """Events received on this socket and not read yet (a frame may carry several)."""
+    return ws.__dict__.setdefault("_centralita_events", [])
+
+
 def _frames(ws, quiet=QUIET) -> list[dict]:
-    frames = []
+    """Every event until `quiet` seconds pass without a frame."""
+    events = _pending(ws)
     while True:
         try:
-            frames.append(json.loads(ws.recv(timeout=quiet)))
+            events.extend(frame_events(ws.recv(timeout=quiet)))
         except TimeoutError:
-            return frames
+            taken = events[:]
+            events.clear()
+            return taken
 
 
 def _next(ws) -> dict:
-    return json.loads(ws.recv(timeout=10))
+    """The next event."""
+    events = _pending(ws)
+    if not events:
+        events.extend(frame_events(ws.recv(timeout=10)))
+    return events.pop(0)
 
 
 @pytest.mark.postgres

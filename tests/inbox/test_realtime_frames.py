@@ -1,5 +1,6 @@
 """Fan-out at the cost of one encoding per event: the publisher encodes each numbered event once
-(apps/core/realtime.py), and every socket of every group it goes to sends that same text."""
+(apps/core/realtime.py), and every socket of every group it goes to sends that same text, the
+events published together in one frame."""
 import json
 
 import pytest
@@ -49,9 +50,9 @@ def test_each_event_is_encoded_once_and_sent_as_is_to_every_socket(make_user, te
 
     # when two new conversations arrive (conversation.created + message.created each)
     heard = async_to_sync(scenario)()
-    # then every socket got the same four frames, byte for byte
-    assert all(texts == heard[0] for texts in heard) and len(heard[0]) == 4
-    events = [json.loads(text) for text in heard[0]]
+    # then every socket got the same frame, byte for byte: the four events published together, as one array
+    assert all(texts == heard[0] for texts in heard) and len(heard[0]) == 1
+    events = json.loads(heard[0][0])
     assert sorted(e["type"] for e in events) == ["conversation.created"] * 2 + ["message.created"] * 2
     # and each event was encoded once, not once per group (2) nor per socket (4)
     assert sorted(encoded) == sorted(e["id"] for e in events)

@@ -16,6 +16,7 @@ from apps.inbox.services.ingest import messages_ingest
 from apps.routing.assignment import agents_offline_release, queue_order
 from apps.routing.models import TeamRouting
 from tests.builders import client_for
+from tests.conftest import frame_events
 from tests.live_server import desk_socket
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -290,18 +291,13 @@ def test_a_real_desk_socket_opening_hands_out_the_queue(desk_server, make_user, 
     assert _holder(conv) is None
     # when the agent opens the desk (a real websocket on the real server)
     with desk_socket(desk_server, user=agent) as ws:
-        import json
-
         frames = []
-        while True:
-            frame = json.loads(ws.recv(timeout=10))
-            frames.append(frame)
-            if frame["type"] == "hello":
-                break
+        while not any(f["type"] == "hello" for f in frames):
+            frames.extend(frame_events(ws.recv(timeout=10)))
         # then it is theirs before the server says hello, and they hear it
         assert _holder(conv) == agent.id
         while not any(f["type"] == "notification" for f in frames):
-            frames.append(json.loads(ws.recv(timeout=10)))
+            frames.extend(frame_events(ws.recv(timeout=10)))
     assert any(f["type"] == "conversation.updated" and f["conversation"]["assignee_id"] == agent.id for f in frames)
 
 
@@ -331,7 +327,7 @@ def test_on_the_desk_socket_away_then_back_online_hands_out_what_queued_meanwhil
         await ws.send_json_to({"type": "presence", "status": "online"})
         heard = []
         while not await ws.receive_nothing(timeout=1):  # until a quiet second: the frame was handled
-            heard.append((await ws.receive_json_from())["type"])
+            heard.extend(e["type"] for e in frame_events(await ws.receive_json_from()))
         back = await sync_to_async(_holder)(conv)
         assert "notification" in heard  # they heard it live
         await ws.disconnect()

@@ -12,6 +12,7 @@ from apps.inbox.services.conversations import conversation_update
 from apps.sla.models import Clock
 from apps.sla.services import clocks_sweep
 from apps.sla.tasks import sla_sweep
+from tests.conftest import frame_events
 from tests.live_server import desk_socket
 
 from .conftest import local
@@ -145,12 +146,13 @@ def test_a_breach_reaches_a_connected_supervisors_real_websocket(desk_server, de
 
 
 def _frames_until(ws, done, limit=50):
+    """The events heard up to the first one `done` accepts."""
     frames = []
     for _ in range(limit):
-        frame = json.loads(ws.recv(timeout=15))
-        frames.append(frame)
-        if done(frame):
-            return frames
+        for event in frame_events(ws.recv(timeout=15)):
+            frames.append(event)
+            if done(event):
+                return frames
     raise AssertionError(f"not heard: {frames}")
 
 
