@@ -255,7 +255,8 @@ def _common_by_statistics(words: list[str]) -> bool:
     PostgreSQL's own statistics of the full-text index (ANALYZE keeps its most common words and
     the share of messages holding each): one catalog read, where counting the matches of a
     common word (its whole GIN posting list) took 25-50 ms. A word too rare to be kept there is
-    rare; one that became common since the last ANALYZE is caught by the fetch that follows."""
+    rare; one that became common since the last ANALYZE is caught by the fetch that follows (as
+    is every word when there are no statistics to read: that fetch then costs what the count did)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT reltuples FROM pg_class WHERE oid = %s::regclass), w, coalesce(sum(e.freq), 0) "
