@@ -33,16 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import recreate_database  # noqa: E402  (the same own-database set-up)
+from bench.common import TICK, pct, recreate_database, sched, start_split, stop, uptime, wait_serving  # noqa: E402
 BIN = Path(sys.executable).parent
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 # --- the websocket clients (a process of their own; stdlib + websockets only) ------------------------
@@ -143,31 +141,6 @@ def start_web(env: dict, logs: Path, n: int) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def start_split(env: dict, logs: Path, args) -> tuple[list[subprocess.Popen], str, dict]:
-    """nginx on a free port -> gunicorn (HTTP) and uvicorn (/ws/ only), as run_desk starts them with REDIS_URL.
-    Returns the processes, the proxy's URL and the process groups to account CPU to."""
-    from apps.demo import serving
-
-    nginx = serving.nginx_binary()
-    if nginx is None:
-        sys.exit("--layout split needs nginx (apt-get install nginx-light)")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nginx binds it again at once (a tiny race on a quiet machine; the bench just fails if lost)
-    layout = serving.SplitLayout(listen_host="127.0.0.1", listen_port=port, run_dir=logs / "run",
-                                 http_workers=args.http_workers, http_threads=args.http_threads, ws_workers=args.web)
-    serving.prepare(layout)
-    env = {**env, **serving.app_environment(trusted_proxies=0)}
-    procs = {}
-    for name, argv in (("http", serving.gunicorn_argv(sys.executable, layout)), ("ws", serving.uvicorn_ws_argv(sys.executable, layout)),
-                       ("proxy", serving.nginx_argv(nginx, layout))):
-        argv = argv + (["--log-level", "warning"] if name in ("http", "ws") else [])
-        procs[name] = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                                       stdout=open(logs / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
-    return list(procs.values()), f"http://127.0.0.1:{port}", {name: ([p.pid], True) for name, p in procs.items()}
-
-
 def start_worker(env: dict, logs: Path, procs: int) -> subprocess.Popen:
     command = [str(BIN / "celery"), "-A", "config", "worker", "-c", str(procs), "--pool", "prefork",
                "--loglevel", "WARNING", "-n", f"bench-live-{os.getpid()}@%h", "--without-gossip", "--without-mingle"]
@@ -178,55 +151,8 @@ def start_worker(env: dict, logs: Path, procs: int) -> subprocess.Popen:
 def wait_ready(webs, worker, logs: Path, timeout: float = 90, extra=()) -> None:
     from config.celery import app
 
-    deadline = time.monotonic() + timeout
-    pending = {url for _, url in webs}
-    while pending or not app.control.ping(timeout=0.5):
-        for proc in [p for p, _ in webs] + [worker, *extra]:
-            if proc.poll() is not None:
-                sys.exit(f"a server exited with {proc.returncode}: see the logs in {logs}")
-        for url in list(pending):
-            try:
-                with urllib.request.urlopen(f"{url}/login/", timeout=5) as response:
-                    if response.status == 200:
-                        pending.discard(url)
-            except OSError:
-                time.sleep(0.2)
-        if time.monotonic() > deadline:
-            sys.exit(f"servers not ready after {timeout:.0f} s: see the logs in {logs}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def sched(pids: list[int], children: bool = False) -> tuple[float, float]:
-    """(CPU seconds, seconds runnable but waiting for a core) of these processes, and with children=True
-    of their children too (the prefork pool). CPU from /proc/<pid>/stat counts finished threads (a
-    sync view runs in a thread of its own per request); the wait, from schedstat, only live ones."""
-    def stat(pid):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0, ""
-        return (int(fields[11]) + int(fields[12])) / TICK, fields[1]
-
-    if children:
-        ppids = {str(p) for p in pids}
-        pids = pids + [int(e) for e in os.listdir("/proc") if e.isdigit() and stat(e)[1] in ppids]
-    wait = 0
-    for pid in pids:
-        for path in Path(f"/proc/{pid}/task").glob("*/schedstat"):
-            try:
-                wait += int(path.read_text().split()[1])
-            except OSError:
-                pass
-    return sum(stat(pid)[0] for pid in pids), wait / 1e9
+    wait_serving([url for _, url in webs], [p for p, _ in webs] + [worker, *extra], logs, timeout,
+                 also_ready=lambda: app.control.ping(timeout=0.5))
 
 
 # --- the inbound load -----------------------------------------------------------------------------
@@ -308,17 +234,8 @@ async def pg_connections(database_url: str, peak: list[int], backends: dict | No
         conn.close()
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, int(q * len(values) + 0.999999) - 1))] if values else float("nan")
-
-
 def ms(values: list[float]) -> str:
     return " / ".join(f"{pct(values, q) * 1000:,.0f}" for q in (0.5, 0.95, 0.99, 1.0)) + " ms"
-
-
-def uptime(label: str) -> None:
-    print(f"{label}: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
 
 def main() -> None:
@@ -370,7 +287,8 @@ def main() -> None:
     results, stop_clients = ctx.Queue(), ctx.Event()
     try:
         if args.layout == "split":
-            split_procs, proxy_url, web_groups = start_split(env, logs, args)
+            split_procs, proxy_url, web_groups = start_split(env, logs, http_workers=args.http_workers,
+                                                                 http_threads=args.http_threads, ws_workers=args.web)
             webs = [(split_procs[-1], proxy_url)]
         else:
             split_procs, webs = [], [start_web(env, logs, n) for n in range(args.web)]

@@ -3,11 +3,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.inbox.models import Conversation
-from apps.inbox.selectors import ConversationFilters, conversation_list
+from apps.inbox.selectors import ConversationFilters, _common_by_statistics, conversation_list, messages_matching
 from apps.inbox.services.conversations import conversation_mark_read, conversation_update
 from apps.inbox.services.ingest import messages_ingest
 from tests.builders import client_for, conversations
@@ -44,6 +45,9 @@ def test_views_and_their_default_statuses(make_user, team, make_account, inbound
     # and without a view the list is every status, as before views existed
     assert len(_ids(client)) == 6
     assert client.get("/api/conversations/?view=everything").status_code == 400
+    # and a supervisor of no team has an empty "my teams" view, one of the team sees it
+    assert _ids(client_for(make_user(role=Role.SUPERVISOR)), "view=teams") == []
+    assert _ids(client_for(make_user(role=Role.SUPERVISOR, teams=[team])), "view=teams") == [free.id, theirs.id, mine.id]
 
 
 def test_priority_tag_and_channel_filters(make_user, make_account, inbound):
@@ -185,8 +189,9 @@ def test_the_list_costs_the_same_queries_at_3_and_30_rows(role, make_user, team,
     for query in ("view=mine", "view=all&q=pedido&sla=breached&tag=a&priority=2"):
         grow_to(3 if query == "view=mine" else 30)
         # then: session + user, teams (agents), rows (with the read marker), tags; a search on
-        # PostgreSQL probes first how common its words are (selectors.search_q)
-        with django_assert_max_num_queries(6 if "q=" in query else 5):
+        # PostgreSQL reads first how common its words are (the index's statistics) and, when rare,
+        # the matches' conversations (selectors.search_q)
+        with django_assert_max_num_queries(7 if "q=" in query else 5):
             rows = client.get(f"/api/conversations/?{query}").json()["results"]
         assert len(rows) == Conversation.objects.count()
         assert all(r["tags"][0] == "a" and r["unread"] is False for r in rows)
@@ -231,8 +236,50 @@ def test_query_plans_use_the_indexes(make_user, team, make_account, inbound):
     conversations(inbound, make_account(team=team), 3)
     page = conversation_list(user=agent, filters=ConversationFilters(view="all", statuses=("open", "pending")))[:51]
     search = conversation_list(user=agent, filters=ConversationFilters(q="pedido llegado"))[:51]
-    # then the page walks an index in the list's order and the search uses the full-text GIN index
-    page_plan, search_plan = _plan(page), _plan(search)
+    # then the page walks an index in the list's order; a (rare) search finds its messages with the
+    # full-text GIN index first, so the list's query holds their conversations' ids (no estimate of
+    # a prefix match left to the planner), and the customers by name (trigram)
+    page_plan, matches_plan, search_plan = _plan(page), _plan(messages_matching("pedido llegado")), _plan(search)
     assert "Index Scan" in page_plan and "conv_" in page_plan, page_plan
-    assert "inbox_message_text_fts" in search_plan, search_plan
+    assert "inbox_message_text_fts" in matches_plan, matches_plan
+    assert "inbox_message" not in search_plan and "unnest(" in search_plan, search_plan
     assert "crm_customer_name_trgm" in search_plan, search_plan
+
+
+@pytest.mark.postgres
+def test_how_common_a_search_is_comes_from_the_index_statistics(make_user, make_account, inbound, monkeypatch):
+    # given messages where "pedido" is in every one and "roto" in none, and the index analyzed
+    conversations(inbound, make_account(), 30, text="pedido llegado")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE inbox_message")
+    # then with a threshold of 20 messages, a word (or a prefix of one) of the 30 is common, a word of none is not
+    monkeypatch.setattr("apps.inbox.selectors.SEARCH_DENSE_MATCHES", 20)
+    assert _common_by_statistics(["pedido"]) and _common_by_statistics(["pedid", "llega"])
+    assert not _common_by_statistics(["roto"]) and not _common_by_statistics(["pedido", "roto"])
+    # and at a threshold above the table's size nothing is
+    monkeypatch.setattr("apps.inbox.selectors.SEARCH_DENSE_MATCHES", 31)
+    assert not _common_by_statistics(["pedido"])
+
+
+@pytest.mark.postgres
+def test_a_deep_timeline_page_is_an_index_range(make_user, make_account, inbound):
+    # given a customer with 8 messages, and the desk 3 pages (of 3) into their timeline
+    admin = make_user(role=Role.ADMIN)
+    conv, = conversations(inbound, make_account(), 1)
+    messages_ingest(messages=[inbound(conv.channel_account, email=conv.customer.identities.get().value, text=f"m{i}",
+                                      minutes=i + 1) for i in range(7)])
+    client = client_for(admin)
+    url = f"/api/customers/{conv.customer_id}/timeline/?page_size=3"
+    url = client.get(url).json()["next"]
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).json()
+    # then the page is the next 3, and its query bounds (sent_at, id) inside the timeline index:
+    # a deep page reads its own rows, not every older message to sort them
+    assert [m["text"] for m in page["results"]] == ["m3", "m2", "m1"]
+    sql = next(q["sql"] for q in queries.captured_queries if 'FROM "inbox_message"' in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "msg_customer_timeline" in plan and "Index Cond: ((customer_id = " in plan, plan
+    assert "ROW(sent_at, id) < ROW(" in plan, plan
