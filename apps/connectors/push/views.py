@@ -8,11 +8,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.connectors.models import ChannelAccount, ChannelKind
+from apps.connectors.models import ChannelAccount
 from apps.connectors.services import dead_letter_keep, payload_stage, payload_too_large, payload_too_large_keep
 from apps.inbox.inbound import ParseError
 
 from .parse import parse
+from .selectors import push_account
 
 
 class RawBodyParser(BaseParser):
@@ -36,9 +37,7 @@ class InboundApiView(APIView):
                    401: OpenApiResponse(description="bad token"), 413: OpenApiResponse(description="too large")},
     )
     def post(self, request, account_id: int):
-        # Only what the check needs: no secrets decrypted per webhook (the rest loads if ever used).
-        account = (ChannelAccount.objects.filter(pk=account_id, kind=ChannelKind.PUSH)
-                   .only("id", "kind", "enabled", "inbound_token_hash").first())
+        account = push_account(account_id)
         if account is None or not _token_ok(request, account):
             return Response({"message": "Unknown account or invalid token", "extra": {}}, status=status.HTTP_401_UNAUTHORIZED)
         if not account.enabled:
