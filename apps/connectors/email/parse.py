@@ -238,12 +238,12 @@ class _Headers:
 
     def __init__(self, msg, detected: str | None):
         self.charset = next((p.get_content_charset() for p in msg.walk() if p.get_content_charset()), None) or detected
-        self.raw = defaultdict(list)  # lowered name -> the values as the parser gave them, in order
+        self.raw_values = defaultdict(list)  # lowered name -> the values as the parser gave them, in order
         for key, value in msg.raw_items():
-            self.raw[key.lower()].append(value)
+            self.raw_values[key.lower()].append(value)
 
     def raw_all(self, name: str) -> list[str]:
-        return [re.sub(r"[\r\n\x00]", "", fix_8bit_header(value, self.charset)) for value in self.raw.get(name.lower(), ())]
+        return [re.sub(r"[\r\n\x00]", "", fix_8bit_header(value, self.charset)) for value in self.raw_values.get(name.lower(), ())]
 
     def parsed(self, name: str, value: str):
         try:
@@ -258,7 +258,7 @@ class _Headers:
         header = self.parsed(name, values[0])
         text = str(header) if header is not None else values[0]
         if "=?" in text:  # words the standard decoder refused (raw 8-bit inside, cut off)
-            text = re.sub(r"[\r\n\x00]", "", decode_words_loosely(self.raw[name.lower()][0]))
+            text = re.sub(r"[\r\n\x00]", "", decode_words_loosely(self.raw_values[name.lower()][0]))
         return unmangle(text)
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
