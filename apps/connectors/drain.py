@@ -168,23 +168,27 @@ def payloads_import(
     return total
 
 
-def _parse_job(job: tuple[str, str, bytes, int]):
-    kind, name, raw, account_id = job
+def _parse_job(job: tuple[str, bytes, int]):
+    kind, raw, account_id = job
     try:
         messages, statuses = payload_parse(kind=kind, raw=raw, account_id=account_id)
-        return name, raw, messages, statuses, None
+        return messages, statuses, None
     except ParseError as exc:
-        return name, raw, [], [], str(exc)
+        return [], [], str(exc)
 
 
 def _parsed(kind: str, payloads: Iterable[tuple[str, bytes]], account_id: int, workers: int):
     """(name, raw, messages, statuses, error) per payload, in order; parsed here or by a pool."""
-    jobs = ((kind, name, raw, account_id) for name, raw in payloads)
+    payloads = list(payloads)
+    jobs = ((kind, raw, account_id) for _, raw in payloads)
     if workers <= 1 or transaction.get_connection().in_atomic_block:
-        yield from map(_parse_job, jobs)
+        for (name, raw), parsed in zip(payloads, map(_parse_job, jobs)):
+            yield name, raw, *parsed
         return
     # A forked child must not share (and, exiting, close) this process's database sockets.
     db_connections.close_all()
-    # fork: the children inherit the configured Django and the channel registry; they only parse.
+    # fork: the children inherit the configured Django and the channel registry; they only parse,
+    # and send back what they parsed, not the payload: this process holds it already.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(_parse_job, jobs, chunksize=8)
+        for (name, raw), parsed in zip(payloads, pool.imap(_parse_job, jobs, chunksize=8)):
+            yield name, raw, *parsed

@@ -70,9 +70,12 @@ def decode_bytes(data: bytes, declared: str | None = None, detected: str | None 
     return data.decode("utf-8", errors="replace")  # unreachable: latin-1 decodes any byte
 
 
+_RAW_8BIT = re.compile("[\udc80-\udcff]")
+
+
 def has_raw_8bit(value: str) -> bool:
     """The parser hands raw 8-bit header bytes over as surrogate escapes."""
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+    return _RAW_8BIT.search(value) is not None
 
 
 def fix_8bit_header(value: str, body_charset: str | None = None) -> str:

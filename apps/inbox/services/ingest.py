@@ -583,8 +583,9 @@ def _apply_messages(conversation: Conversation, messages: list[InboundMessage]) 
 
 
 def _save_attachments(fresh: list[InboundMessage], messages: list[Message]) -> None:
-    rows = []
+    rows_per_message = []
     for m, message in zip(fresh, messages):
+        rows = []
         for a in m.attachments:
             row = Attachment(
                 message=message,
@@ -597,9 +598,10 @@ def _save_attachments(fresh: list[InboundMessage], messages: list[Message]) -> N
                 row.size = len(a.content)
                 row.file.save(row.filename, ContentFile(a.content), save=False)
             rows.append(row)
-    Attachment.objects.bulk_create(rows)
-    for message in messages:  # the live message.created events list them without a query
-        message._prefetched_objects_cache = {"attachments": [r for r in rows if r.message is message]}
+        rows_per_message.append(rows)
+    Attachment.objects.bulk_create([row for rows in rows_per_message for row in rows])
+    for message, rows in zip(messages, rows_per_message):  # the live message.created events list them without a query
+        message._prefetched_objects_cache = {"attachments": rows}
 
 
 def _record_events(created: list[Conversation], reopened: list[tuple[Conversation, str]], raised) -> None:
