@@ -144,6 +144,10 @@ class Message(models.Model):
             models.Index(fields=["channel_account", "-sent_at"], name="msg_account_sent"),
             # Small partial index: the beat sweep for replies whose delivery task was lost.
             models.Index(fields=["created_at"], condition=models.Q(delivery_status="queued"), name="msg_queued"),
+            # A receipt or bounce names a reply whose id its echo took by the id kept in metadata
+            # (services/statuses.py): without it each one read the account's every message.
+            models.Index(models.F("channel_account"), models.F("metadata__provider_id"),
+                         condition=models.Q(metadata__has_key="provider_id"), name="msg_provider_id"),
         ]
 
     def __str__(self):

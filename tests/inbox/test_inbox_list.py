@@ -283,3 +283,23 @@ def test_a_deep_timeline_page_is_an_index_range(make_user, make_account, inbound
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "msg_customer_timeline" in plan and "Index Cond: ((customer_id = " in plan, plan
     assert "ROW(sent_at, id) < ROW(" in plan, plan
+
+
+@pytest.mark.postgres
+def test_a_receipt_finds_its_reply_through_indexes_not_by_reading_the_whole_account(account, inbound):
+    from apps.inbox.inbound import InboundStatus
+    from apps.inbox.services.statuses import _targets
+
+    # given an account with a few hundred messages (statistics taken), and a bounce or receipt naming
+    # provider ids (a reply's own id, or the one its echo left in metadata)
+    conversations(inbound, account, 400)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE inbox_message")
+    with CaptureQueriesContext(connection) as queries:
+        _targets(InboundStatus(account_id=account.id, kind="failed", external_ids=["<a@x>", "<b@x>"]))
+    # then its lookup reads the unique external-id index and the partial provider-id index
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # 400 rows still fit a few pages: show the index choice
+        cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "message_unique_external_id" in plan and "msg_provider_id" in plan, plan

@@ -56,7 +56,9 @@ def _targets(status: InboundStatus) -> list[Message]:
     if status.external_ids:
         # A reply whose id was taken by its own echo keeps the provider's id in metadata.
         ids = status.external_ids[:500]
-        return list(messages.filter(Q(external_id__in=ids) | Q(metadata__provider_id__in=ids)).order_by("id"))
+        # (has_key, the msg_provider_id index's condition, lets the planner use it.)
+        by_provider_id = Q(metadata__has_key="provider_id", metadata__provider_id__in=ids)
+        return list(messages.filter(Q(external_id__in=ids) | by_provider_id).order_by("id"))
     if status.thread_key and status.until and status.kind in ("delivered", "read"):
         return list(
             messages.filter(
