@@ -4,6 +4,7 @@ Querysets come back with what their serializers need joined or prefetched, so a
 page costs the same number of queries at 3 rows as at 300.
 """
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
@@ -22,10 +23,25 @@ from apps.crm.selectors import _identity_match, customers_visible
 from .channels import can_reach, composer_rules, outbound_thread_key
 from .clocks import STATES as SLA_STATES
 from .clocks import sla_filter_q
-from .models import IN_QUEUE, Attachment, Conversation, ConversationRead, Message, Tag
+from .models import IN_QUEUE, Attachment, Conversation, ConversationRead, Message
 from .visibility import team_ids_subquery, visible_conversations_q
 
 LIST_RELATED = ("customer", "channel_account", "assignee", "team")
+# The columns a row of the list reads (apps/inbox/api.py conversation_row, the SLA badge): the
+# rest (thread key, first-response times, the whole customer and user rows) is not fetched.
+ROW_FIELDS = (
+    "id", "customer", "channel_account", "status", "priority", "subject", "assignee", "team", "is_public",
+    "snoozed_until", "last_inbound_at", "last_activity_at", "waiting_since", "last_message_preview", "message_count",
+    "sla_policy_id", "sla_clock", "sla_due_at", "sla_warn_at", "sla_paused_seconds",
+    "customer__display_name", "channel_account__kind", "channel_account__name", "assignee__username", "team__name",
+)
+# The columns a timeline row reads (apps/inbox/api.py TimelineMessageSerializer): not the
+# message's provider ids, nor the whole conversation, user and account rows.
+TIMELINE_FIELDS = (
+    "id", "conversation", "customer", "channel_account", "direction", "kind", "author", "subject", "text", "html",
+    "is_public", "sent_at", "delivery_status", "delivery_error", "metadata",
+    "author__username", "channel_account__kind", "channel_account__name", "conversation__subject", "conversation__status",
+)
 VIEWS = ("mine", "unassigned", "teams", "all")
 # A view without ?status= lists the working queue; snoozed ones come back by themselves.
 SEARCH_MAX_CHARS = 200
@@ -117,7 +133,7 @@ def conversation_list(*, user, filters: ConversationFilters = ConversationFilter
     Two queries a page whatever its size: the rows (customer, channel, assignee and team
     joined; the user's read marker as a subquery) and their tags.
     """
-    qs = conversations_visible(user=user).select_related(*LIST_RELATED)
+    qs = conversations_visible(user=user).select_related(*LIST_RELATED).only(*ROW_FIELDS)
     if filters.view == "mine":
         qs = qs.filter(assignee_id=user.id)
     elif filters.view == "unassigned":
@@ -156,11 +172,10 @@ def conversation_list(*, user, filters: ConversationFilters = ConversationFilter
 
 
 def with_row_extras(qs: QuerySet[Conversation], *, user) -> QuerySet[Conversation]:
-    """What a row shows beyond its columns: tags (prefetched) and the user's read marker."""
+    """What a row shows beyond its columns: the user's read marker. (Its tags: one query for the
+    page when it is serialized, events.tags_of: names only, no Tag objects.)"""
     read_at = ConversationRead.objects.filter(user_id=user.id, conversation_id=OuterRef("pk")).values("last_read_at")[:1]
-    return qs.annotate(my_read_at=Subquery(read_at)).prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
-    )
+    return qs.annotate(my_read_at=Subquery(read_at))
 
 
 # --- search ------------------------------------------------------------------------------
@@ -291,9 +306,26 @@ def conversation_get(*, user, conversation_id: int, row_extras: bool = False) ->
 
 
 def _with_message_details(qs: QuerySet[Message]) -> QuerySet[Message]:
-    return qs.select_related("author", "channel_account").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
-    )
+    # Attachments: attachments_of, one query for a page when it is serialized.
+    return qs.select_related("author", "channel_account")
+
+
+def attachments_of(messages: list[Message]) -> dict[int, list[Attachment]]:
+    """message id -> its attachments, oldest first: prefetched ones (a reply just written) as they
+    are, the others in one query for the lot. Django's prefetch built a queryset per message."""
+    result, missing = {}, []
+    for message in messages:
+        cached = getattr(message, "_prefetched_objects_cache", {}).get("attachments")
+        if cached is None:
+            missing.append(message.id)
+        else:
+            result[message.id] = list(cached)
+    if missing:
+        found = defaultdict(list)
+        for attachment in Attachment.objects.filter(message_id__in=missing).order_by("id"):
+            found[attachment.message_id].append(attachment)
+        result.update({i: found[i] for i in missing})
+    return result
 
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
@@ -302,9 +334,11 @@ def message_list(*, conversation: Conversation) -> QuerySet[Message]:
 
 
 def message_get(*, user, message_id: int) -> Message:
-    """A message of a visible conversation, or 404."""
+    """A message of a visible conversation, with its attachments (events publish them), or 404."""
     qs = Message.objects.filter(visible_conversations_q(user, prefix="conversation__"), pk=message_id)
-    message = _with_message_details(qs.select_related("conversation")).first()
+    message = _with_message_details(qs.select_related("conversation")).prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    ).first()
     if message is None:
         raise Http404("No such message")
     return message
@@ -324,7 +358,8 @@ def customer_timeline(*, user, customer_id: int) -> QuerySet[Message]:
     if not user.sees_everything:
         qs = qs.filter(visible_conversations_q(user, prefix="conversation__"))
     # The conversation rides along: the timeline labels (groups) messages by conversation.
-    return _with_message_details(qs).select_related("conversation").order_by("-sent_at", "-id")
+    return _with_message_details(qs).select_related("conversation").only(*TIMELINE_FIELDS).order_by("-sent_at", "-id")
+
 
 
 # --- starting a conversation -------------------------------------------------------------------
