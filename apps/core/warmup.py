@@ -3,8 +3,9 @@
 A fresh gunicorn worker imported every URLconf and view module, DRF's renderers, the message
 storage and the translation catalogs inside its first requests (0.4-0.7 s): with the workers
 started together, those first webhooks were the latency tail of a whole bench run
-(bench/README.md, live_latency). config/gunicorn.py calls `application_warm` once per worker
-before it serves; the Celery worker processes call `process_warm`.
+(bench/README.md, live_latency), and so was the first task each one queued. config/gunicorn.py
+calls `application_warm` once per worker before it serves; the Celery worker processes call
+`process_warm`.
 """
 import logging
 from wsgiref.util import setup_testing_defaults
@@ -30,10 +31,25 @@ def process_warm() -> None:
             translation.gettext("Inbox")
 
 
+def broker_warm() -> None:
+    """The first task a web process queued (a webhook's drain nudge) finalized the Celery app,
+    importing every tasks module, and connected to the broker: 25-30 ms inside one request."""
+    from celery import current_app
+
+    current_app.loader.import_default_modules()
+    current_app.tasks  # finalizes the app
+    with current_app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
+
+
 def application_warm(application) -> None:
-    """process_warm, then one GET of WARM_PATH through the whole WSGI stack (every middleware,
-    the template engine). A failure is logged: a cold worker is slower, not broken."""
+    """process_warm and broker_warm, then one GET of WARM_PATH through the whole WSGI stack (every
+    middleware, the template engine). A failure is logged: a cold worker is slower, not broken."""
     process_warm()
+    try:
+        broker_warm()
+    except Exception:
+        logger.exception("warm-up: the broker did not answer")
     host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if "*" not in h), "localhost")
     environ = {"PATH_INFO": WARM_PATH, "HTTP_HOST": host, "SERVER_NAME": host, "REQUEST_METHOD": "GET"}
     setup_testing_defaults(environ)

@@ -20,10 +20,13 @@ from django.test.utils import CaptureQueriesContext
 from config.wsgi import application
 from apps.core.warmup import application_warm
 lazy = ["config.urls", "drf_spectacular.views", "apps.reports.views", "django.contrib.messages.storage.fallback"]
+from config.celery import app as celery_app
 before = [m for m in lazy if m in sys.modules]
+finalized = celery_app.finalized
 with CaptureQueriesContext(connection) as queries:
     application_warm(application)
 print(json.dumps({"before": before, "after": [m for m in lazy if m in sys.modules],
+                  "celery": [finalized, celery_app.finalized],
                   "queries": len(queries.captured_queries), "open": connection.connection is not None}))
 """
 
@@ -40,6 +43,8 @@ def test_the_warm_up_loads_what_a_first_request_would_without_touching_the_datab
     # ... and are once warmed: the URLconf and the views it names, the message storage
     assert report["after"] == ["config.urls", "drf_spectacular.views", "apps.reports.views",
                                "django.contrib.messages.storage.fallback"]
+    # and the Celery app a webhook's first nudge would have finalized (every tasks module) is ready
+    assert report["celery"] == [False, True]
     # and the warm-up read no table and left no connection for the request threads to inherit
     assert report["queries"] == 0 and report["open"] is False
     assert "warm-up GET" not in result.stderr  # its page answered 200
