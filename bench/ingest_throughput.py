@@ -213,7 +213,7 @@ def drain_in_process_profiled() -> float:
     profiler.runcall(inbound_drain)
     elapsed = time.perf_counter() - started
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(45)
+    pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 45)
     print(out.getvalue())
     return elapsed
 
