@@ -19,7 +19,7 @@ Callers hold the conversation rows locked (lock order: conversation, then its cl
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from apps.core.bulk import rows_update
+from apps.core.bulk import rows_insert, rows_update
 from apps.crm.models import Customer
 from apps.inbox.channels import account_kinds
 from apps.inbox.events import tags_of
@@ -63,7 +63,7 @@ def clocks_sync(conversations: list[Conversation], *, now: datetime) -> None:
             ))
         if any(getattr(c, name) != value for name, value in summary.items()):
             summaries.append((c, summary))
-    Clock.objects.bulk_create(new)
+    rows_insert(new)
     rows_update(changed, _CLOCK_FIELDS)
     conversations_sla_set(changes=summaries, events=events)
 

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, connection, transaction
 
-from apps.core.bulk import rows_update
+from apps.core.bulk import rows_insert, rows_update
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity, normalize
 from apps.crm.models import Customer, Identity, MergeSuggestion
@@ -139,7 +139,7 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
         )
         for i, m in enumerate(fresh)
     ]
-    Message.objects.bulk_create(messages)
+    rows_insert(messages)
     _check_no_merge_meanwhile({*sender_customer_ids, *(c.customer_id for c in conversation_of)})
     _save_attachments(fresh, messages)
     _record_events(created, reopened, raised)
@@ -260,7 +260,7 @@ def _resolve_customers(fresh: list[InboundMessage]) -> tuple[list[int], list[int
         for k in keys:
             owner_of_key.setdefault(k, owner)
         decided.append(owner)
-    Customer.objects.bulk_create(new_customers)
+    rows_insert(new_customers)
 
     new_keys = sorted(k for k in sender_of_key if k not in owners)  # sorted: a fixed lock order
     if new_keys:
@@ -533,7 +533,7 @@ def _insert_conversations(new_conversations: list[Conversation]):
     """Insert; keyed ones tolerate a concurrent insert of the same thread (then use that row)."""
     keyed = sorted((c for c in new_conversations if c.thread_key), key=lambda c: (c.channel_account_id, c.thread_key))
     unkeyed = [c for c in new_conversations if not c.thread_key]
-    Conversation.objects.bulk_create(unkeyed)
+    rows_insert(unkeyed)
     created, lost = list(unkeyed), {}
     if keyed:
         Conversation.objects.bulk_create(keyed, ignore_conflicts=True)
@@ -628,7 +628,7 @@ def _record_events(created: list[Conversation], reopened: list[tuple[Conversatio
         )
         for c, before in reopened
     ]
-    ConversationEvent.objects.bulk_create(events)
+    rows_insert(events)
 
 
 def _record_moderation(fresh: list[InboundMessage], messages: list[Message], conversation_of) -> None:
