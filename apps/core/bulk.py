@@ -11,13 +11,20 @@ _AS_IS = (str, int, bool, float, type(None))
 _CONVERTED = ("JSONField", "UUIDField", "DecimalField", "BinaryField")
 
 
-def _db_value(field, value):
-    """The value for the driver: as it is when its field would return it unchanged."""
-    if field.get_internal_type() not in _CONVERTED and (
-        isinstance(value, _AS_IS) or (isinstance(value, datetime) and value.tzinfo is not None)
-    ):
-        return value
-    return field.get_db_prep_save(value, connection)
+def _db_values(obj, fields, plain: list[bool]) -> list:
+    """The driver's values of `fields` of obj: as they are where the field would return them
+    unchanged (plain[i]: the field's type converts nothing), else through the field's conversion."""
+    values = []
+    for field, may_pass in zip(fields, plain):
+        value = getattr(obj, field.attname)
+        if not (may_pass and (isinstance(value, _AS_IS) or (isinstance(value, datetime) and value.tzinfo is not None))):
+            value = field.get_db_prep_save(value, connection)
+        values.append(value)
+    return values
+
+
+def _plain(fields) -> list[bool]:
+    return [f.get_internal_type() not in _CONVERTED for f in fields]
 
 
 def rows_update(rows: list, fields: list[str]) -> None:
@@ -38,7 +45,9 @@ def rows_update(rows: list, fields: list[str]) -> None:
     columns = [meta.get_field(name) for name in fields]
     assignments = ", ".join(f"{f.column} = v.{f.column}::{f.db_type(connection)}" for f in columns)
     row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
-    params = [value for obj in rows for value in (obj.pk, *(_db_value(f, getattr(obj, f.attname)) for f in columns))]
+    plain, params = _plain(columns), []
+    for obj in rows:
+        params += [obj.pk, *_db_values(obj, columns, plain)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {meta.db_table} AS t SET {assignments} "
@@ -65,12 +74,12 @@ def rows_insert(rows: list) -> None:
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    params = []
+    plain, params = _plain(fields), []
     for obj in rows:
         obj._prepare_related_fields_for_save(operation_name="rows_insert")  # fk ids of parents saved since (as bulk_create)
         for f in stamped:
             f.pre_save(obj, add=True)
-        params += [_db_value(f, getattr(obj, f.attname)) for f in fields]
+        params += _db_values(obj, fields, plain)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
