@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import recreate_database  # noqa: E402  (also imported from here by older benches)
+from bench.common import recreate_database, sched  # noqa: E402  (also imported from here by older benches)
 
 FIRST = ["Ana", "Lucía", "Carmen", "Javier", "Pablo", "Marta", "John", "Emily", "Oliver", "Sophie", "Diego", "Laura"]
 LAST = ["García", "Martínez", "López", "Sánchez", "Pérez", "Smith", "Johnson", "Brown", "Taylor", "Ruiz", "Díaz"]
@@ -170,6 +170,16 @@ def wait_until_ready(app, worker: subprocess.Popen, log_path: Path, timeout: flo
     sys.exit(f"the worker did not answer within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
+def _backends_cpu() -> dict[int, float]:
+    """CPU seconds so far of the other PostgreSQL sessions on this database (the worker's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        pids = [row[0] for row in cursor.fetchall()]
+    return {pid: sched([pid])[0] for pid in pids}
+
+
 def drain_through_worker(total: int, workers: int) -> float:
     """Enqueue one drain per worker process; return seconds until the staging table is empty."""
     from apps.connectors.models import InboundPayload
@@ -183,17 +193,24 @@ def drain_through_worker(total: int, workers: int) -> float:
         started = time.perf_counter()
         for _ in range(workers):
             app.send_task("apps.connectors.tasks.inbound_drain")
-        left = total
+        left, backends = total, {}
+        worker_cpu_before = sched([worker.pid], children=True)[0]
         while left:
             time.sleep(0.25)
             if worker.poll() is not None:
                 sys.exit(f"the worker exited with {worker.returncode}:\n{log_path.read_text()[-3000:]}")
             left = InboundPayload.objects.count()
+            backends.update(_backends_cpu())
             elapsed = time.perf_counter() - started
             done = total - left
             print(f"\r  drained {done:>7}/{total}  {done / elapsed:8.0f} payloads/s  {elapsed:6.1f} s", end="", flush=True)
         print()
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        worker_cpu = sched([worker.pid], children=True)[0] - worker_cpu_before
+        # CPU per message holds on a shared machine where msg/s does not (other load takes the cores).
+        print(f"  CPU per message: worker {worker_cpu / total * 1000:.3f} ms + its PostgreSQL sessions "
+              f"{sum(backends.values()) / total * 1000:.3f} ms")
+        return seconds
     finally:
         worker.terminate()
         try:
@@ -208,10 +225,27 @@ def drain_through_worker(total: int, workers: int) -> float:
 def drain_in_process_profiled() -> float:
     from apps.connectors.drain import inbound_drain
 
+    from django.db import connection
+
     profiler = cProfile.Profile()
+    statements = {}  # statement's opening words -> [count, seconds]
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            entry = statements.setdefault(" ".join(sql.split()[:6])[:90], [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
+
     started = time.perf_counter()
-    profiler.runcall(inbound_drain)
+    with connection.execute_wrapper(timed):
+        profiler.runcall(inbound_drain)
     elapsed = time.perf_counter() - started
+    print("SQL statements by time (count, seconds incl. the driver's encoding):")
+    for sql, (count, seconds) in sorted(statements.items(), key=lambda kv: -kv[1][1])[:25]:
+        print(f"  {seconds:7.2f} s {count:6d}  {sql}")
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 45)
     print(out.getvalue())

@@ -76,10 +76,11 @@ def _send(events: list[tuple[list[str], dict]]) -> None:
     try:
         first = _reserve_ids(len(events))
         numbered = [(groups, {**event, "id": first + i}) for i, (groups, event) in enumerate(events)]
+        envelopes = [_envelope(event) for _, event in numbered]  # each event encoded once, for the log and every socket
         # Logged before it is sent: a client told of id N can always resync up to N.
-        _log_append(numbered)
+        _log_append(numbered, envelopes)
         # One event loop for the whole batch, however many events and groups it holds.
-        async_to_sync(_send_all)(layer, numbered)
+        async_to_sync(_send_all)(layer, numbered, envelopes)
     except Exception:  # the write is committed; a dead Redis must not fail it
         logger.exception("publishing %d events failed", len(events))
     announce_changed([event for _, event in events])
@@ -118,12 +119,11 @@ def layer_events(message: dict) -> list[dict]:
     return [json.loads(e["frame"]) if "frame" in e else e for e in message["events"]]
 
 
-async def _send_all(layer, events):
+async def _send_all(layer, events, envelopes):
     # Per group, in publish order. A conversation's events all go to the same groups, so a client
     # still sees conversation.created before that conversation's messages.
     by_group: dict[str, list[dict]] = {}
-    for groups, event in events:
-        envelope = _envelope(event)  # once per event, whatever the number of groups and sockets
+    for (groups, _event), envelope in zip(events, envelopes):
         for group in groups:
             by_group.setdefault(group, []).append(envelope)
     for group, bundle in by_group.items():
@@ -207,7 +207,7 @@ def _log_keys() -> tuple[str, str]:
     return f"centralita:{prefix}:event-log", f"centralita:{prefix}:event-log-floor"
 
 
-def _log_append(numbered: list[tuple[list[str], dict]]) -> None:
+def _log_append(numbered: list[tuple[list[str], dict]], envelopes: list[dict]) -> None:
     global _local_floor
     size = settings.EVENT_LOG_SIZE
     if not settings.REDIS_URL:
@@ -221,8 +221,9 @@ def _log_append(numbered: list[tuple[list[str], dict]]) -> None:
     script = client.register_script(_APPEND_LUA)
     for start in range(0, len(numbered), _APPEND_CHUNK):
         args = [size]
-        for groups, event in numbered[start:start + _APPEND_CHUNK]:
-            args += [event["id"], json.dumps({"g": list(groups), "e": event}, separators=(",", ":"))]
+        for (groups, event), envelope in zip(numbered[start:start + _APPEND_CHUNK], envelopes[start:start + _APPEND_CHUNK]):
+            # {"g": groups, "e": event}, around the event's JSON already encoded for the sockets
+            args += [event["id"], f'{{"g":{json.dumps(list(groups), separators=(",", ":"))},"e":{envelope["frame"]}}}']
         script(keys=list(_log_keys()), args=args)
 
 
