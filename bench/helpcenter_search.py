@@ -2,12 +2,12 @@
 """The help center's search at scale: articles_search and the web form's suggest endpoint over a
 few thousand articles (a figure, not a test).
 
-    .venv/bin/python bench/helpcenter_search.py [--articles 5000] \
+    .venv/bin/python bench/helpcenter_search.py [--articles 5000] [--runs 30] [--reuse] \
         [--database-url postgres://postgres@127.0.0.1:5432/centralita_bench_hc]
 
 It DROPS AND RECREATES the database it is given, migrates it and writes the articles through
 services.article_create (sanitized and indexed as in production; half Spanish, half English, all
-published), then runs each query 30 times and prints the median / p90 in milliseconds:
+published; --reuse measures a database an earlier run filled), then runs each query --runs times and prints the median / p90 in milliseconds:
 exact words, words without accents, a typo, a long subject; and GET /help/suggest/ through
 Django's test client (view + JSON + SQL, no HTTP server).
 """
@@ -35,6 +35,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/centralita_bench_hc")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--reuse", action="store_true", help="keep the database and its articles (same --articles)")
     args = parser.parse_args()
     url = urlsplit(args.database_url)
     admin_url = urlunsplit(url._replace(path="/postgres"))
@@ -44,35 +46,44 @@ def main():
     import psycopg2
 
     name = url.path.lstrip("/")
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
+    if not args.reuse:
+        conn = psycopg2.connect(admin_url)
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
 
     import django
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
     from django.test import Client
 
     from apps.accounts.models import User
     from apps.helpcenter import services
-    from apps.helpcenter.selectors import articles_search
+    from apps.helpcenter.models import Article
+    from apps.helpcenter.selectors import CANDIDATES, articles_search
 
     call_command("migrate", verbosity=0)
-    author = User.objects.create(username="bench", role="supervisor")
-    rng = random.Random(1)
-    started = time.perf_counter()
-    for i in range(args.articles):
-        language, words = ("es", WORDS_ES) if i % 2 else ("en", WORDS_EN)
-        title = " ".join(rng.sample(words, 4)).capitalize() + f" {i}"
-        body = "".join(f"<p>{' '.join(rng.choices(words, k=30))}.</p>" for _ in range(6))
-        services.article_create(author=author, language=language, title=title, body=body, status="published")
-    print(f"{args.articles} articles written in {time.perf_counter() - started:.1f} s")
+    if args.reuse:
+        print(f"reusing {name}: {Article.objects.count()} articles")
+    else:
+        author = User.objects.create(username="bench", role="supervisor")
+        rng = random.Random(1)
+        started = time.perf_counter()
+        for i in range(args.articles):
+            language, words = ("es", WORDS_ES) if i % 2 else ("en", WORDS_EN)
+            title = " ".join(rng.sample(words, 4)).capitalize() + f" {i}"
+            body = "".join(f"<p>{' '.join(rng.choices(words, k=30))}.</p>" for _ in range(6))
+            services.article_create(author=author, language=language, title=title, body=body, status="published")
+        print(f"{args.articles} articles written in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:  # the statistics autovacuum would gather after a bulk load
+        cursor.execute("ANALYZE helpcenter_article")
+    print(f"candidates ranked per query: at most {2 * CANDIDATES} (apps/helpcenter/selectors.CANDIDATES = {CANDIDATES})")
 
-    def timed(fn, runs=30):
+    def timed(fn, runs=args.runs):
         samples = []
         for _ in range(runs):
             t = time.perf_counter()

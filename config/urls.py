@@ -4,6 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.connectors.registry import webhook_urlpatterns
+from apps.helpcenter import views as helpcenter_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from ?script= instead of inline (script-src 'self').
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("robots.txt", helpcenter_views.robots_txt, name="robots-txt"),  # crawl the help center only
     path("help/", include("apps.helpcenter.urls")),  # the public help center (no login; docs/helpcenter.md)
     path("desk/help/", include("apps.helpcenter.desk_urls")),  # writing articles (desk users)
     path("csat/", include("apps.csat.urls")),  # the customer's rating page (public, a survey's token)

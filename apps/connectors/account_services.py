@@ -209,7 +209,7 @@ def _audit(account: ChannelAccount, action: str, actor=None, detail: str = "") -
 
 def channel_account_create(
     *, kind: str, name: str, team=None, settings: dict | None = None, secrets: dict | None = None,
-    enabled: bool = True, poll_interval: int | None = None, actor=None,
+    enabled: bool = True, poll_interval: int | None = None, csat_enabled: bool = False, actor=None,
 ) -> ChannelAccount:
     """A new account. The secret the console generates for its channel (a Facebook verify token,
     the API channel's inbound token) is made here unless given, and handed back once in
@@ -223,6 +223,7 @@ def channel_account_create(
     with transaction.atomic():
         account = ChannelAccount.objects.create(
             kind=kind, name=_name(name), team=team, settings=settings, secrets=secrets_merge({}, secrets), enabled=enabled,
+            csat_enabled=csat_enabled,
             poll_interval=_poll_interval(channel, poll_interval), secrets_meta=_secrets_meta({}, secrets, actor),
         )
         if channel.generated_secret == "inbound_token":
@@ -233,9 +234,9 @@ def channel_account_create(
 
 
 def channel_account_update(*, account: ChannelAccount, actor=None, **changes) -> ChannelAccount:
-    """Change name, team, settings, enabled, poll_interval; `secrets` merges key by key (a null or
+    """Change name, team, settings, enabled, poll_interval, csat_enabled; `secrets` merges key by key (a null or
     empty value removes a key, a key left out keeps its value)."""
-    allowed = {"name", "team", "settings", "enabled", "secrets", "poll_interval"}
+    allowed = {"name", "team", "settings", "enabled", "secrets", "poll_interval", "csat_enabled"}
     if set(changes) - allowed:
         raise ApplicationError(_("These fields cannot be changed"), extra={"fields": sorted(set(changes) - allowed)})
     channel = _channel(account.kind)

@@ -62,7 +62,7 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = ChannelAccount
         fields = [
-            "id", "kind", "name", "team", "settings", "enabled", "poll_interval", "created_at", "secret_keys",
+            "id", "kind", "name", "team", "settings", "enabled", "csat_enabled", "poll_interval", "created_at", "secret_keys",
             "secrets_status", "has_inbound_token", "webhook_urls", "last_poll_at", "last_success_at", "last_error",
             "last_error_at", "failing_since", "consecutive_failures", "paused_until", "is_healthy", "health", "health_state",
         ]
@@ -101,6 +101,8 @@ class ChannelAccountCreateSerializer(serializers.Serializer):
     settings = serializers.DictField(required=False, validators=[validate_json_without_nul])
     secrets = serializers.DictField(required=False, write_only=True, help_text="Write-only; never shown back")
     enabled = serializers.BooleanField(required=False, default=True)
+    csat_enabled = serializers.BooleanField(
+        required=False, help_text="Ask the customer to rate the help after each resolution (off unless set)")
     poll_interval = serializers.IntegerField(required=False, allow_null=True, help_text="Seconds between polls (30 to 86400)")
 
 
@@ -112,6 +114,8 @@ class ChannelAccountUpdateSerializer(serializers.Serializer):
         required=False, write_only=True, help_text="Merged key by key; a null value removes that key"
     )
     enabled = serializers.BooleanField(required=False)
+    csat_enabled = serializers.BooleanField(
+        required=False, help_text="Ask the customer to rate the help after each resolution (off unless set)")
     poll_interval = serializers.IntegerField(required=False, allow_null=True)
 
 

@@ -90,7 +90,7 @@ def _posted(request, kind: str, account: ChannelAccount | None = None) -> dict:
     if team_id and team is None:
         raise ApplicationError(_("That team no longer exists"), extra={"fields": {"team": [_("Choose a team from the list.")]}})
     return {"name": request.POST.get("name", ""), "team": team, "settings": settings, "secrets": secrets,
-            "poll_interval": request.POST.get("poll_interval") or None}
+            "poll_interval": request.POST.get("poll_interval") or None, "csat_enabled": request.POST.get("csat") == "on"}
 
 
 def _form_context(request, *, kind: str, account=None, values=None, errors=None, message="", extra=None) -> dict:
@@ -104,6 +104,7 @@ def _form_context(request, *, kind: str, account=None, values=None, errors=None,
         "team_id": str(request.POST.get("team", "")) if request.method == "POST" else str(account.team_id or "") if account else "",
         "poll_interval": (request.POST.get("poll_interval") if request.method == "POST" else None)
         or (account.poll_interval if account else channel.poll_interval),
+        "csat_enabled": (request.POST.get("csat") == "on") if request.method == "POST" else bool(account and account.csat_enabled),
         "teams": Team.objects.order_by("name"), "settings_fields": _form_fields(kind, values, errors),
         "secret_fields": _secret_fields(account, kind, errors), "errors": errors, "message": message,
         "name_errors": errors.get("name", []), "team_errors": errors.get("team", []),

@@ -27,6 +27,11 @@ class ChannelAccount(models.Model):
     cursor = models.JSONField(default=dict, blank=True, help_text=_("Polling position (since_id, UID, …)"))
     inbound_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     enabled = models.BooleanField(default=True)
+    # Opt-in, as in Zendesk and Chatwoot (CSAT per inbox): a channel's customers are asked to rate
+    # the help after each resolution only when an admin turned it on (apps/csat; docs/csat.md).
+    csat_enabled = models.BooleanField(
+        default=False, help_text=_("Ask the customer to rate the help (1-5) after each resolution"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # health
     last_success_at = models.DateTimeField(null=True, blank=True)

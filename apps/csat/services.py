@@ -5,7 +5,9 @@ The inbox never imports this app: `events_committed` (connected in apps.py to th
 events) hears a conversation.updated that changed the status to resolved and queues
 `csat_survey_for_resolution`, a thin task over `survey_for_resolution` below.
 
-survey_for_resolution, in one transaction, with the conversation and then the customer locked:
+survey_for_resolution, in one transaction, with the conversation and then the customer locked,
+for a conversation whose channel account has CSAT turned on (ChannelAccount.csat_enabled, an
+admin's opt-in per channel, off by default; CSAT_ENABLED=0 turns every survey off):
 - one survey per resolution: the survey keys on the "status -> resolved" event (unique), so an
   event heard twice or a retried task finds it made and does nothing;
 - asked or skipped, a row is kept with the reason when skipped: never in public (a tweet thread,
@@ -80,7 +82,8 @@ class _Skip(Exception):
 
 def survey_for_resolution(*, conversation_id: int, now: datetime | None = None) -> Survey | None:
     """The survey of the conversation's latest resolution: made (sent or skipped) once, then found.
-    None when there is nothing to ask about (reopened since, CSAT off, a carrier of a survey)."""
+    None when there is nothing to ask about (reopened since, CSAT off globally or for the
+    conversation's channel account, a carrier of a survey)."""
     if not settings.CSAT_ENABLED:
         return None
     now = now or timezone.now()
@@ -98,6 +101,8 @@ def _survey_for_resolution(conversation_id: int, now: datetime) -> Survey | None
     )
     if conversation is None or conversation.status != Conversation.Status.RESOLVED:
         return None
+    if not conversation.channel_account.csat_enabled:
+        return None  # the channel's opt-in (an admin's setting, off by default): nothing asked, no row
     resolution = (
         ConversationEvent.objects.filter(conversation=conversation, kind=ConversationEvent.Kind.STATUS,
                                          data__to=Conversation.Status.RESOLVED)

@@ -10,7 +10,8 @@ Search (articles_search), two methods by database:
   search_text (title + text, lower case, no accents), so a word with a typo still finds its article.
   Score: rank (normalized to 0..1, rank/(rank+1)) + the sum of the words' trigram similarities to
   the whole text and to the title (more words found, and in the title, rank higher), computed on
-  the matched rows only.
+  CANDIDATES rows at most: the full-text matches best by ts_rank_cd, plus as many typo matches
+  (the first the trigram index gives), so the cost does not grow with the number of matches.
 - SQLite (the embedded desk): search_text contains any query word (LIKE), ranked by how many of
   the words it contains. No stemming, no typo tolerance.
 """
@@ -24,6 +25,9 @@ from .text import query_forms, query_words
 
 SEARCH_CONFIGS = {Language.ES: "spanish", Language.EN: "english"}
 TRIGRAM_MIN_WORD = 4  # shorter words match too much by trigrams
+# Rows ranked by the full score (trigram similarities are the cost): the best full-text matches by
+# ts_rank_cd, and as many typo matches. bench/helpcenter_search.py measures the bound.
+CANDIDATES = 50
 
 
 def _tsquery(words: list[str], config: str) -> SearchQuery:
@@ -55,10 +59,17 @@ def _search_postgres(qs, words, forms, language):
     long_words = [w for w in words if len(w) >= TRIGRAM_MIN_WORD]
     # Matching: the full-text query, or any long word found despite a typo: pg_trgm's %> operator
     # (word_similarity >= pg_trgm.word_similarity_threshold, 0.6 by default) on the trigram GIN index.
-    match = Q(search_vector=query)
-    for w in long_words:
-        match |= Q(search_text__trigram_word_similar=w)
-    # Ranking (on the matched rows only): the full-text rank (0..1) plus each word's trigram
+    rank = SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32))
+    # Candidates, bounded whatever the number of matches: the best CANDIDATES full-text matches by
+    # rank (ts_rank_cd over the matches is cheap), and CANDIDATES typo matches in the trigram
+    # index's order (a typo's article among more than CANDIDATES trigram matches can be missed:
+    # its words then match many articles by full text anyway).
+    best_text = qs.filter(search_vector=query).annotate(rank=rank).order_by("-rank", "id").values("pk")[:CANDIDATES]
+    match = Q(pk__in=best_text)
+    if long_words:
+        typo = Q.create([("search_text__trigram_word_similar", w) for w in long_words], connector=Q.OR)
+        match |= Q(pk__in=qs.filter(typo).order_by().values("pk")[:CANDIDATES])  # unordered: the scan stops at the bound
+    # Ranking (on the candidates only): the full-text rank (0..1) plus each word's trigram
     # similarity to the whole text and to the title, so articles holding more of the words, and in
     # their title, come first, even misspelt.
     title = Lower(Func(F("title"), function="unaccent"))
@@ -68,8 +79,7 @@ def _search_postgres(qs, words, forms, language):
                           TrigramWordSimilarity(Value(long_words[0]), title) + TrigramWordSimilarity(Value(long_words[0]), "search_text"))
     else:
         title_score = Value(0.0, output_field=FloatField())
-    qs = qs.filter(match).annotate(rank=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32)),
-                                   title_score=title_score)
+    qs = qs.filter(match).annotate(rank=rank, title_score=title_score)
     return qs.annotate(score=F("rank") + F("title_score")).order_by("-score", "-published_at", "id")
 
 

@@ -72,6 +72,17 @@ def help_root(request):
 
 
 @require_GET
+@cache_control(max_age=3600)
+def robots_txt(request):
+    """/robots.txt of the desk's host: search engines may crawl the public help center (and are
+    told where its sitemap is), nothing else (the desk, the forms, the JSON endpoints)."""
+    sitemap = request.build_absolute_uri(reverse("helpcenter:sitemap"))
+    lines = ["User-agent: *", "Allow: /help/", "Disallow: /help/suggest/", "Disallow: /help/events/",
+             "Disallow: /help/embed/", "Disallow: /", f"Sitemap: {sitemap}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@require_GET
 def help_embed(request):
     lang = request.GET.get("lang") or _visitor_language(request)
     return redirect(reverse("helpcenter:home", args=[lang if lang in Language.values else settings.LANGUAGE_CODE]) + "?embed=1")

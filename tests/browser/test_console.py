@@ -131,3 +131,23 @@ def test_the_channels_list_tells_the_truth_and_a_page_shows_its_secret_once(page
     page.goto(f"{desk_url}/console/channels/{mailbox.id}/health/")
     expect(page.locator("#errors")).to_contain_text("Name or service not known")
     assert refused == []
+
+
+@pytest.mark.parametrize("language,label,save", [("en", "Satisfaction survey (CSAT)", "Save"),
+                                                 ("es", "Encuesta de satisfacción (CSAT)", "Guardar")])
+def test_an_admin_turns_csat_on_for_a_channel(page, desk_url, make_user, make_account, language, label, save):
+    admin = make_user(role=Role.ADMIN, username=f"ana-{language}", language=language)
+    account = make_account(kind="api", name="Tienda CRM", settings={"outbound_url": "https://crm.tienda.example/replies"})
+    login(page, admin, desk_url)
+    page.goto(f"{desk_url}/console/channels/{account.id}/")
+    # the switch is there, off (CSAT is an opt-in per channel)
+    box = page.locator('input[name="csat"]')
+    expect(page.locator("label.row", has=box)).to_contain_text(label)
+    expect(box).not_to_be_checked()
+    box.check()
+    page.locator("label.row", has=box).scroll_into_view_if_needed()
+    shoot(page, f"console-csat-{language}")
+    page.get_by_role("button", name=save, exact=True).click()
+    expect(page.locator('input[name="csat"]')).to_be_checked()
+    account.refresh_from_db()
+    assert account.csat_enabled is True

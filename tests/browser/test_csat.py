@@ -43,7 +43,8 @@ def _resolved_with_survey(account, inbound, agent, text):
 
 @pytest.fixture
 def resolved(desk_url, csat_on, eager_celery, make_user, make_account, inbound, team, receiver):  # noqa: F811
-    account = make_account(team=team, name="Tienda CRM", settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET})
+    account = make_account(team=team, name="Tienda CRM", settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET},
+                           csat_enabled=True)
     agent = make_user(teams=[team], username="laura", first_name="Laura")
     return off_loop(_resolved_with_survey, account, inbound, agent, "Hola, mi pedido 5120 no ha llegado") + (agent, account)
 

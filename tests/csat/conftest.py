@@ -2,6 +2,7 @@
 customer's mailbox), the Graph API and X API stand-ins, and the push channel's reply receiver."""
 import pytest
 
+from apps.connectors.models import ChannelAccount
 from apps.inbox.models import Conversation
 from apps.inbox.services.conversations import conversation_update
 from tests.connectors.email.conftest import (  # noqa: F401  (fixtures)
@@ -33,9 +34,11 @@ def receiver():
 @pytest.fixture
 def resolve(django_capture_on_commit_callbacks, eager_celery):
     """Resolve as an agent would; the committed event reaches apps/csat, whose task runs eagerly, and
-    the survey's delivery task too."""
+    the survey's delivery task too. The conversation's channel has CSAT turned on first (the admin's
+    opt-in, off by default: test_rules.test_a_channel_without_csat_asks_nothing)."""
 
     def run(conversation, actor):
+        ChannelAccount.objects.filter(pk=conversation.channel_account_id).update(csat_enabled=True)
         with django_capture_on_commit_callbacks(execute=True):
             return conversation_update(conversation=conversation, actor=actor, status=Conversation.Status.RESOLVED)
 

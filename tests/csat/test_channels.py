@@ -65,6 +65,7 @@ def mail_desk(email_account, smtp_settings):
     ChannelAccount.objects.filter(pk=email_account.pk).update(
         settings={**email_account.settings, **smtp_settings},
         secrets={**email_account.secrets, "smtp_username": "smtp-user", "smtp_password": "smtp-clave"},
+        csat_enabled=True,  # so that a carrier's own resolution is asked nothing for another reason
     )
     email_account.refresh_from_db()
     return email_account

@@ -27,7 +27,8 @@ def _frames_until(ws, wanted, limit=50):
 
 def test_the_rating_appears_live_on_the_agents_socket(desk_server, make_user, team, make_account, inbound, receiver, eager_celery):
     # given: a resolved conversation of team X whose survey went out, and its agent on the desk
-    account = make_account(team=team, settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET})
+    account = make_account(team=team, settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET},
+                           csat_enabled=True)
     (conversation,) = conversations(inbound, account, 1, text="Hola, mi pedido no ha llegado")
     agent = make_user(teams=[team])
     conversation_update(conversation=conversation, actor=agent, assignee=agent)

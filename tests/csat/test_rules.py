@@ -22,7 +22,8 @@ T = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def push(make_account, receiver, team):
-    return make_account(settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET}, team=team)
+    return make_account(settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET}, team=team,
+                        csat_enabled=True)
 
 
 def _three_of_one_customer(inbound, account):
@@ -164,6 +165,26 @@ def test_turned_off_nothing_is_asked(push, inbound, receiver, make_user, resolve
     (conversation,) = conversations(inbound, push, 1)
     resolve(conversation, make_user())
     assert not Survey.objects.exists() and receiver.requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_channel_without_csat_asks_nothing(make_account, receiver, inbound, make_user, team, django_capture_on_commit_callbacks, eager_celery):
+    """CSAT is an admin's opt-in per channel account (off by default), as a Zendesk-class desk has it."""
+    account = make_account(settings={"outbound_url": receiver.url}, secrets={"outbound_secret": SECRET}, team=team)
+    assert account.csat_enabled is False
+    (conversation,) = conversations(inbound, account, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_update(conversation=conversation, actor=make_user(), status=Conversation.Status.RESOLVED)
+    assert not Survey.objects.exists() and receiver.requests == []
+    # turned on by the admin (console or API), the next resolution asks
+    admin = make_user(role=Role.ADMIN)
+    response = client_for(admin).patch(f"/api/channel-accounts/{account.id}/", {"csat_enabled": True}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["csat_enabled"] is True
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_update(conversation=conversation, actor=admin, status=Conversation.Status.OPEN)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_update(conversation=conversation, actor=admin, status=Conversation.Status.RESOLVED)
+    assert Survey.objects.get().status == "sent" and len(receiver.requests) == 1
 
 
 @pytest.mark.django_db(transaction=True)

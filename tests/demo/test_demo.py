@@ -61,6 +61,8 @@ def test_demo_seed_twice_adds_nothing(token_file):
     assert api.inbound_token_hash == ChannelAccount.hash_token(token)
     assert token in first_output and token in second_output
     assert f"/api/inbound/{api.id}/" in second_output
+    # the demo shows satisfaction surveys: its channels are created with CSAT on (off by default)
+    assert set(ChannelAccount.objects.values_list("csat_enabled", flat=True)) == {True}
 
 
 @pytest.mark.django_db

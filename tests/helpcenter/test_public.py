@@ -100,6 +100,17 @@ def test_the_sitemap_lists_every_published_article_in_both_languages(client, sho
 
 
 @pytest.mark.django_db
+def test_robots_txt_lets_search_engines_crawl_the_help_center_only_and_names_the_sitemap(client, shop):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    assert lines[:2] == ["User-agent: *", "Allow: /help/"]
+    assert {"Disallow: /help/suggest/", "Disallow: /help/events/", "Disallow: /help/embed/", "Disallow: /"} <= set(lines)
+    assert "Sitemap: http://testserver/help/sitemap.xml" in lines
+    assert client.get("/help/sitemap.xml").status_code == 200
+
+
+@pytest.mark.django_db
 def test_the_embed_may_be_framed_by_the_configured_origins_only(client, shop):
     assert client.get("/help/embed/?lang=es")["Location"] == "/help/es/?embed=1"
     # without origins: same-origin frames only

@@ -2,7 +2,7 @@
 import pytest
 from django.db import connection
 
-from apps.helpcenter import services
+from apps.helpcenter import selectors, services
 from apps.helpcenter.models import Article
 from apps.helpcenter.selectors import articles_search
 
@@ -46,6 +46,20 @@ def test_ranked_best_first_and_filtered_by_language_and_limit(shop):
     assert articles_search("refund", language="es") == [] or all(a.language == "es" for a in articles_search("refund", language="es"))
     assert len(articles_search("the order", limit=1)) <= 1
     assert all(isinstance(a, Article) and a.score > 0 for a in found)
+
+
+@postgres
+@pytest.mark.django_db
+def test_only_the_best_full_text_matches_are_ranked(shop, publish, monkeypatch):
+    """The ranking (trigram similarities) runs on selectors.CANDIDATES rows at most: the best full-text
+    matches by ts_rank_cd, whatever the number of matches (bench/helpcenter_search.py)."""
+    for n in range(6):
+        publish("en", f"Gift wrapping {n}", "<p>We wrap a gift for your order; a refund is not needed.</p>")
+    assert len(articles_search("refund order", limit=10)) == 8  # every article holding a word
+    monkeypatch.setattr(selectors, "CANDIDATES", 2)
+    found = articles_search("refund order return", limit=10)
+    # the two best by full text, plus at most two from the typo arm (the trigram index's first), best first
+    assert titles(found)[0] == "Returns and refunds" and 2 <= len(found) <= 4
 
 
 @pytest.mark.django_db

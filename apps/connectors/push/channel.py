@@ -9,7 +9,7 @@ from . import parse, send, urls
 def missing(settings: dict, secrets: dict) -> list[str]:
     """Inbound needs only the token (kept as a hash on the account); replies need both outbound keys."""
     if settings.get("outbound_url") and not secrets.get("outbound_secret"):
-        return ["the outbound secret that signs replies"]
+        return [str(_("the outbound secret that signs replies"))]
     return []
 
 

@@ -181,3 +181,19 @@ def test_an_admin_opts_in_to_email_alerts_from_the_channels_page(admin_client, a
     assert "checked" in admin_client.get("/console/channels/").content.decode()
     admin_client.post("/console/channels/", {})
     assert ChannelAlertPreference.objects.get(user=admin).email is False
+
+
+def test_csat_is_off_until_the_admin_ticks_it_on_the_accounts_page(admin_client):
+    admin_client.post("/console/channels/new/api/", _form("api", ACCOUNTS["api"], name="Tienda CRM"))
+    account = ChannelAccount.objects.get(name="Tienda CRM")
+    assert account.csat_enabled is False
+    page = admin_client.get(f"/console/channels/{account.id}/").content.decode()
+    assert re.search(r'<input type="checkbox" name="csat">', page)
+    form = _form("api", {"settings": account.settings, "secrets": {}}, name="Tienda CRM")
+    assert admin_client.post(f"/console/channels/{account.id}/", {**form, "csat": "on"}).status_code == 302
+    account.refresh_from_db()
+    assert account.csat_enabled is True
+    assert re.search(r'<input type="checkbox" name="csat" checked>', admin_client.get(f"/console/channels/{account.id}/").content.decode())
+    admin_client.post(f"/console/channels/{account.id}/", form)  # unticked
+    account.refresh_from_db()
+    assert account.csat_enabled is False

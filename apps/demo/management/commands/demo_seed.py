@@ -148,8 +148,10 @@ class Command(BaseCommand):
         for kind, name, team, account_settings in ACCOUNTS:
             account = ChannelAccount.objects.filter(kind=kind, name=name).first()
             if account is None:
+                # the demo shows satisfaction surveys: CSAT is turned on for its channels (off by default)
                 account = channel_account_create(
-                    kind=kind, name=name, settings=account_settings, team=Team.objects.get(name=team) if team else None
+                    kind=kind, name=name, settings=account_settings, team=Team.objects.get(name=team) if team else None,
+                    csat_enabled=True,
                 )
             elif account.team_id is None and team:  # a demo seeded before its accounts had teams
                 account = channel_account_update(account=account, team=Team.objects.get(name=team))
