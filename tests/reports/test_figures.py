@@ -2,10 +2,13 @@
 p90, compliance, heatmap cells, CSV; and who may read them."""
 import csv
 import io
+import json
+import re
 
 import pytest
 import time_machine
 
+from apps.inbox.services.ingest import messages_ingest
 from apps.reports import selectors
 from apps.reports.selectors import ReportFilters
 from tests.builders import client_for
@@ -176,3 +179,59 @@ def test_the_wallboard_snapshot_at_a_known_moment(week, make_account, inbound):
     assert [(c["state"], c["due_at"][:16]) for c in snap["at_risk"]] == [("breached", "2026-11-17T08:00"), ("warning", "2026-11-17T10:00")]
     agents = _by(snap["agents"], "name")
     assert agents["agent1"]["status"] == "offline" and agents["agent1"]["open"] == 0
+
+
+def _page_data(html: str, element_id: str):
+    """A page's json_script block (what its script draws from)."""
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, element_id
+    return json.loads(match.group(1))
+
+
+def test_a_scoped_supervisor_reads_only_their_teams_in_csv_pages_and_wallboard(week, make_account, inbound):
+    """boss_a belongs to team A: the CSV, the reports page and the wallboard (page and API) leave
+    team B out; an unscoped supervisor reads both."""
+    # Tuesday 10:00: one customer waits on team A's email, one on team B's API channel
+    for account, email, when in ((week.email, "wa@example.com", at(17, 8)), (week.api, "wb@example.com", at(17, 9))):
+        with time_machine.travel(when, tick=False):
+            messages_ingest(messages=[inbound(account, email=email, sent_at=when)])
+    scoped, boss = client_for(week.scoped), client_for(week.supervisor)
+    with time_machine.travel(at(17, 10), tick=False):
+        as_csv = list(csv.reader(io.StringIO(scoped.get("/api/reports/volume/", {**WEEK, "format": "csv"}).content.decode())))
+        assert as_csv[1:] == [["2026-11-16", "email", "Email", "4"], ["2026-11-17", "email", "Email", "1"]]
+        frt = list(csv.reader(io.StringIO(scoped.get("/api/reports/first-response-by-team/", {**WEEK, "format": "csv"}).content.decode())))
+        assert [row[:2] for row in frt[1:]] == [[week.team_a.name, "3"]]
+        page = scoped.get("/reports/", WEEK)
+        assert page.status_code == 200
+        data = _page_data(page.content.decode(), "report-data")
+        assert {(r["channel"], r["messages"]) for r in data["volume"]["rows"]} == {("email", 4), ("email", 1)}
+        assert [r["label"] for r in data["first-response-by-team"]["rows"]] == [week.team_a.name]
+        assert "Team B" not in page.content.decode()  # not even in the team filter
+        board = scoped.get("/reports/wallboard/")
+        assert board.status_code == 200
+        slices = _page_data(board.content.decode(), "wallboard-slices")
+        assert list(slices) == [str(week.team_a.id)]
+        assert [(q["team_id"], q["channel"], q["waiting"]) for q in slices[str(week.team_a.id)]["queues"]] == [(week.team_a.id, "email", 1)]
+        assert slices[str(week.team_a.id)]["today_by_channel"] == []  # all-teams totals: unscoped viewers only
+        api = scoped.get("/api/reports/wallboard/").json()["slices"][str(week.team_a.id)]
+        assert {q["team_id"] for q in api["queues"]} == {week.team_a.id}
+        assert {r["team_id"] for r in api["today_by_team_channel"]} <= {week.team_a.id}
+        assert {a["name"] for a in api["agents"]} == {"agent1", "agent2"}  # both are in team A
+        everything = boss.get("/api/reports/wallboard/").json()["slices"]["all"]
+        assert sorted((q["team_id"], q["waiting"]) for q in everything["queues"]) == sorted([(week.team_a.id, 1), (week.team_b.id, 1)])
+
+
+def test_the_wallboard_shows_each_agent_s_capacity_as_routing_counts_it(week, make_user, settings):
+    """Capacity is routing's rule (apps/routing/assignment.py capacity_of): the agent's own, else
+    the team's, else the desk's default; in several teams, the smallest."""
+    from apps.routing.models import TeamRouting
+
+    settings.ROUTING_DEFAULT_CAPACITY = 9
+    TeamRouting.objects.create(team=week.team_a, max_open_per_agent=3)
+    TeamRouting.objects.create(team=week.team_b)  # no capacity of its own: the desk's default
+    type(week.agent2).objects.filter(pk=week.agent2.pk).update(max_open=7)
+    make_user(teams=[week.team_b], username="bea")
+    make_user(username="teamless")
+    with time_machine.travel(at(17, 10), tick=False):
+        agents = _by(selectors.wallboard_snapshot()["agents"], "name")
+    assert {name: a["capacity"] for name, a in agents.items()} == {"agent1": 3, "agent2": 7, "bea": 9, "teamless": 9}
