@@ -126,6 +126,23 @@ def test_json_api_for_every_table(week, later):
     assert client.get("/api/reports/sla-trend/", WEEK).json()["rows"][0]["compliance_pct"] == 66.7
 
 
+def test_csv_for_every_table_is_its_json_rows_under_labelled_headers(week, later):
+    from apps.reports.tables import TABLES
+
+    client = client_for(week.admin)
+    for table in TABLES:
+        body = client.get(f"/api/reports/{table.slug}/", WEEK).json()
+        response = client.get(f"/api/reports/{table.slug}/", {**WEEK, "format": "csv"})
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv"), table.slug
+        assert f'filename="{table.slug}_2026-11-16_2026-11-22.csv"' in response["Content-Disposition"]
+        header, *rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert header == [f"{c['label']} ({c['unit']})" if c["unit"] else c["label"] for c in body["columns"]], table.slug
+        assert rows == [["" if r[c["key"]] is None else str(r[c["key"]]) for c in body["columns"]] for r in body["rows"]], table.slug
+    # the week's tables are not empty: the comparison above compared figures
+    agents = list(csv.reader(io.StringIO(client.get("/api/reports/agents/", {**WEEK, "format": "csv"}).content.decode())))
+    assert [row[:3] for row in agents[1:]] == [["agent1", "2", "3"], ["agent2", "3", "3"]]
+
+
 @pytest.mark.parametrize("params, message", [
     ({"start": "16/11/2026"}, "start and end must be dates as YYYY-MM-DD"),
     ({"start": "2026-11-20", "end": "2026-11-10"}, "start must not be after end"),
