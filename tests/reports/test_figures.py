@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from apps.inbox.services.ingest import messages_ingest
 from apps.reports import selectors
@@ -129,8 +130,9 @@ def test_json_api_for_every_table(week, later):
 def test_csv_for_every_table_is_its_json_rows_under_labelled_headers(week, later):
     from apps.reports.tables import TABLES
 
-    client = client_for(week.admin)
+    client, agent = client_for(week.admin), client_for(week.agent1)
     for table in TABLES:
+        assert agent.get(f"/api/reports/{table.slug}/", {**WEEK, "format": "csv"}).status_code == 403, table.slug
         body = client.get(f"/api/reports/{table.slug}/", WEEK).json()
         response = client.get(f"/api/reports/{table.slug}/", {**WEEK, "format": "csv"})
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv"), table.slug
@@ -194,6 +196,8 @@ def test_the_wallboard_snapshot_at_a_known_moment(week, make_account, inbound):
     assert (today["api"]["first_responses"], today["api"]["frt_p50"], today["api"]["frt_p90"]) == (2, 1860, pytest.approx(3252))
     assert (today["email"]["sla_due"], today["email"]["sla_met"], today["email"]["sla_compliance_pct"]) == (1, 0, 0.0)
     assert [(c["state"], c["due_at"][:16]) for c in snap["at_risk"]] == [("breached", "2026-11-17T08:00"), ("warning", "2026-11-17T10:00")]
+    # each one click from the desk: the conversation's own desk URL
+    assert [c["url"] for c in snap["at_risk"]] == [reverse("desk-conversation", args=[c["id"]]) for c in snap["at_risk"]]
     agents = _by(snap["agents"], "name")
     assert agents["agent1"]["status"] == "offline" and agents["agent1"]["open"] == 0
 
