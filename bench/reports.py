@@ -16,7 +16,9 @@ with bench/inbox_queries.py's SQL steps (10 teams, 20 channel accounts over 5 ki
 - only open/pending conversations of the last 2 days wait (about 2.5k customers waiting, a big centre's
   queue), the rest were answered;
 - messages keep their 81 days of sent_at; every outbound message gets a "replied" audit event by an
-  agent with the wait it ended (first response or next), and every conversation a "created" event.
+  agent with the wait it ended (first response or next), and every conversation a "created" event;
+- a CSAT survey for every resolution (60% answered with a score 1-5, 20% sent, 20% skipped), so the
+  CSAT tables and the agents' satisfaction columns read real rows.
 The load runs with the reports' triggers dropped and ends with `manage.py reports_backfill` (facts and
 inbound counts rebuilt from the inbox, apps/reports/rollups.py), as a restore would.
 Then each /api/reports/<table>/ URL runs RUNS times for the last 30 days through Django's test client
@@ -70,6 +72,17 @@ INSERT INTO inbox_conversationevent(conversation_id, kind, actor_id, data, creat
     ("outbound authors", """
 UPDATE inbox_message m SET author_id = u.min + (m.id % 10)
  FROM (SELECT min(id) FROM accounts_user WHERE role='agent') u WHERE m.direction = 'out'"""),
+    ("CSAT surveys for the resolutions (60% answered)", """
+INSERT INTO csat_survey(resolution_id, conversation_id, customer_id, channel_kind, team_id, agent_id, status, skip_reason, skip_detail,
+                        language, token, expires_at, message_id, carrier_id, score, comment, answered_at, created_at)
+ SELECT e.id, e.conversation_id, c.customer_id, a.kind, c.team_id, e.actor_id,
+        CASE WHEN e.id % 10 < 6 THEN 'answered' WHEN e.id % 10 < 8 THEN 'sent' ELSE 'skipped' END,
+        CASE WHEN e.id % 10 >= 8 THEN 'recent' ELSE '' END, '', 'es',
+        CASE WHEN e.id % 10 < 8 THEN md5(e.id::text) || md5((e.id * 7)::text) END, e.created_at + interval '14 days', NULL, NULL,
+        CASE WHEN e.id % 10 < 6 THEN 1 + (e.id * 7) % 5 END, '', CASE WHEN e.id % 10 < 6 THEN e.created_at END, e.created_at
+ FROM inbox_conversationevent e JOIN inbox_conversation c ON c.id = e.conversation_id
+ JOIN connectors_channelaccount a ON a.id = c.channel_account_id
+ WHERE e.kind = 'status' AND e.data->>'to' = 'resolved'"""),
     ("team routing capacity", """
 INSERT INTO routing_teamrouting(team_id, mode, max_open_per_agent)
  SELECT id, 'least_loaded', 25 FROM accounts_team"""),

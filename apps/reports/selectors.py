@@ -33,6 +33,7 @@ from apps.connectors.models import ChannelKind
 from apps.csat.selectors import csat_figures
 from apps.inbox.models import IN_QUEUE, Conversation, ConversationEvent, Message
 from apps.inbox.visibility import report_team_scope
+from apps.routing.assignment import capacity_of
 from apps.routing.models import TeamRouting
 
 from . import sla
@@ -602,9 +603,12 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict:
 
 
 def _agents() -> list[dict]:
-    """Agents with presence, open load and capacity (the smallest limit of their teams' routing)."""
+    """Agents with presence, open load (open or pending conversations they hold) and capacity as
+    routing counts it (routing.assignment.capacity_of: their own, else their team's, else the
+    desk's default; in several teams, the smallest)."""
     agents = list(
-        User.objects.filter(is_active=True, role=Role.AGENT).order_by("username").values("id", "username", "first_name", "last_name")
+        User.objects.filter(is_active=True, role=Role.AGENT).order_by("username")
+        .values("id", "username", "first_name", "last_name", "max_open")
     )
     # Open load from the (assignee, status, ...) index: one short range per agent, not a join of every assignment.
     load = dict(
@@ -616,15 +620,15 @@ def _agents() -> list[dict]:
     memberships: dict[int, list[int]] = {}
     for user_id, team_id in User.teams.through.objects.filter(user__in=[a["id"] for a in agents]).values_list("user_id", "team_id"):
         memberships.setdefault(user_id, []).append(team_id)
-    limits = dict(TeamRouting.objects.filter(max_open_per_agent__isnull=False).values_list("team_id", "max_open_per_agent"))
+    routings = {r.team_id: r for r in TeamRouting.objects.only("team_id", "max_open_per_agent")}
     status = presence.statuses(a["id"] for a in agents)
     out = []
     for a in agents:
         teams = sorted(memberships.get(a["id"], []))
-        caps = [limits[t] for t in teams if t in limits]
+        capacity = min(capacity_of(agent_max_open=a["max_open"], routing=routings.get(t)) for t in teams or [None])
         out.append({
             "id": a["id"], "name": f"{a['first_name']} {a['last_name']}".strip() or a["username"], "team_ids": teams,
-            "status": status[a["id"]], "open": a["open_load"], "capacity": min(caps) if caps else None,
+            "status": status[a["id"]], "open": a["open_load"], "capacity": capacity,
         })
     return out
 

@@ -12,13 +12,16 @@ Method (docs/supervisors.md explains it for supervisors):
    more Spanish stop words), so "arrived" and "arrive", "recibido" and "recibiré" count as one.
 3. TF-IDF on words and word pairs (min_df 2, sublinear tf), reduced with TruncatedSVD (LSA) and
    L2-normalized, clustered with KMeans; the number of topics is the one with the best
-   silhouette score between 2 and REPORTS_TOPICS_MAX (scikit-learn's silhouette_score).
+   silhouette score between 2 and the smaller of REPORTS_TOPICS_MAX and sqrt(n / 2) for n
+   messages (at least 3): the usual rule of thumb for k, which keeps a small sample from being
+   cut into one-message "topics" (the silhouette keeps rising as clusters approach single points).
 4. Each topic: its top terms (highest mean TF-IDF in the cluster), message and conversation
    counts, the previous period of the same length assigned to the same topics (predict) for the
    trend, example conversations (the messages nearest the centre), the channel split and the
    busiest hours (company time zone).
 The result is cached (REPORTS_TOPICS_CACHE_SECONDS) under the filters' key.
 """
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -104,6 +107,11 @@ def _vectorizer(surfaces: dict):
     )
 
 
+def topics_most(messages: int) -> int:
+    """The most topics `messages` messages are cut into: sqrt(n / 2), at least 3 (see the method above)."""
+    return max(3, math.isqrt(messages // 2))
+
+
 def cluster_texts(texts: list[str], *, max_topics: int = 12, seed: int = 0):
     """Fit the topic model on `texts`. Returns (model, labels, vectors) or None with too little text.
     model: dict with vectorizer, svd, kmeans, terms (top terms per topic)."""
@@ -130,7 +138,7 @@ def cluster_texts(texts: list[str], *, max_topics: int = 12, seed: int = 0):
     best = None
     # silhouette on a bounded sample: its cost grows with the square of the rows
     sample = min(len(texts), 2000)
-    for k in range(2, min(max_topics, len(texts) - 1) + 1):
+    for k in range(2, min(max_topics, topics_most(len(texts)), len(texts) - 1) + 1):
         # Mini-batch k-means on large samples (the same objective, a fraction of the time).
         if len(texts) > 5000:
             kmeans = MiniBatchKMeans(n_clusters=k, n_init=3, batch_size=2048, random_state=seed).fit(vectors)

@@ -26,7 +26,7 @@ def _wallboard_labels() -> dict:
     return {
         "online": _("Online"), "away": _("Away"), "offline": _("Offline"), "noTeam": _("No team"),
         "breached": _("Breached"), "dueSoon": _("Due soon"), "live": _("live"), "offlineState": _("reconnecting…"),
-        "none": _("Nobody is waiting."), "noRisk": _("No conversation is about to breach."), "noLimit": _("no limit"),
+        "none": _("Nobody is waiting."), "noRisk": _("No conversation is about to breach."), "load": _("Conversations held (open or pending) / capacity"),
         "updated": _("Updated"), "noToday": _("Nothing answered or resolved yet today."), "unassigned": _("unassigned"),
     }
 

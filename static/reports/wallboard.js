@@ -84,13 +84,12 @@
     )));
 
     $("agents").replaceChildren(...m.agents.map((a) => {
-      const cap = a.capacity == null ? L.noLimit : String(a.capacity);
-      const full = a.capacity != null && a.open >= a.capacity;
+      const full = a.open >= a.capacity;
       return el("li", { class: `agent ${a.status}`, "data-agent": String(a.id), "data-status": a.status },
         el("span", { class: `presence-dot ${a.status}`, "aria-hidden": "true" }),
         el("span", { class: "agent-name", text: a.name }),
         el("span", { class: "agent-status", text: L[a.status] || a.status }),
-        el("span", { class: "agent-load" + (full ? " bad" : ""), "data-field": "load", text: `${a.open} / ${cap}` }));
+        el("span", { class: "agent-load" + (full ? " bad" : ""), "data-field": "load", title: L.load, text: `${a.open} / ${a.capacity}` }));
     }));
 
     $("at-risk").replaceChildren(...(m.atRisk.length ? m.atRisk.map((c) => el("li", { class: `risk ${c.state}` },

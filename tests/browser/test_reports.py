@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from apps.accounts.models import Role
 from apps.reports.tables import TABLES
+from apps.routing.models import TeamRouting
 from tests.browser.conftest import login, off_loop
 from tests.browser.test_csp import Violations
 from tests.celery_routing import tasks_routed_to
@@ -23,10 +24,10 @@ SHOTS = os.environ.get("CENTRALITA_SCREENSHOTS")  # a directory: save the pages'
 CHARTS = [t.slug for t in TABLES if t.slug != "heatmap" and t.chart]  # a table may come without a chart (deflection)
 
 
-def _shot(page, name):
+def _shot(page, name, full_page=True):
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
+        page.screenshot(path=str(Path(SHOTS) / name), full_page=full_page)
 
 
 def test_the_reports_page_draws_every_chart_loads_topics_and_downloads_a_csv(page, desk_url, desk_worker, week, inbound):  # noqa: F811
@@ -61,6 +62,7 @@ def test_the_reports_page_draws_every_chart_loads_topics_and_downloads_a_csv(pag
     expect(page.locator('canvas[data-chart="topics"]')).to_have_attribute("data-drawn", "1", timeout=90_000)
     expect(page.locator("table.topics tbody tr").first).to_be_visible()
     _shot(page, "reports.png")
+    _shot(page, "reports-top.png", full_page=False)  # the first screen (the README's picture)
     # the response tables carry the working-time median and p90 beside the wall-clock ones
     expect(page.locator("#report-first-response-by-channel table.data thead")).to_contain_text("Median, working time")
     if SHOTS:  # the same page in Spanish (the supervisor's profile language)
@@ -90,11 +92,14 @@ def test_the_wallboard_renders_and_moves_live(page, desk_url, desk_worker, make_
     supervisor = make_user(role=Role.SUPERVISOR, username="sara")
     make_user(teams=[team], username="agent_ana")
     account = make_account(team=team)
+    off_loop(TeamRouting.objects.create, team=team, max_open_per_agent=5)
     login(page, supervisor, desk_url)
     page.goto(f"{desk_url}/reports/wallboard/")
     expect(page.locator("#live")).to_have_class("live online")
     expect(page.locator("#kpi-waiting")).to_have_text("0")
     expect(page.locator('#agents li[data-status="offline"]')).to_have_count(1)
+    # her load against her team's capacity (routing's rule)
+    expect(page.locator('#agents li [data-field="load"]')).to_have_text("0 / 5")
     # when two customers write, the board shows them waiting without a reload
     with tasks_routed_to(desk_queue(), "apps.reports.tasks.wallboard_publish", "apps.reports.tasks.wallboard_flush"):
         for email in ("uno@example.com", "two@example.com"):
@@ -106,6 +111,7 @@ def test_the_wallboard_renders_and_moves_live(page, desk_url, desk_worker, make_
         off_loop(type(supervisor).objects.filter(pk=supervisor.pk).update, language="es")
         page.reload()
         expect(page.locator("#kpi-waiting")).to_have_text("2")
+        expect(page.locator("#live")).to_have_class("live online")
         _shot(page, "wallboard-es.png")
     assert violations.seen() == []
 

@@ -2,10 +2,14 @@
 p90, compliance, heatmap cells, CSV; and who may read them."""
 import csv
 import io
+import json
+import re
 
 import pytest
 import time_machine
+from django.urls import reverse
 
+from apps.inbox.services.ingest import messages_ingest
 from apps.reports import selectors
 from apps.reports.selectors import ReportFilters
 from tests.builders import client_for
@@ -123,6 +127,24 @@ def test_json_api_for_every_table(week, later):
     assert client.get("/api/reports/sla-trend/", WEEK).json()["rows"][0]["compliance_pct"] == 66.7
 
 
+def test_csv_for_every_table_is_its_json_rows_under_labelled_headers(week, later):
+    from apps.reports.tables import TABLES
+
+    client, agent = client_for(week.admin), client_for(week.agent1)
+    for table in TABLES:
+        assert agent.get(f"/api/reports/{table.slug}/", {**WEEK, "format": "csv"}).status_code == 403, table.slug
+        body = client.get(f"/api/reports/{table.slug}/", WEEK).json()
+        response = client.get(f"/api/reports/{table.slug}/", {**WEEK, "format": "csv"})
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv"), table.slug
+        assert f'filename="{table.slug}_2026-11-16_2026-11-22.csv"' in response["Content-Disposition"]
+        header, *rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert header == [f"{c['label']} ({c['unit']})" if c["unit"] else c["label"] for c in body["columns"]], table.slug
+        assert rows == [["" if r[c["key"]] is None else str(r[c["key"]]) for c in body["columns"]] for r in body["rows"]], table.slug
+    # the week's tables are not empty: the comparison above compared figures
+    agents = list(csv.reader(io.StringIO(client.get("/api/reports/agents/", {**WEEK, "format": "csv"}).content.decode())))
+    assert [row[:3] for row in agents[1:]] == [["agent1", "2", "3"], ["agent2", "3", "3"]]
+
+
 @pytest.mark.parametrize("params, message", [
     ({"start": "16/11/2026"}, "start and end must be dates as YYYY-MM-DD"),
     ({"start": "2026-11-20", "end": "2026-11-10"}, "start must not be after end"),
@@ -174,5 +196,63 @@ def test_the_wallboard_snapshot_at_a_known_moment(week, make_account, inbound):
     assert (today["api"]["first_responses"], today["api"]["frt_p50"], today["api"]["frt_p90"]) == (2, 1860, pytest.approx(3252))
     assert (today["email"]["sla_due"], today["email"]["sla_met"], today["email"]["sla_compliance_pct"]) == (1, 0, 0.0)
     assert [(c["state"], c["due_at"][:16]) for c in snap["at_risk"]] == [("breached", "2026-11-17T08:00"), ("warning", "2026-11-17T10:00")]
+    # each one click from the desk: the conversation's own desk URL
+    assert [c["url"] for c in snap["at_risk"]] == [reverse("desk-conversation", args=[c["id"]]) for c in snap["at_risk"]]
     agents = _by(snap["agents"], "name")
     assert agents["agent1"]["status"] == "offline" and agents["agent1"]["open"] == 0
+
+
+def _page_data(html: str, element_id: str):
+    """A page's json_script block (what its script draws from)."""
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, element_id
+    return json.loads(match.group(1))
+
+
+def test_a_scoped_supervisor_reads_only_their_teams_in_csv_pages_and_wallboard(week, make_account, inbound):
+    """boss_a belongs to team A: the CSV, the reports page and the wallboard (page and API) leave
+    team B out; an unscoped supervisor reads both."""
+    # Tuesday 10:00: one customer waits on team A's email, one on team B's API channel
+    for account, email, when in ((week.email, "wa@example.com", at(17, 8)), (week.api, "wb@example.com", at(17, 9))):
+        with time_machine.travel(when, tick=False):
+            messages_ingest(messages=[inbound(account, email=email, sent_at=when)])
+    scoped, boss = client_for(week.scoped), client_for(week.supervisor)
+    with time_machine.travel(at(17, 10), tick=False):
+        as_csv = list(csv.reader(io.StringIO(scoped.get("/api/reports/volume/", {**WEEK, "format": "csv"}).content.decode())))
+        assert as_csv[1:] == [["2026-11-16", "email", "Email", "4"], ["2026-11-17", "email", "Email", "1"]]
+        frt = list(csv.reader(io.StringIO(scoped.get("/api/reports/first-response-by-team/", {**WEEK, "format": "csv"}).content.decode())))
+        assert [row[:2] for row in frt[1:]] == [[week.team_a.name, "3"]]
+        page = scoped.get("/reports/", WEEK)
+        assert page.status_code == 200
+        data = _page_data(page.content.decode(), "report-data")
+        assert {(r["channel"], r["messages"]) for r in data["volume"]["rows"]} == {("email", 4), ("email", 1)}
+        assert [r["label"] for r in data["first-response-by-team"]["rows"]] == [week.team_a.name]
+        assert "Team B" not in page.content.decode()  # not even in the team filter
+        board = scoped.get("/reports/wallboard/")
+        assert board.status_code == 200
+        slices = _page_data(board.content.decode(), "wallboard-slices")
+        assert list(slices) == [str(week.team_a.id)]
+        assert [(q["team_id"], q["channel"], q["waiting"]) for q in slices[str(week.team_a.id)]["queues"]] == [(week.team_a.id, "email", 1)]
+        assert slices[str(week.team_a.id)]["today_by_channel"] == []  # all-teams totals: unscoped viewers only
+        api = scoped.get("/api/reports/wallboard/").json()["slices"][str(week.team_a.id)]
+        assert {q["team_id"] for q in api["queues"]} == {week.team_a.id}
+        assert {r["team_id"] for r in api["today_by_team_channel"]} <= {week.team_a.id}
+        assert {a["name"] for a in api["agents"]} == {"agent1", "agent2"}  # both are in team A
+        everything = boss.get("/api/reports/wallboard/").json()["slices"]["all"]
+        assert sorted((q["team_id"], q["waiting"]) for q in everything["queues"]) == sorted([(week.team_a.id, 1), (week.team_b.id, 1)])
+
+
+def test_the_wallboard_shows_each_agent_s_capacity_as_routing_counts_it(week, make_user, settings):
+    """Capacity is routing's rule (apps/routing/assignment.py capacity_of): the agent's own, else
+    the team's, else the desk's default; in several teams, the smallest."""
+    from apps.routing.models import TeamRouting
+
+    settings.ROUTING_DEFAULT_CAPACITY = 9
+    TeamRouting.objects.create(team=week.team_a, max_open_per_agent=3)
+    TeamRouting.objects.create(team=week.team_b)  # no capacity of its own: the desk's default
+    type(week.agent2).objects.filter(pk=week.agent2.pk).update(max_open=7)
+    make_user(teams=[week.team_b], username="bea")
+    make_user(username="teamless")
+    with time_machine.travel(at(17, 10), tick=False):
+        agents = _by(selectors.wallboard_snapshot()["agents"], "name")
+    assert {name: a["capacity"] for name, a in agents.items()} == {"agent1": 3, "agent2": 7, "bea": 9, "teamless": 9}

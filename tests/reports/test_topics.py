@@ -42,7 +42,8 @@ def test_the_same_question_in_spanish_and_english_is_one_topic():
         by_label[label][cluster] += 1
     # Spanish and English together: no topic mixes two questions, and delivery delays and password
     # resets are one topic each. Refunds may split into sub-topics ("refund for a return",
-    # "refund late"), never mixed with another question.
+    # "refund late"), never mixed with another question (here they do not: the next test holds
+    # every question to exactly one topic).
     for label, counter in by_label.items():
         for cluster in counter:
             assert all(cluster not in other for other_label, other in by_label.items() if other_label != label)
@@ -52,6 +53,33 @@ def test_the_same_question_in_spanish_and_english_is_one_topic():
     assert languages["delivery"] == {"es", "en"} and languages["password"] == {"es", "en"}
     terms = {label: [t for c in counter for t in model["terms"][c]] for label, counter in by_label.items()}
     assert "refund" in terms["refund"] and "password" in terms["password"] and "order" in terms["delivery"]
+
+
+INVOICE = [
+    "Necesito la factura de mi compra", "Can you send me the invoice for my purchase?", "No encuentro la factura del mes",
+    "The invoice has the wrong amount", "La factura tiene un importe incorrecto", "I need an invoice with my company details",
+    "¿Me pueden enviar la factura por correo?", "Please email me the invoice",
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_with_the_desk_s_own_limit_each_question_is_exactly_one_topic(settings, seed):
+    """The desk's default limit (REPORTS_TOPICS_MAX, 12), four questions asked in both languages:
+    four topics, each holding every message of one question, whatever k-means' random start."""
+    questions = {**LABELLED, "invoice": INVOICE}
+    texts = [t for messages in questions.values() for t in messages]
+    labels = [label for label, messages in questions.items() for _ in messages]
+    model, clusters, _ = topics.cluster_texts(texts, max_topics=settings.REPORTS_TOPICS_MAX, seed=seed)
+    topic_of = {label: {c for other, c in zip(labels, clusters) if other == label} for label in questions}
+    assert all(len(found) == 1 for found in topic_of.values()), topic_of
+    assert len({next(iter(found)) for found in topic_of.values()}) == 4 == model["kmeans"].n_clusters
+    terms = {label: model["terms"][next(iter(found))] for label, found in topic_of.items()}
+    assert "invoice" in terms["invoice"] and "refund" in terms["refund"] and "password" in terms["password"]
+
+
+def test_a_small_sample_is_cut_into_few_topics():
+    # sqrt(n / 2), at least 3: a handful of messages cannot make a dozen one-message "topics"
+    assert [topics.topics_most(n) for n in (6, 24, 32, 200, 20_000)] == [3, 3, 4, 10, 100]
 
 
 @pytest.mark.postgres

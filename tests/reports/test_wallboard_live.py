@@ -119,3 +119,38 @@ def test_a_burst_of_changes_is_coalesced_and_the_last_state_is_sent(
         # ... after far fewer publishes than changes: at most one per interval (plus the leading one)
         assert len(frames) <= burst / interval() + 2, (len(frames), burst)
         assert len(frames) < 40
+
+
+def test_a_scoped_supervisor_s_socket_carries_only_their_teams(
+    desk_server, desk_worker, tasks_to_the_test_worker, make_user, team, make_account, inbound
+):
+    from django.utils import timezone
+
+    from apps.accounts.models import Team
+    from apps.inbox.services.ingest import messages_ingest
+
+    other = Team.objects.create(name="Otro equipo")
+    boss, boss_a = make_user(role=Role.SUPERVISOR), make_user(role=Role.SUPERVISOR, teams=[team])
+    mine, theirs = make_account(team=team), make_account(team=other)
+    with desk_socket(desk_server, user=boss) as everything, desk_socket(desk_server, user=boss_a) as scoped:
+        for ws in (everything, scoped):
+            assert json.loads(ws.recv(timeout=BOUND))["type"] == "hello"
+            ws.send(json.dumps({"type": "subscribe", "topic": "wallboard"}))
+        # when a customer writes to the other team, then one to the scoped supervisor's team
+        messages_ingest(messages=[inbound(theirs, email="otro@example.com", sent_at=timezone.now())])
+        messages_ingest(messages=[inbound(mine, email="mio@example.com", sent_at=timezone.now())])
+        # the unscoped board shows both queues ...
+        waiting = lambda snap: sorted((q["team_id"], q["waiting"]) for q in snap["queues"])  # noqa: E731
+        _wallboard_frame(everything, lambda snap: waiting(snap) == sorted([(team.id, 1), (other.id, 1)]))
+        # ... the scoped one its own team's slice only, in every frame it receives
+        seen = []
+        deadline = time.monotonic() + BOUND
+        while not any(waiting(f["snapshot"]) == [(team.id, 1)] for f in seen) and time.monotonic() < deadline:
+            seen += [e for e in frame_events(scoped.recv(timeout=BOUND)) if e.get("type") == "wallboard"]
+        assert any(waiting(f["snapshot"]) == [(team.id, 1)] for f in seen)
+        assert {f["team_id"] for f in seen} == {team.id}
+        for frame in seen:
+            snap = frame["snapshot"]
+            assert {q["team_id"] for q in snap["queues"]} <= {team.id}
+            assert {r["team_id"] for r in snap["today_by_team_channel"]} <= {team.id}
+            assert snap["today_by_channel"] == [] and {r["team_id"] for r in snap["at_risk"]} <= {team.id}
