@@ -8,6 +8,9 @@ implementation at start (apps/sla/apps.py):
   rows locked, after they changed what a clock depends on (a customer message, a reply actually
   sent, status, priority, team, tags). The sla app (re)picks the policy, starts, pauses, resumes
   or stops the clocks and writes the summary back through services/clocks.py.
+- `clocks_start(conversations)`: for new conversations about to be inserted (the ingest's): sets
+  their summary on the objects, so the INSERT writes it (not an UPDATE right after: every index of
+  the table twice), and returns `write(saved)`, which stores the clocks of those that were saved.
 - `describe(conversation, now)`: working-time detail for the badge (seconds left in working
   time, whether the calendar is open now and until when).
 
@@ -25,12 +28,14 @@ OK, WARNING, BREACHED, PAUSED, NONE = "ok", "warning", "breached", "paused", "no
 STATES = (OK, WARNING, BREACHED, PAUSED, NONE)
 
 _sync: Callable[..., None] = lambda conversations, **kwargs: None
+_start: Callable[..., Callable[[list], None]] = lambda conversations, **kwargs: lambda saved: None
 _describe: Callable[..., dict] = lambda conversation, now: {}
 
 
-def clocks_connect(*, sync: Callable[..., None], describe: Callable[..., dict]) -> None:
-    global _sync, _describe
-    _sync, _describe = sync, describe
+def clocks_connect(*, sync: Callable[..., None], start: Callable[..., Callable[[list], None]],
+                   describe: Callable[..., dict]) -> None:
+    global _sync, _start, _describe
+    _sync, _start, _describe = sync, start, describe
 
 
 def clocks_sync(conversations, *, now: datetime | None = None) -> None:
@@ -38,6 +43,14 @@ def clocks_sync(conversations, *, now: datetime | None = None) -> None:
     conversations = [c for c in conversations if c is not None and c.pk is not None]
     if conversations:
         _sync(conversations, now=now or timezone.now())
+
+
+def clocks_start(conversations, *, now: datetime | None = None) -> Callable[[list], None]:
+    """The clocks of new (unsaved) conversations: their summary set on the objects now; call the
+    returned write(saved) with those of them that were inserted (in the same transaction)."""
+    if not conversations:
+        return lambda saved: None
+    return _start(conversations, now=now or timezone.now())
 
 
 def sla_state(conversation, now: datetime) -> str:

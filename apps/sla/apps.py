@@ -9,6 +9,6 @@ class SlaConfig(AppConfig):
         # The inbox asks for clock changes through its contract (apps/inbox/clocks.py); connect ours.
         from apps.inbox.clocks import clocks_connect
 
-        from .clocks import clocks_sync, describe
+        from .clocks import clocks_start, clocks_sync, describe
 
-        clocks_connect(sync=clocks_sync, describe=describe)
+        clocks_connect(sync=clocks_sync, start=clocks_start, describe=describe)

@@ -68,13 +68,42 @@ def clocks_sync(conversations: list[Conversation], *, now: datetime) -> None:
     conversations_sla_set(changes=summaries, events=events)
 
 
+def clocks_start(conversations: list[Conversation], *, now: datetime):
+    """New conversations, before their INSERT: the same rule as clocks_sync for a conversation with
+    no clock yet, the summary set on the objects (the INSERT stores it) and their clocks written by
+    the returned write(saved) once they have ids. A new conversation has no tags of its own yet:
+    only its customer's count."""
+    current = book()
+    if not current.policies:
+        return lambda saved: None
+    kinds = account_kinds({c.channel_account_id for c in conversations})
+    tags = _customer_tags(conversations) if any(p.tag for p in current.policies) else {}
+    clocks_of = {}
+    for c in conversations:
+        policy = current.pick(channel_kind=kinds.get(c.channel_account_id, ""), team_id=c.team_id, priority=c.priority,
+                              tags=tags.get(c.customer_id, ()))
+        made, _ = _sync_one(c, policy, [], now, current)
+        for name, value in _summary(policy, made).items():
+            setattr(c, name, value)
+        clocks_of[id(c)] = made
+
+    def write(saved: list[Conversation]) -> None:
+        rows_insert([clock for c in saved for clock in clocks_of.get(id(c), ())])
+
+    return write
+
+
+def _customer_tags(conversations: list[Conversation]) -> dict[int, set[str]]:
+    rows = Customer.objects.filter(pk__in={c.customer_id for c in conversations}).values_list("id", "tags")
+    return {customer_id: {t.lower() for t in tags or ()} for customer_id, tags in rows}
+
+
 def _tags(conversations: list[Conversation]) -> dict[int, set[str]]:
     """A policy's tag matches the conversation's tags and its customer's (a VIP customer is VIP on
     every conversation): two queries for the whole batch."""
     by_conversation = tags_of(conversations)
-    customer_tags = dict(Customer.objects.filter(pk__in={c.customer_id for c in conversations}).values_list("id", "tags"))
-    return {c.pk: {*by_conversation.get(c.pk, ()), *(t.lower() for t in customer_tags.get(c.customer_id) or ())}
-            for c in conversations}
+    customer_tags = _customer_tags(conversations)
+    return {c.pk: {*by_conversation.get(c.pk, ()), *customer_tags.get(c.customer_id, ())} for c in conversations}
 
 
 _CLOCK_FIELDS = ["policy", "status", "target_seconds", "warning_percent", "elapsed_seconds", "segment_start", "due_at",
@@ -109,7 +138,7 @@ def _sync_one(c: Conversation, policy: SlaPolicy | None, clocks: list[Clock], no
         if group in have:
             continue
         clock = Clock(
-            conversation_id=c.pk, policy=policy, kind=kind, status=Clock.Status.RUNNING,
+            conversation=c, policy=policy, kind=kind, status=Clock.Status.RUNNING,  # its id once saved (clocks_start)
             target_seconds=policy.target_minutes(kind) * 60, warning_percent=policy.warning_percent,
             started_at=started_at, segment_start=started_at,
         )

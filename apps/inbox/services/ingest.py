@@ -37,7 +37,7 @@ from apps.crm.identities import InvalidIdentity, normalize
 from apps.crm.models import Customer, Identity, MergeSuggestion
 
 from ..channels import channel_accounts
-from ..clocks import clocks_sync
+from ..clocks import clocks_start, clocks_sync
 from ..events import publish_conversations_and_messages
 from ..inbound import InboundMessage
 from ..models import IN_QUEUE, Attachment, Conversation, ConversationEvent, Message, message_preview
@@ -152,9 +152,11 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     conversations = list({c.id: c for c in conversation_of}.values())
     # SLA clocks follow what the messages changed (waiting_since, status): started, resumed,
     # answered by an echo, a new resolution clock on reopening. Set on these objects before publishing.
-    clocks_sync(conversations)
+    # The new ones' clocks started with their INSERT (_thread).
+    created_ids = {c.id for c in created}
+    clocks_sync([c for c in conversations if c.id not in created_ids])
     publish_conversations_and_messages(
-        conversations=conversations, messages=messages, created_ids={c.id for c in created}
+        conversations=conversations, messages=messages, created_ids=created_ids
     )
     assignments_notify(auto_assigned)
     if to_hide:
@@ -395,7 +397,9 @@ def _thread(fresh, accounts, sender_customer_ids, judge):
         messages_of[id(slot) if isinstance(slot, Conversation) else slot].append(m)
     for conversation in new_conversations:
         _apply_messages(conversation, messages_of[id(conversation)])
+    clocks_write = clocks_start(new_conversations)  # their SLA summary goes in with the INSERT
     created, lost = _insert_conversations(new_conversations)
+    clocks_write(created)
 
     # Existing conversations (and races lost to another worker): lock in id order, then update.
     existing_ids = {s for s in slots if isinstance(s, int)} | set(lost.values())
