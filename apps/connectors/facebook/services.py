@@ -3,8 +3,9 @@
 Webhooks are the main path (views.py stages them). The poll picks up what a webhook missed
 (the desk was down, Facebook gave up retrying): recent Messenger conversations and the
 comments on recent posts, fetched with the Graph API since the cursor, parsed by the same
-parse() and stored by messages_ingest. Message ids are the same both ways, so overlap with
-webhooks is dropped as duplicates. The cursor ({"since": epoch seconds}) moves only in the
+parse() and stored by the connectors' one ingest-with-fallback (services.parsed_ingest: the
+batch, else payload by payload, one that will not go in kept as a dead letter). Message ids are
+the same both ways, so overlap with webhooks is dropped as duplicates. The cursor ({"since": epoch seconds}) moves only in the
 transaction that stored what was fetched: a failed poll fetches the same window again.
 """
 import json
@@ -19,18 +20,19 @@ from django.utils import timezone
 
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
+    Parsed,
     channel_account_pause,
     channel_account_poll,
     channel_account_record_failure,
     channel_accounts_due,
     dead_letter_keep,
+    parsed_ingest,
 )
 from apps.core.errors import ApplicationError
 from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.inbound import ParseError
 from apps.crm.models import Customer, Identity
 from apps.inbox.models import Conversation, Message
-from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.moderation import message_visibility_set
 
 from .client import FacebookError, graph_for
@@ -168,19 +170,21 @@ def _store(account: ChannelAccount, payloads: list[tuple[str, bytes]], started: 
     """Parse, ingest and move the cursor in one transaction: all of it, or a retry next time."""
     with transaction.atomic():
         locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
-        messages = []
+        parsed = []
         for name, raw in payloads:
             try:
-                parsed = parse(raw, account_id=account.id)
+                messages = parse(raw, account_id=account.id)
             except ParseError as exc:
                 dead_letter_keep(kind="facebook", raw=raw, error=f"{name}: {exc}", source="poll", account=account)
                 result.failed += 1
                 continue
-            result.fetched += len(parsed)
-            messages += parsed
-        if messages:
-            stored = messages_ingest(messages=messages)
+            result.fetched += len(messages)
+            parsed.append(Parsed(kind="facebook", raw=raw, messages=messages, source="poll", account=account, name=name))
+        if parsed:
+            # The connectors' one ingest-with-fallback: the batch, else payload by payload (a bad one is a dead letter).
+            stored = parsed_ingest(parsed)
             result.ingested, result.duplicates = stored.ingested, stored.duplicates
+            result.failed += stored.failed
         # Everything up to the poll's start is stored: the next poll begins there (with an overlap).
         locked.cursor = {**(locked.cursor or {}), "since": int(started.timestamp()) - OVERLAP_SECONDS}
         locked.save(update_fields=["cursor"])
