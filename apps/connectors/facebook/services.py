@@ -12,12 +12,14 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from apps.connectors import services
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
     Parsed,
@@ -64,18 +66,11 @@ FEED_FIELDS = (
 
 
 @dataclass
-class PollResult:
+class PollResult(services.PollResult):
     fetched: int = 0
-    ingested: int = 0
-    duplicates: int = 0
-    failed: int = 0
     named: int = 0
-    error: str = ""
-
-    def summary(self) -> str:
-        text = (f"fetched {self.fetched} · ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
-                f" · named {self.named}")
-        return f"{text} · error: {self.error}" if self.error else text
+    LEAD: ClassVar[tuple[str, ...]] = ("fetched",)
+    TAIL: ClassVar[tuple[str, ...]] = ("named",)
 
 
 def facebook_accounts_due(*, now: datetime | None = None) -> list[int]:
@@ -182,9 +177,7 @@ def _store(account: ChannelAccount, payloads: list[tuple[str, bytes]], started: 
             parsed.append(Parsed(kind="facebook", raw=raw, messages=messages, source="poll", account=account, name=name))
         if parsed:
             # The connectors' one ingest-with-fallback: the batch, else payload by payload (a bad one is a dead letter).
-            stored = parsed_ingest(parsed)
-            result.ingested, result.duplicates = stored.ingested, stored.duplicates
-            result.failed += stored.failed
+            result.add(parsed_ingest(parsed))
         # Everything up to the poll's start is stored: the next poll begins there (with an overlap).
         locked.cursor = {**(locked.cursor or {}), "since": int(started.timestamp()) - OVERLAP_SECONDS}
         locked.save(update_fields=["cursor"])
