@@ -33,7 +33,7 @@ from apps.connectors.services import (
 from apps.core.errors import ApplicationError
 from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.inbound import ParseError
-from apps.crm.models import Customer, Identity
+from apps.crm.services import customer_name_fill
 from apps.inbox.models import Conversation, Message
 from apps.inbox.services.moderation import message_visibility_set
 
@@ -221,9 +221,7 @@ def _names_fill(account: ChannelAccount, result: PollResult) -> None:
                 continue
             name = " ".join(p for p in (profile.get("first_name"), profile.get("last_name")) if p) or profile.get("name") or ""
             if name:
-                # Only a name nobody set: the PSID fallback, never one an agent typed or a merge chose.
-                Customer.objects.filter(pk=customer_id, display_name=psid).update(display_name=name[:200])
-                Identity.objects.filter(kind="facebook", value=psid, display_name="").update(display_name=name[:200])
+                customer_name_fill(customer_id=customer_id, kind="facebook", value=psid, name=name)
                 result.named += 1
     finally:
         if changes:
