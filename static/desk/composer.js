@@ -1,7 +1,7 @@
 // The composer: reply or internal note, attachments, the length counter, sending, whether the
 // agent is typing (collision.js tells the others, onTypingChanged), and drafts kept per
 // conversation. Its menus (composer-menus.js) hear each keystroke through onComposerInput.
-import { $, delegate, el } from "./dom.js";
+import { $, delegate, el, runHooks } from "./dom.js";
 import { api } from "./http.js";
 import { fmt, gettext } from "./i18n.js";
 import { currentId, onConversationLeaving, onThreadShown, queueMessages } from "./thread.js";
@@ -18,12 +18,6 @@ const inputHooks = [];
 export function onTypingChanged(fn) { typingHooks.push(fn); }
 // fn() after each change of the composer's text.
 export function onComposerInput(fn) { inputHooks.push(fn); }
-
-function runHooks(hooks, ...args) {
-  hooks.forEach((fn) => {
-    try { fn(...args); } catch (error) { console.error(error); }
-  });
-}
 
 export const composerMode = () => mode;
 export const isTyping = () => typing;

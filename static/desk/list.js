@@ -2,7 +2,7 @@
 // and rows refetched (as server-rendered fragments) when live events say they changed. It marks
 // the open conversation's row and puts it in the URL through thread.js's hooks; the ticked rows'
 // bar (bulk.js) hears onRowsChanged.
-import { $, delegate, throttle, toast } from "./dom.js";
+import { $, delegate, runHooks, throttle, toast } from "./dom.js";
 import { fragment } from "./http.js";
 import { fmt, gettext, ngettext } from "./i18n.js";
 import { on, onStale } from "./live.js";
@@ -14,12 +14,6 @@ const rowsHooks = [];
 
 // fn() after the list's rows were rendered or refetched.
 export function onRowsChanged(fn) { rowsHooks.push(fn); }
-
-function rowsChanged() {
-  rowsHooks.forEach((fn) => {
-    try { fn(); } catch (error) { console.error(error); }
-  });
-}
 
 // --- filters and the URL ----------------------------------------------------------------------
 
@@ -73,7 +67,7 @@ export async function loadList() {
     $("list").replaceChildren(content);
     markSelectedRow();
     tick($("list"));
-    rowsChanged();
+    runHooks(rowsHooks);
   } catch (error) {
     toast(fmt(gettext("Could not load the list: %(error)s"), { error: error.message }), { error: true });
   }
@@ -175,7 +169,7 @@ function applyRows(content, ids) {
     $("new-pill").textContent = fmt(ngettext("%(count)s new", "%(count)s new", inserted), { count: inserted });
     $("new-pill").hidden = false;
   }
-  rowsChanged();
+  runHooks(rowsHooks);
 }
 
 export function markSelectedRow() {

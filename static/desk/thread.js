@@ -3,7 +3,7 @@
 // composer and collision play their part through onConversationLeaving / onThreadShown /
 // onHeaderRefreshed, feature modules hear about it through onConversationOpened /
 // onConversationClosed (see main.js).
-import { $, delegate, el, throttle, toast } from "./dom.js";
+import { $, delegate, el, runHooks, throttle, toast } from "./dom.js";
 import { api, fragment } from "./http.js";
 import { fmt, gettext } from "./i18n.js";
 import { on, onStale } from "./live.js";
@@ -34,12 +34,6 @@ export function onConversationLeaving(fn) { leavingHooks.push(fn); }
 export function onThreadShown(fn) { shownHooks.push(fn); }
 // fn(id) after the header was fetched again.
 export function onHeaderRefreshed(fn) { headerHooks.push(fn); }
-
-function runHooks(hooks, ...args) {
-  hooks.forEach((fn) => {
-    try { fn(...args); } catch (error) { console.error(error); } // one feature's bug must not break the desk
-  });
-}
 
 let threadGeneration = 0;
 // While a conversation's fragment is on its way, its live message events are kept and applied once
