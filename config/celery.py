@@ -12,10 +12,14 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _channels(sender, **kwargs):
-    """Each channel's tasks.py and beat entries, as its channel.py declares them (apps/connectors/registry.py).
-    Finalizing happens once Django is set up, so the registry (which imports models) can load here."""
+    """Every app's tasks.py, and each channel's tasks.py and beat entries as its channel.py declares
+    them (apps/connectors/registry.py). Finalizing happens once Django is set up, so the registry
+    (which imports models) can load here. Imported in every process, not only a worker's: services
+    queue their own app's tasks by name (their tasks.py imports them), and a name runs eagerly
+    (embedded mode) only when its task is imported."""
     from apps.connectors.registry import beat_schedule, task_packages
 
+    sender.autodiscover_tasks(force=True)
     sender.autodiscover_tasks(task_packages, force=True)
     sender.conf.beat_schedule = {**sender.conf.beat_schedule, **beat_schedule()}
 

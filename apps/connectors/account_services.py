@@ -31,6 +31,8 @@ from apps.inbox.models import Conversation, Notification
 from apps.inbox.services.notifications import notify_users
 
 from .channel import Channel, Field
+from .drain import dead_letter_replay
+from .health import missing_requirements
 from .models import ChannelAccount, ChannelAlertPreference, ChannelAuditEvent, ChannelKind, DeadLetter
 from .registry import channel_for
 from .services import channel_account_rotate_token, secrets_scrub
@@ -321,7 +323,7 @@ def channel_account_test(*, account: ChannelAccount, actor=None) -> ProbeResult:
     if channel.probe is None:
         result = ProbeResult(True, _("Nothing remote to test for this kind of channel."), 0.0)
     else:
-        missing = _missing(account)
+        missing = missing_requirements(account)
         if missing:
             result = ProbeResult(False, _("Not configured: missing %(what)s") % {"what": ", ".join(missing)}, 0.0)
         else:
@@ -341,12 +343,6 @@ def channel_account_test(*, account: ChannelAccount, actor=None) -> ProbeResult:
     result = ProbeResult(result.ok, secrets_scrub(result.message, account.secrets), result.seconds)
     _audit(account, ChannelAuditEvent.Action.TESTED, actor, ("OK: " if result.ok else "Failed: ") + result.message)
     return result
-
-
-def _missing(account) -> list[str]:
-    from .health import missing_requirements
-
-    return missing_requirements(account)
 
 
 def probe_error_text(exc: BaseException) -> str:
@@ -401,8 +397,6 @@ def dead_letter_discard(*, dead_letter: DeadLetter, actor) -> DeadLetter:
 
 def dead_letters_replay(*, dead_letters, actor):
     """Parse and ingest each again (after the fix); returns [(dead letter, counts)]."""
-    from .drain import dead_letter_replay
-
     results = []
     for dead_letter in dead_letters:
         counts = dead_letter_replay(dead_letter=dead_letter)

@@ -32,6 +32,7 @@ from .account_services import (
     dead_letters_replay,
 )
 from .models import ChannelAccount, ChannelAlertPreference, ChannelKind, DeadLetter
+from .phone.services import asterisk_file_import, asterisk_file_stage
 from .registry import channel_for
 
 ASTERISK_MAX_BYTES = 50 * 1024 * 1024
@@ -224,8 +225,6 @@ def account_remove(request, account_id: int):
 @require_POST
 def account_asterisk_import(request, account_id: int):
     """A Master.csv into a phone account: small files at once (counts shown), large ones staged for the worker."""
-    from .phone.services import asterisk_file_import, asterisk_file_stage
-
     account = _account(account_id)
     if account.kind != ChannelKind.PHONE:  # the account exists and the admin sees it: a bad request, said on its page
         return _account_page(request, account, message=_("Only phone accounts import Asterisk files."), status=400)

@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 
 
 from .health import account_health
-from .models import ChannelAccount, ChannelAccountError, ChannelAuditEvent, DeadLetter, InboundPayload
+from .models import ChannelAccount, ChannelAccountError, ChannelAuditEvent, ChannelKind, DeadLetter, InboundPayload
 from .registry import CHANNELS, channel_for
 
 DEAD_LETTERS_SHOWN = 50
@@ -136,6 +136,4 @@ def channel_kinds() -> list[dict]:
 
 
 def _kind_label(kind: str) -> str:
-    from .models import ChannelKind
-
     return dict(ChannelKind.choices).get(kind, kind)

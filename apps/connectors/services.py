@@ -9,6 +9,7 @@ import secrets as token_generator
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import ClassVar
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -51,6 +52,28 @@ class ImportCounts:
     def summary(self) -> str:
         updated = f" · updated {self.updated}" if self.updated else ""
         return f"ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}{updated}"
+
+
+@dataclass
+class PollResult:
+    """What one poll of an account did: the counts every polled channel shares, and its error. A
+    channel's own counts are fields of its subclass, shown before (LEAD) or after (TAIL) these."""
+
+    ingested: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    error: str = ""
+    LEAD: ClassVar[tuple[str, ...]] = ()
+    TAIL: ClassVar[tuple[str, ...]] = ()
+
+    def add(self, counts: ImportCounts) -> None:
+        self.ingested += counts.ingested
+        self.duplicates += counts.duplicates
+        self.failed += counts.failed
+
+    def summary(self) -> str:
+        text = " · ".join(f"{name} {getattr(self, name)}" for name in (*self.LEAD, "ingested", "duplicates", "failed", *self.TAIL))
+        return f"{text} · error: {self.error}" if self.error else text
 
 
 # --- accounts ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import drain
+from .account_services import channel_account_alert as alert
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -22,6 +23,4 @@ def polls_fan_out(poll_task, account_ids: list[int], *, expires: float) -> int:
 def channel_account_alert(account_id: int, error: str):
     """Thin shell: tells the admins an account started failing (queued once per outage by
     services.channel_account_record_failure)."""
-    from .account_services import channel_account_alert as alert
-
     return alert(account_id=account_id, error=error)

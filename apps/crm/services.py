@@ -1,4 +1,4 @@
-"""Writes for customers: merging two records of one person, and dismissing suggestions."""
+"""Writes for customers: merging two records of one person, dismissing suggestions, naming them."""
 import re
 
 from django.db import transaction
@@ -33,6 +33,15 @@ def customer_tags_set(*, customer: Customer, tags: list[str]) -> Customer:
         locked.tags = sorted(names)
         locked.save(update_fields=["tags", "updated_at"])
     return locked
+
+
+def customer_name_fill(*, customer_id: int, kind: str, value: str, name: str) -> None:
+    """The name a provider gives for a customer known only by an identity's value (the name ingest
+    falls back to, e.g. a Messenger PSID): the customer and that identity take it. A name an agent
+    typed or a merge chose is kept, and so is an identity's own name."""
+    name = name[:200]
+    Customer.objects.filter(pk=customer_id, display_name=value).update(display_name=name)
+    Identity.objects.filter(kind=kind, value=value, display_name="").update(display_name=name)
 
 
 def customer_merge(*, target: Customer, source: Customer, actor) -> CustomerMerge:

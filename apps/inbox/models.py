@@ -85,6 +85,9 @@ class Conversation(models.Model):
 # "Still in a queue": what the inbox lists by default, what counts against an agent's capacity
 # and load, and what waits for an answer. The one definition (filter with status__in=IN_QUEUE).
 IN_QUEUE = (Conversation.Status.OPEN, Conversation.Status.PENDING)
+# Work not finished: in a queue or snoozed. What an agent holds (and hands back on leaving), what an SLA
+# clock runs for; resolved and spam conversations are finished. The one definition.
+UNFINISHED = (*IN_QUEUE, Conversation.Status.SNOOZED)
 
 PREVIEW_CHARS = 200
 

@@ -23,7 +23,7 @@ from apps.crm.selectors import _identity_match, customers_visible
 from .channels import can_reach, composer_rules, outbound_thread_key
 from .clocks import STATES as SLA_STATES
 from .clocks import sla_filter_q
-from .models import IN_QUEUE, Attachment, Conversation, ConversationRead, Message
+from .models import IN_QUEUE, Attachment, Conversation, ConversationEvent, ConversationRead, Message
 from .visibility import team_ids_subquery, visible_conversations_q
 
 LIST_RELATED = ("customer", "channel_account", "assignee", "team")
@@ -435,8 +435,6 @@ def priority_reasons_text(data: dict) -> str:
 def conversation_priority_reasons(*, conversation: Conversation) -> str:
     """Why the conversation has its priority, from the latest priority event the rules wrote (one
     indexed query); "" when a person set it since, or no rule ever fired."""
-    from .models import ConversationEvent
-
     data = (
         ConversationEvent.objects.filter(conversation_id=conversation.pk, kind=ConversationEvent.Kind.PRIORITY)
         .order_by("-created_at", "-id").values_list("data", flat=True).first()

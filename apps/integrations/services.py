@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -26,6 +27,13 @@ from apps.core.errors import ApplicationError
 
 from . import signing
 from .models import EventType, WebhookDelivery, WebhookEndpoint
+
+# The delivery task is named, not imported: tasks.py is the thin shell over this module.
+DELIVER_TASK = "apps.integrations.tasks.webhook_deliver"
+
+
+def _deliver_on_commit(delivery_id: int) -> None:
+    transaction.on_commit(current_app.signature(DELIVER_TASK, args=(delivery_id,)).delay)
 
 EXCERPT_CHARS = 2000
 USER_AGENT = "Centralita-Webhooks/1"
@@ -120,8 +128,6 @@ def webhook_endpoint_delete(*, actor, endpoint: WebhookEndpoint, ip: str | None 
 def deliveries_create(*, events: list[tuple[str, dict]]) -> list[int]:
     """One delivery per (event, subscribed endpoint), in one INSERT; their first attempts queued.
     Called after the event's transaction committed (apps/integrations/hooks.py)."""
-    from .tasks import webhook_deliver
-
     subscribers = list(
         WebhookEndpoint.objects.filter(enabled=True, paused_at__isnull=True).values_list("id", "event_types")
     )
@@ -142,7 +148,7 @@ def deliveries_create(*, events: list[tuple[str, dict]]) -> list[int]:
         created = WebhookDelivery.objects.bulk_create(rows)
         ids = [d.pk for d in created]
         for pk in ids:
-            webhook_deliver.delay_on_commit(pk)
+            _deliver_on_commit(pk)
     return ids
 
 
@@ -238,30 +244,26 @@ def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> tuple[bool, i
 
 def webhook_deliveries_retry_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """Queue the deliveries whose next attempt is due (beat, every few seconds)."""
-    from .tasks import webhook_deliver
-
     now = now or timezone.now()
     due = list(
         WebhookDelivery.objects.filter(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now)
         .order_by("next_attempt_at").values_list("id", flat=True)[:limit]
     )
     for pk in due:
-        webhook_deliver.delay(pk)
+        current_app.signature(DELIVER_TASK, args=(pk,)).delay()
     return len(due)
 
 
 @transaction.atomic
 def webhook_delivery_resend(*, actor, delivery: WebhookDelivery, ip: str | None = None) -> WebhookDelivery:
     """A new delivery of the same event (same event id, so the receiver can dedupe), tried once now."""
-    from .tasks import webhook_deliver
-
     copy = WebhookDelivery.objects.create(
         endpoint_id=delivery.endpoint_id, event_type=delivery.event_type, event_id=delivery.event_id,
         payload=delivery.payload, resent_from=delivery,
     )
     audit_record(actor=actor, action="webhook.delivery_resent", target=delivery.endpoint,
                  after={"delivery": copy.pk, "resent_from": delivery.pk, "event_type": delivery.event_type}, ip=ip)
-    webhook_deliver.delay_on_commit(copy.pk)
+    _deliver_on_commit(copy.pk)
     return copy
 
 

@@ -21,6 +21,7 @@ import time
 import uuid
 
 from asgiref.sync import async_to_sync
+from celery import current_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -29,6 +30,10 @@ from apps.core.realtime import HANDLER, _counter as _redis
 from apps.inbox.visibility import WALLBOARD_GROUP, wallboard_team_group
 
 from . import selectors
+
+# The tasks are named, not imported: tasks.py is the thin shell over this module.
+PUBLISH_TASK = "apps.reports.tasks.wallboard_publish"
+FLUSH_TASK = "apps.reports.tasks.wallboard_flush"
 
 logger = logging.getLogger(__name__)
 
@@ -73,30 +78,24 @@ def wallboard_changed(*, events: list[dict]) -> None:
 
 def wallboard_nudge() -> None:
     """Publish now if nobody did within the interval, else leave it to the trailing publish."""
-    from .tasks import wallboard_publish  # tasks import this module
-
     if not settings.REDIS_URL:
         _local_nudge()
         return
     client = _redis(settings.REDIS_URL)
     if client.register_script(_NUDGE_LUA)(keys=_keys(), args=[_lock_ttl_ms()]) == 1:
-        wallboard_publish.delay()
+        current_app.signature(PUBLISH_TASK).delay()
 
 
 def wallboard_publish_and_schedule(*, queue: str | None = None) -> None:
     """The leading publish; the trailing check follows one interval later (on `queue`)."""
-    from .tasks import wallboard_flush
-
     started = time.monotonic()
     wallboard_publish_now()
-    wallboard_flush.apply_async(countdown=_rest(started), **({"queue": queue} if queue else {}))
+    current_app.signature(FLUSH_TASK).apply_async(countdown=_rest(started), **({"queue": queue} if queue else {}))
 
 
 def wallboard_flush(*, queue: str | None = None) -> bool:
     """One interval after a publish: publish again if something changed meanwhile (and check
     again one interval later), else release the lock. Returns whether it published."""
-    from .tasks import wallboard_flush as flush_task
-
     if not settings.REDIS_URL:
         return False
     client = _redis(settings.REDIS_URL)
@@ -104,7 +103,7 @@ def wallboard_flush(*, queue: str | None = None) -> bool:
         return False
     started = time.monotonic()
     wallboard_publish_now()
-    flush_task.apply_async(countdown=_rest(started), **({"queue": queue} if queue else {}))
+    current_app.signature(FLUSH_TASK).apply_async(countdown=_rest(started), **({"queue": queue} if queue else {}))
     return True
 
 

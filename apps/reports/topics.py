@@ -28,12 +28,15 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
 from .selectors import ReportFilters, _channel, _inbound
+
+COMPUTE_TASK = "apps.reports.tasks.topics_compute"  # named, not imported: tasks.py runs topics_compute
 
 CACHE_PREFIX = "reports:topics:"
 STATUS_PREFIX = "reports:topics-running:"
@@ -256,14 +259,12 @@ def topics_params(f: ReportFilters) -> dict:
 
 def topics_report(f: ReportFilters) -> dict:
     """The cached report, or {"status": "computing"} after queueing its task (once per filters)."""
-    from .tasks import topics_compute as task
-
     f = replace(f, bucket="day")  # the trend bucket does not change topics
     cached = cache.get(CACHE_PREFIX + f.key())
     if cached is not None:
         return cached
     if cache.add(STATUS_PREFIX + f.key(), 1, 600):
-        task.delay(topics_params(f))
+        current_app.signature(COMPUTE_TASK, args=(topics_params(f),)).delay()
         cached = cache.get(CACHE_PREFIX + f.key())  # eager (embedded): computed already
         if cached is not None:
             return cached

@@ -18,6 +18,7 @@ from apps.crm.models import Customer
 from apps.inbox.models import Conversation
 from apps.inbox.queue import Verdict
 
+from .defaults import DEFAULT_RULES
 from .models import PriorityRule
 from .rules import KeywordMatcher, keywords_parse, text_for_rules
 
@@ -199,8 +200,6 @@ def _rule_check(rule: PriorityRule) -> None:
 
 def priority_rules_seed() -> int:
     """Add the default rules (apps/routing/defaults.py) that are missing, by name. Returns how many."""
-    from .defaults import DEFAULT_RULES
-
     have = set(PriorityRule.objects.values_list("name", flat=True))
     added = 0
     for position, name, conditions, priority, moderation in DEFAULT_RULES:

@@ -23,14 +23,13 @@ from apps.core.bulk import rows_insert, rows_update
 from apps.crm.models import Customer
 from apps.inbox.channels import account_kinds
 from apps.inbox.events import tags_of
-from apps.inbox.models import Conversation, ConversationEvent
+from apps.inbox.models import UNFINISHED, Conversation, ConversationEvent
 from apps.inbox.services.clocks import conversations_sla_set
 
 from .book import Book, book
 from .models import Clock, SlaPolicy
 from .worktime import Schedule, add_working, next_change, working_seconds
 
-LIVE = (Conversation.Status.OPEN, Conversation.Status.PENDING, Conversation.Status.SNOOZED)
 RUNNING_STATUS = Conversation.Status.OPEN
 
 
@@ -112,7 +111,7 @@ _CLOCK_FIELDS = ["policy", "status", "target_seconds", "warning_percent", "elaps
 
 def _sync_one(c: Conversation, policy: SlaPolicy | None, clocks: list[Clock], now: datetime, current: Book):
     wanted = {}  # "response" / "resolution" -> (kind, started_at)
-    if policy is not None and c.status in LIVE:
+    if policy is not None and c.status in UNFINISHED:
         if c.waiting_since is not None:
             kind = Clock.Kind.FIRST_RESPONSE if c.first_response_at is None else Clock.Kind.NEXT_RESPONSE
             if policy.target_minutes(kind):

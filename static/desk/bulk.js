@@ -3,7 +3,7 @@
 import { $, delegate, me, toast } from "./dom.js";
 import { api } from "./http.js";
 import { fmt, gettext, ngettext } from "./i18n.js";
-import { queueRows, refreshNav } from "./list.js";
+import { onRowsChanged, queueRows, refreshNav } from "./list.js";
 import { currentId, refreshHeader } from "./thread.js";
 
 function pickedIds() {
@@ -47,6 +47,7 @@ delegate("click", "[data-bulk]", (event, button) => {
   if (button.dataset.bulk !== "spam" || confirm(gettext("Mark the selected conversations as spam?"))) bulk(changes);
 });
 delegate("change", ".pick-box", () => updateBulkBar());
+onRowsChanged(updateBulkBar);
 delegate("change", "#pick-all", (event, all) => {
   document.querySelectorAll(".pick-box").forEach((box) => { box.checked = all.checked; });
   updateBulkBar();

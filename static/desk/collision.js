@@ -3,8 +3,8 @@
 import { $, el, me } from "./dom.js";
 import { fmt, gettext } from "./i18n.js";
 import { on, onConnect, send } from "./live.js";
-import { isTyping } from "./composer.js";
-import { currentId } from "./thread.js";
+import { isTyping, onTypingChanged } from "./composer.js";
+import { currentId, onConversationLeaving, onHeaderRefreshed, onThreadShown } from "./thread.js";
 
 const watchers = new Map(); // user id -> {name, state} for the open conversation
 
@@ -37,6 +37,14 @@ export function renderCollision() {
 }
 
 on("collision", onCollision);
+onTypingChanged((typing) => watch(typing ? "typing" : "viewing"));
+onConversationLeaving((previous, next) => { if (previous && previous !== next) watch("left", previous); });
+onThreadShown((id, { opened }) => {
+  if (opened) clearWatchers();
+  renderCollision();
+  if (opened) watch("viewing");
+});
+onHeaderRefreshed(() => renderCollision());
 onConnect(() => { if (currentId()) watch(isTyping() ? "typing" : "viewing"); });
 // Others see "idle" while this tab is in the background, and "left" when it goes away.
 document.addEventListener("visibilitychange", () => watch(document.hidden ? "idle" : isTyping() ? "typing" : "viewing"));

@@ -4,7 +4,7 @@
 import { $, debounce, delegate, el, me, otherwise, people, toast } from "./dom.js";
 import { api } from "./http.js";
 import { gettext } from "./i18n.js";
-import { composerMode, updateCounter } from "./composer.js";
+import { composerMode, onComposerInput, updateCounter } from "./composer.js";
 import { currentId } from "./thread.js";
 
 const caretMenu = { items: [], active: 0, start: -1 };
@@ -158,3 +158,5 @@ document.addEventListener("click", (event) => {
     if (!menu.hidden) { $("canned-search").value = ""; $("canned-search").focus(); }
   }
 });
+
+onComposerInput(updateCaretMenu);

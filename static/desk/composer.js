@@ -1,17 +1,23 @@
-// The composer: reply or internal note, attachments, the length counter, sending, the typing
-// signal other agents see, and drafts kept per conversation.
-import { $, delegate, el } from "./dom.js";
+// The composer: reply or internal note, attachments, the length counter, sending, whether the
+// agent is typing (collision.js tells the others, onTypingChanged), and drafts kept per
+// conversation. Its menus (composer-menus.js) hear each keystroke through onComposerInput.
+import { $, delegate, el, runHooks } from "./dom.js";
 import { api } from "./http.js";
 import { fmt, gettext } from "./i18n.js";
-import { watch } from "./collision.js";
-import { updateCaretMenu } from "./composer-menus.js";
-import { currentId, queueMessages } from "./thread.js";
+import { currentId, onConversationLeaving, onThreadShown, queueMessages } from "./thread.js";
 
 let mode = "reply";
 let files = [];
 let typing = false;
 let typingTimer = null;
 const drafts = new Map(); // conversation id -> {text, mode, files} not sent yet
+const typingHooks = [];
+const inputHooks = [];
+
+// fn(typing) when the agent starts typing (true) or stops (false, after a pause or on sending).
+export function onTypingChanged(fn) { typingHooks.push(fn); }
+// fn() after each change of the composer's text.
+export function onComposerInput(fn) { inputHooks.push(fn); }
 
 export const composerMode = () => mode;
 export const isTyping = () => typing;
@@ -126,7 +132,7 @@ function renderFiles() {
 function noteTyping() {
   if (!typing) {
     typing = true;
-    watch("typing");
+    runHooks(typingHooks, true);
   }
   clearTimeout(typingTimer);
   typingTimer = setTimeout(stopTyping, 4000);
@@ -136,7 +142,7 @@ function stopTyping() {
   clearTimeout(typingTimer);
   if (typing) {
     typing = false;
-    watch("viewing");
+    runHooks(typingHooks, false);
   }
 }
 
@@ -153,5 +159,12 @@ delegate("change", "#composer-attach", (event, input) => {
   renderFiles();
 });
 delegate("change", 'input[name="visibility"]', () => updateCounter());
-delegate("input", "#composer-text", () => { updateCounter(); updateCaretMenu(); noteTyping(); });
+delegate("input", "#composer-text", () => { updateCounter(); runHooks(inputHooks); noteTyping(); });
+onConversationLeaving((previous) => saveDraft(previous));
+onThreadShown((id, { opened }) => {
+  if (opened) resetFiles();
+  setMode($("composer") && $("composer").dataset.canReply === "1" ? "reply" : "note");
+  updateCounter();
+  if (opened) restoreDraft(id);
+});
 delegate("submit", "#composer", (event) => sendComposer(event));

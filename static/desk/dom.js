@@ -33,6 +33,14 @@ export function throttle(fn, ms) {
   };
 }
 
+// The callbacks registered with a module's hook (onThreadShown, onRowsChanged...), each called with
+// args: one callback's bug must not stop the others, nor break the desk.
+export function runHooks(hooks, ...args) {
+  hooks.forEach((fn) => {
+    try { fn(...args); } catch (error) { console.error(error); }
+  });
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };

@@ -1,14 +1,19 @@
 // The conversation list: filters and the URL, the first page and "load more", the view counts,
-// and rows refetched (as server-rendered fragments) when live events say they changed.
-import { $, delegate, throttle, toast } from "./dom.js";
+// and rows refetched (as server-rendered fragments) when live events say they changed. It marks
+// the open conversation's row and puts it in the URL through thread.js's hooks; the ticked rows'
+// bar (bulk.js) hears onRowsChanged.
+import { $, delegate, runHooks, throttle, toast } from "./dom.js";
 import { fragment } from "./http.js";
 import { fmt, gettext, ngettext } from "./i18n.js";
 import { on, onStale } from "./live.js";
 import { tick } from "./time.js";
-import { updateBulkBar } from "./bulk.js";
-import { currentId, markReadSoon, openConversation } from "./thread.js";
+import { currentId, markReadSoon, onConversationClosed, onThreadShown, openConversation } from "./thread.js";
 
 const FILTER_KEYS = ["view", "status", "channel", "priority", "tag", "sla", "q"];
+const rowsHooks = [];
+
+// fn() after the list's rows were rendered or refetched.
+export function onRowsChanged(fn) { rowsHooks.push(fn); }
 
 // --- filters and the URL ----------------------------------------------------------------------
 
@@ -62,7 +67,7 @@ export async function loadList() {
     $("list").replaceChildren(content);
     markSelectedRow();
     tick($("list"));
-    updateBulkBar();
+    runHooks(rowsHooks);
   } catch (error) {
     toast(fmt(gettext("Could not load the list: %(error)s"), { error: error.message }), { error: true });
   }
@@ -164,7 +169,7 @@ function applyRows(content, ids) {
     $("new-pill").textContent = fmt(ngettext("%(count)s new", "%(count)s new", inserted), { count: inserted });
     $("new-pill").hidden = false;
   }
-  updateBulkBar();
+  runHooks(rowsHooks);
 }
 
 export function markSelectedRow() {
@@ -182,6 +187,12 @@ function onConversationChanged(event) {
 on("conversation.created", onConversationChanged);
 on("conversation.updated", onConversationChanged);
 onStale(() => { loadList(); refreshNav(); });
+onThreadShown((id, { opened, push }) => {
+  if (!opened) return;
+  if (push) pushUrl({ id });
+  markSelectedRow();
+});
+onConversationClosed(() => markSelectedRow());
 
 // A plain click opens the conversation in place; ctrl/cmd/middle clicks keep the link's new tab.
 delegate("click", ".row-link", (event, link) => {

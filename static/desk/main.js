@@ -33,10 +33,11 @@
 //   onConversationOpened((id) => { ... });                   // its panes are in place
 //   action("send-outbound", (button, event) => { ... });     // <button data-action="send-outbound">
 //
-// and add ONE import line for it below ("Feature modules"). Rules: register handlers at the
-// module's top level and do nothing else there that uses another desk module (modules import
-// each other in cycles, which ES modules allow as long as functions are only called after
-// evaluation); the boot below runs once every module has registered.
+// and add ONE import line for it below ("Feature modules"). Rules: import downwards only (thread.js
+// imports no feature module; a lower module that needs a higher one to act offers a hook, e.g.
+// onThreadShown, onRowsChanged, onTypingChanged); register handlers at the module's top level and
+// do nothing else there that uses another desk module; the boot below runs once every module has
+// registered.
 import { boot } from "./dom.js";
 import { connect, disconnect, reconnect } from "./live.js";
 import { loadList, refreshNav, syncFilterControls } from "./list.js";

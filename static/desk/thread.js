@@ -1,19 +1,21 @@
 // The open conversation: which one it is (currentId), opening and closing it, its header and
-// messages refetched on live events, and read marks. Feature modules hear about it through
-// onConversationOpened / onConversationClosed (see main.js).
-import { $, delegate, el, throttle, toast } from "./dom.js";
+// messages refetched on live events, and read marks. It imports no feature module: the list, the
+// composer and collision play their part through onConversationLeaving / onThreadShown /
+// onHeaderRefreshed, feature modules hear about it through onConversationOpened /
+// onConversationClosed (see main.js).
+import { $, delegate, el, runHooks, throttle, toast } from "./dom.js";
 import { api, fragment } from "./http.js";
 import { fmt, gettext } from "./i18n.js";
 import { on, onStale } from "./live.js";
 import { tick } from "./time.js";
-import { markSelectedRow, pushUrl } from "./list.js";
-import { restoreDraft, saveDraft, setMode, resetFiles, updateCounter } from "./composer.js";
-import { clearWatchers, renderCollision, watch } from "./collision.js";
 
 let current = null; // the open conversation's id, or null
 let started = false; // startThread ran (main.js's boot)
 const openedHooks = [];
 const closedHooks = [];
+const leavingHooks = [];
+const shownHooks = [];
+const headerHooks = [];
 
 export const currentId = () => current;
 
@@ -25,12 +27,13 @@ export function onConversationOpened(fn) {
 }
 // fn(id) after the open conversation was closed (back to the empty state).
 export function onConversationClosed(fn) { closedHooks.push(fn); }
-
-function runHooks(hooks, id) {
-  hooks.forEach((fn) => {
-    try { fn(id); } catch (error) { console.error(error); } // one feature's bug must not break the desk
-  });
-}
+// fn(previousId, nextId) just before the open conversation changes (nextId null: it is closed).
+export function onConversationLeaving(fn) { leavingHooks.push(fn); }
+// fn(id, {opened, push}) as the thread's panes are rendered, before it scrolls to the end; opened:
+// it was opened here (false: the page came with it); push: the URL is to say so.
+export function onThreadShown(fn) { shownHooks.push(fn); }
+// fn(id) after the header was fetched again.
+export function onHeaderRefreshed(fn) { headerHooks.push(fn); }
 
 let threadGeneration = 0;
 // While a conversation's fragment is on its way, its live message events are kept and applied once
@@ -47,19 +50,12 @@ export async function openConversation(id, { push = true } = {}) {
   try {
     const content = await fragment(`/desk/conversations/${id}/`);
     if (generation !== threadGeneration) return;
-    if (previous && previous !== id) watch("left", previous);
-    saveDraft(previous);
+    runHooks(leavingHooks, previous, id);
     current = id;
-    clearWatchers();
-    resetFiles();
     const customer = content.querySelector("#customer-pane-content");
     $("thread-pane").replaceChildren(content.querySelector("#thread"));
     $("customer-pane").replaceChildren(customer.content);
-    if (push) pushUrl({ id });
-    afterThreadRender();
-    restoreDraft(id);
-    markSelectedRow();
-    watch("viewing");
+    afterThreadRender({ opened: true, push });
     markRead(id);
     opening = null;
     if (missedWhileOpening.size) queueMessages([...missedWhileOpening]);
@@ -74,14 +70,12 @@ export async function openConversation(id, { push = true } = {}) {
 
 export function closeConversation() {
   const id = current;
-  saveDraft(id);
-  if (id) watch("left", id);
+  runHooks(leavingHooks, id, null);
   current = null;
   const empty = el("div", "empty-state");
   empty.append(el("p", "", gettext("Pick a conversation, or press j.")));
   $("thread-pane").replaceChildren(empty);
   $("customer-pane").replaceChildren(el("div", "empty-state small", gettext("The customer's identities and whole history show here.")));
-  markSelectedRow();
   if (id) runHooks(closedHooks, id);
 }
 
@@ -90,20 +84,18 @@ export function startThread(id) {
   started = true;
   current = id || null;
   if (!current) return;
-  afterThreadRender();
+  afterThreadRender({ opened: false, push: false });
   markRead(current);
   runHooks(openedHooks, current);
 }
 
-function afterThreadRender() {
+function afterThreadRender(how) {
   const text = $("composer-text");
   if (text && !text.dataset.replyPlaceholder) text.dataset.replyPlaceholder = text.placeholder;
   tick($("thread-pane"));
   tick($("customer-pane"));
   document.querySelectorAll(".msg-html").forEach(sizeFrame);
-  renderCollision();
-  setMode($("composer") && $("composer").dataset.canReply === "1" ? "reply" : "note");
-  updateCounter();
+  runHooks(shownHooks, current, how);
   scrollThreadToEnd();
 }
 
@@ -150,7 +142,7 @@ export const refreshHeader = throttle(async () => {
       if (again) { again.value = editing.value; again.focus(); }
     }
     tick($("conv-head"));
-    renderCollision();
+    runHooks(headerHooks, id);
   } catch (error) {
     if (error.status === 404) closeConversation(); // no longer visible (moved to another team)
   }

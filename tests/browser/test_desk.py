@@ -281,3 +281,32 @@ def test_an_agent_works_the_inbox_from_the_keyboard_composer_and_sidebar(page, d
     page.keyboard.press("Enter")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Devolución del pedido 4471")
+
+
+def test_a_half_written_reply_and_the_selected_row_follow_the_open_conversation(page, desk_url, desk_team, make_account):
+    # given Ana's inbox, with Lucía's email opened and a reply half written in it
+    team, ana, _luis = desk_team
+    convs = seed_desk(make_account, team)
+    email, api = convs["email"].id, convs["api"].id
+    login(page, ana, desk_url)
+    page.goto(f"{desk_url}/")
+    page.locator(f'li.row[data-id="{email}"] .row-link').click()
+    expect(page.locator("li.row.selected")).to_have_attribute("data-id", str(email))
+    page.locator("#composer-text").fill("Hola Lucía, lo reviso")
+    # when she opens another conversation
+    page.locator(f'li.row[data-id="{api}"] .row-link').click()
+    # then its composer is empty, its row is the selected one, and the URL says which is open
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(api))
+    expect(page.locator("#composer-text")).to_have_value("")
+    expect(page.locator("li.row.selected")).to_have_attribute("data-id", str(api))
+    assert page.url.endswith(f"/c/{api}/")
+    # when she goes back to Lucía's: what she had written is there again
+    page.locator(f'li.row[data-id="{email}"] .row-link').click()
+    expect(page.locator("#conv-head")).to_have_attribute("data-id", str(email))
+    expect(page.locator("#composer-text")).to_have_value("Hola Lucía, lo reviso")
+    expect(page.locator("li.row.selected")).to_have_attribute("data-id", str(email))
+    # and back in the browser's history to the inbox alone: the empty state, no row selected
+    for _ in range(3):
+        page.go_back()
+    expect(page.locator("#thread-pane .empty-state")).to_be_visible()
+    expect(page.locator("li.row.selected")).to_have_count(0)

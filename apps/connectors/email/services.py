@@ -13,9 +13,11 @@ everything is fetched again and Message-ID dedupe (or the sha256 of the bytes) d
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from django.db import transaction
 
+from apps.connectors import services
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
     Parsed,
@@ -40,20 +42,13 @@ LOCK_SECONDS = 15 * 60  # one poll per account at a time; the lock outlives a hu
 
 
 @dataclass
-class PollResult:
+class PollResult(services.PollResult):
     fetched: int = 0
-    ingested: int = 0
-    duplicates: int = 0
-    failed: int = 0
     marked: int = 0
     uidvalidity_reset: bool = False
-    error: str = ""
     fetched_uids: list[int] = field(default_factory=list)
-
-    def summary(self) -> str:
-        text = (f"fetched {self.fetched} · ingested {self.ingested} · duplicates {self.duplicates} · "
-                f"failed {self.failed} · marked {self.marked}")
-        return f"{text} · error: {self.error}" if self.error else text
+    LEAD: ClassVar[tuple[str, ...]] = ("fetched",)
+    TAIL: ClassVar[tuple[str, ...]] = ("marked",)
 
 
 def email_accounts_due(*, now: datetime | None = None) -> list[int]:
@@ -143,9 +138,7 @@ def _ingest(account, parsed: list[tuple[FetchedMail, list]], result: PollResult)
                statuses=statuses(mail.raw, messages, account_id=account.id))
         for mail, messages in parsed
     ])
-    result.ingested += counts.ingested
-    result.duplicates += counts.duplicates
-    result.failed += counts.failed
+    result.add(counts)
 
 
 def _dead_letter(account, uid: int, raw: bytes, error: str, result: PollResult) -> None:

@@ -10,11 +10,10 @@ from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.models import Message
 
 from .client import FacebookError, graph_for
+from .services import account_unhealthy
 
 
 def moderate(*, message: Message, hidden: bool) -> None:
-    from .services import account_unhealthy
-
     details = (message.metadata or {}).get("facebook") or {}
     comment_id = details.get("comment_id")
     if not comment_id:

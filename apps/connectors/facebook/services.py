@@ -3,34 +3,38 @@
 Webhooks are the main path (views.py stages them). The poll picks up what a webhook missed
 (the desk was down, Facebook gave up retrying): recent Messenger conversations and the
 comments on recent posts, fetched with the Graph API since the cursor, parsed by the same
-parse() and stored by messages_ingest. Message ids are the same both ways, so overlap with
-webhooks is dropped as duplicates. The cursor ({"since": epoch seconds}) moves only in the
+parse() and stored by the connectors' one ingest-with-fallback (services.parsed_ingest: the
+batch, else payload by payload, one that will not go in kept as a dead letter). Message ids are
+the same both ways, so overlap with webhooks is dropped as duplicates. The cursor ({"since": epoch seconds}) moves only in the
 transaction that stored what was fetched: a failed poll fetches the same window again.
 """
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from apps.connectors import services
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.connectors.services import (
+    Parsed,
     channel_account_pause,
     channel_account_poll,
     channel_account_record_failure,
     channel_accounts_due,
     dead_letter_keep,
+    parsed_ingest,
 )
 from apps.core.errors import ApplicationError
 from apps.inbox.channels import PermanentSendError, TemporarySendError
 from apps.inbox.inbound import ParseError
-from apps.crm.models import Customer, Identity
+from apps.crm.services import customer_name_fill
 from apps.inbox.models import Conversation, Message
-from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.moderation import message_visibility_set
 
 from .client import FacebookError, graph_for
@@ -62,18 +66,11 @@ FEED_FIELDS = (
 
 
 @dataclass
-class PollResult:
+class PollResult(services.PollResult):
     fetched: int = 0
-    ingested: int = 0
-    duplicates: int = 0
-    failed: int = 0
     named: int = 0
-    error: str = ""
-
-    def summary(self) -> str:
-        text = (f"fetched {self.fetched} · ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
-                f" · named {self.named}")
-        return f"{text} · error: {self.error}" if self.error else text
+    LEAD: ClassVar[tuple[str, ...]] = ("fetched",)
+    TAIL: ClassVar[tuple[str, ...]] = ("named",)
 
 
 def facebook_accounts_due(*, now: datetime | None = None) -> list[int]:
@@ -168,19 +165,19 @@ def _store(account: ChannelAccount, payloads: list[tuple[str, bytes]], started: 
     """Parse, ingest and move the cursor in one transaction: all of it, or a retry next time."""
     with transaction.atomic():
         locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
-        messages = []
+        parsed = []
         for name, raw in payloads:
             try:
-                parsed = parse(raw, account_id=account.id)
+                messages = parse(raw, account_id=account.id)
             except ParseError as exc:
                 dead_letter_keep(kind="facebook", raw=raw, error=f"{name}: {exc}", source="poll", account=account)
                 result.failed += 1
                 continue
-            result.fetched += len(parsed)
-            messages += parsed
-        if messages:
-            stored = messages_ingest(messages=messages)
-            result.ingested, result.duplicates = stored.ingested, stored.duplicates
+            result.fetched += len(messages)
+            parsed.append(Parsed(kind="facebook", raw=raw, messages=messages, source="poll", account=account, name=name))
+        if parsed:
+            # The connectors' one ingest-with-fallback: the batch, else payload by payload (a bad one is a dead letter).
+            result.add(parsed_ingest(parsed))
         # Everything up to the poll's start is stored: the next poll begins there (with an overlap).
         locked.cursor = {**(locked.cursor or {}), "since": int(started.timestamp()) - OVERLAP_SECONDS}
         locked.save(update_fields=["cursor"])
@@ -224,9 +221,7 @@ def _names_fill(account: ChannelAccount, result: PollResult) -> None:
                 continue
             name = " ".join(p for p in (profile.get("first_name"), profile.get("last_name")) if p) or profile.get("name") or ""
             if name:
-                # Only a name nobody set: the PSID fallback, never one an agent typed or a merge chose.
-                Customer.objects.filter(pk=customer_id, display_name=psid).update(display_name=name[:200])
-                Identity.objects.filter(kind="facebook", value=psid, display_name="").update(display_name=name[:200])
+                customer_name_fill(customer_id=customer_id, kind="facebook", value=psid, name=name)
                 result.named += 1
     finally:
         if changes:

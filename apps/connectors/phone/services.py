@@ -2,6 +2,7 @@
 import uuid
 from datetime import datetime
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.connectors.drain import payloads_import
 from apps.connectors.models import ChannelAccount, ChannelKind, InboundPayload
-from apps.connectors.services import ImportCounts
+from apps.connectors.services import DRAIN_TASK, ImportCounts
 from apps.core.errors import ApplicationError
 from apps.crm.identities import InvalidIdentity
 from apps.crm.models import Customer, Identity, IdentityKind
@@ -138,15 +139,13 @@ def asterisk_file_stage(*, account: ChannelAccount, name: str, raw: bytes) -> in
 
     Returns the number of rows staged; failures end up as dead letters, duplicates are dropped by ingest.
     """
-    from apps.connectors.tasks import inbound_drain
-
     rows = _asterisk_rows(account, name, raw)
     with transaction.atomic():
         InboundPayload.objects.bulk_create(
             [InboundPayload(channel_account=account, kind="asterisk", raw=row, source="import") for _, row in rows],
             batch_size=2000,
         )
-        transaction.on_commit(inbound_drain.delay)
+        transaction.on_commit(current_app.signature(DRAIN_TASK).delay)
     return len(rows)
 
 

@@ -29,14 +29,14 @@ def parse(raw: bytes, *, account_id: int, received_at: datetime | None = None) -
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(f"body is not UTF-8: {exc}") from exc
-    items = _load_json(text)
+    items = json_items(text)
     return [_message(item, i, account_id, received_at) for i, item in enumerate(items)]
 
 
 def split(name: str, raw: bytes):
     """For imports: one payload per message of a JSON array / JSON-lines file, so failures count per message."""
     try:
-        items = _load_json(raw.decode("utf-8"))
+        items = json_items(raw.decode("utf-8"))
     except (ParseError, UnicodeDecodeError):
         yield name, raw  # parse() will say what is wrong, and it becomes a dead letter
         return
@@ -44,7 +44,9 @@ def split(name: str, raw: bytes):
         yield f"{name}[{i}]", json.dumps(item).encode()
 
 
-def _load_json(text: str) -> list:
+def json_items(text: str) -> list:
+    """The messages of a body or file (the push channel's and the web form's): one JSON object, a
+    list of them, or JSON lines (core's json_documents); ParseError says what is wrong."""
     try:
         data = json_documents(text)
     except json.JSONDecodeError as exc:

@@ -20,12 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from typing import ClassVar
 
 import requests
 import tweepy
 from django.db import transaction
 from django.utils import timezone
 
+from apps.connectors import services
 from apps.connectors.drain import payloads_import
 from apps.connectors.models import ChannelAccount, ChannelKind
 from apps.core.parsing import digits_parse
@@ -46,17 +48,10 @@ DEFAULT_RATE_WINDOW = timedelta(minutes=15)  # X's window, when a 429 comes with
 
 
 @dataclass
-class PollResult:
+class PollResult(services.PollResult):
     pages: int = 0
-    ingested: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    error: str = ""
     retry_at: datetime | None = None  # rate limited: poll again at X's reset time
-
-    def summary(self) -> str:
-        text = f"pages {self.pages} · ingested {self.ingested} · duplicates {self.duplicates} · failed {self.failed}"
-        return f"{text} · error: {self.error}" if self.error else text
+    LEAD: ClassVar[tuple[str, ...]] = ("pages",)
 
 
 def twitter_accounts_due(*, now: datetime | None = None) -> list[int]:
@@ -194,9 +189,7 @@ def _store(account, pages: list[bytes], cursor_update: dict, result: PollResult)
             counts = payloads_import(
                 kind="twitter", account=locked, payloads=[(f"poll page {i + 1}", raw) for i, raw in enumerate(pages)]
             )
-            result.ingested += counts.ingested
-            result.duplicates += counts.duplicates
-            result.failed += counts.failed
+            result.add(counts)
         if cursor_update:
             locked.cursor = {**(locked.cursor or {}), **cursor_update}
             locked.save(update_fields=["cursor"])

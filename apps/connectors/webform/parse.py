@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 
 from django.utils.dateparse import parse_datetime
 
-from apps.connectors.push.parse import _load_json
+from apps.connectors.push.parse import json_items
 from apps.inbox.inbound import InboundMessage, ParseError, SenderIdentity
 
 FIELD_TYPES = {"text", "email", "tel", "textarea", "select"}
@@ -35,7 +35,7 @@ def parse(raw: bytes, *, account_id: int) -> list[InboundMessage]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(f"web-form payload is not UTF-8: {exc}") from exc
-    return [_message(item, account_id) for item in _load_json(text)]
+    return [_message(item, account_id) for item in json_items(text)]
 
 
 def _message(item, account_id: int) -> InboundMessage:

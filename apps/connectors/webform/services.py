@@ -6,6 +6,7 @@ import uuid
 from email.headerregistry import Address
 from email.message import EmailMessage
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -16,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
+from apps.connectors.email.send import SMTP_POLICY, smtp_deliver  # the email channel's SMTP delivery and error mapping
 from apps.connectors.services import payload_stage
 
 from .models import WebForm
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_RATE_LIMIT = "5/10m"
 # Confirmations per recipient address: the form must not become a way to mail-bomb someone.
 CONFIRMATION_RATE_LIMIT = "3/1h"
+CONFIRMATION_TASK = "apps.connectors.webform.tasks.webform_confirmation_send"  # named, not imported: tasks.py calls this module
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -104,9 +107,7 @@ def webform_submit(*, webform: WebForm, values: list[dict], ip: str, user_agent:
             if rate_limit_hit(scope="confirm", subject=recipient.lower(), rate=CONFIRMATION_RATE_LIMIT):
                 logger.warning("web form %s: no confirmation to %s (too many in the last hour)", webform.slug, recipient)
             else:
-                from .tasks import webform_confirmation_send
-
-                webform_confirmation_send.delay_on_commit(webform.id, payload)
+                transaction.on_commit(current_app.signature(CONFIRMATION_TASK, args=(webform.id, payload)).delay)
     return submission_id
 
 
@@ -117,8 +118,6 @@ def webform_confirmation_send(*, webform_id: int, submission: dict) -> str | Non
     in the same customer's history (same email identity). Raises the email channel's
     TemporarySendError / PermanentSendError.
     """
-    from apps.connectors.email.send import smtp_deliver  # the email channel's SMTP delivery and error mapping
-
     webform = WebForm.objects.select_related("confirmation_email_account").filter(pk=webform_id).first()
     account = webform.confirmation_email_account if webform else None
     recipient = next((f["value"] for f in submission["fields"] if f["type"] == "email" and f["value"]), "")
@@ -135,8 +134,6 @@ def webform_confirmation_send(*, webform_id: int, submission: dict) -> str | Non
 
 
 def _confirmation_mail(webform, submission, account_settings, address, recipient) -> EmailMessage:
-    from apps.connectors.email.send import SMTP_POLICY
-
     # In the submitter's language (the page they saw), whatever the worker's own language is.
     with translation.override(submission.get("language") or settings.LANGUAGE_CODE):
         return _confirmation_mail_in_language(webform, submission, account_settings, address, recipient, SMTP_POLICY)

@@ -13,7 +13,7 @@ from apps.core.realtime import publish_on_commit
 
 from ..clocks import clocks_sync
 from ..events import conversation_data
-from ..models import IN_QUEUE, Conversation, ConversationEvent, ConversationRead, Tag
+from ..models import IN_QUEUE, UNFINISHED, Conversation, ConversationEvent, ConversationRead, Tag
 from ..visibility import conversation_groups, visible_conversations_q
 from ..queue import capacity_left, queue_changed
 from .notifications import notify_assigned
@@ -73,7 +73,7 @@ def conversation_update(*, conversation: Conversation, actor: User | None, audit
                 events.append(tag_event)
         if not events:
             return locked
-        if locked.status in (Conversation.Status.RESOLVED, Conversation.Status.SPAM) and "status" in fields:
+        if locked.status not in UNFINISHED and "status" in fields:
             # Nobody is waiting on a resolved (or spam) conversation; a new inbound message restarts the clock.
             locked.waiting_since = None
             fields.append("waiting_since")
@@ -173,17 +173,13 @@ def conversations_bulk_update(*, user: User, ids: list[int], changes: dict) -> i
     return len(visible)
 
 
-# Work someone holds: what goes back to the queue when they leave (resolved and spam stay theirs on record).
-HELD_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING, Conversation.Status.SNOOZED)
-
-
 def conversations_release(*, user: User, actor: User | None) -> dict:
-    """Unassign every conversation `user` holds that still needs work: each goes back to its team's
-    queue (or the unteamed one), with an "assigned -> nobody" event by `actor` in its trail and a
+    """Unassign every conversation `user` holds that still needs work (UNFINISHED: resolved and
+    spam stay theirs on record): each goes back to its team's queue (or the unteamed one), with an "assigned -> nobody" event by `actor` in its trail and a
     live update to whoever sees it. Rows locked in id order. Connected as the accounts app's
     deactivation hook (apps/inbox/apps.py); returns {"released_conversations": [ids]}."""
     ids = list(
-        Conversation.objects.filter(assignee=user, status__in=HELD_STATUSES).order_by("id").values_list("id", flat=True)
+        Conversation.objects.filter(assignee=user, status__in=UNFINISHED).order_by("id").values_list("id", flat=True)
     )
     with transaction.atomic():
         for conversation_id in ids:

@@ -27,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import nh3
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -43,6 +44,8 @@ from ..inbound import InboundMessage
 from ..models import IN_QUEUE, Attachment, Conversation, ConversationEvent, Message, message_preview
 from ..queue import agents_pick, priority_judge
 from .conversations import assignments_notify, conversations_assign_routed
+
+MODERATE_TASK = "apps.inbox.tasks.message_moderate"  # named, not imported: the task module imports this one
 
 logger = logging.getLogger(__name__)
 
@@ -160,10 +163,8 @@ def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
     )
     assignments_notify(auto_assigned)
     if to_hide:
-        from ..tasks import message_moderate  # the network is called after commit, never in this transaction
-
-        for i in to_hide:
-            message_moderate.delay_on_commit(messages[i].id)
+        for i in to_hide:  # the network is called after commit, never in this transaction
+            transaction.on_commit(current_app.signature(MODERATE_TASK, args=(messages[i].id,)).delay)
     return IngestResult(message_ids=[m.id for m in messages], duplicates=duplicates)
 
 

@@ -16,7 +16,7 @@ from apps.core.errors import ApplicationError
 
 from ..channels import outbound_thread_key
 from ..events import publish_conversations_and_messages
-from ..models import Conversation, ConversationEvent, Message
+from ..models import UNFINISHED, Conversation, ConversationEvent, Message
 from .conversations import conversation_update
 from .replies import reply_create
 
@@ -41,7 +41,7 @@ def conversation_start(*, author, customer, identity, account, subject: str = ""
         created = conversation is None
         if created:
             conversation = _new(author=author, customer=customer, account=account, subject=subject, thread_key=thread_key)
-        elif conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SPAM):
+        elif conversation.status not in UNFINISHED:
             conversation = conversation_update(conversation=conversation, actor=author, status=Conversation.Status.OPEN)
         return reply_create(conversation=conversation, author=author, text=text, is_public=False, files=files, first=created)
 

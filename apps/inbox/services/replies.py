@@ -8,6 +8,7 @@ import logging
 import random
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,6 +20,9 @@ from apps.inbox.channels import PermanentSendError, TemporarySendError, reply_ch
 from ..clocks import clocks_sync
 from ..events import publish_conversations_and_messages, publish_message_updated
 from ..models import Attachment, Conversation, ConversationEvent, Message, message_preview
+from .notifications import notify_mentions
+
+DELIVER_TASK = "apps.inbox.tasks.message_deliver"  # named, not imported: the task module imports this one
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +32,6 @@ RETRY_MAX_SECONDS = 3600
 
 def note_create(*, conversation: Conversation, author, text: str, files=()) -> Message:
     """An internal note: visible to agents only, never leaves the desk. @username notifies."""
-    from .notifications import notify_mentions
-
     with transaction.atomic():
         message = _post(conversation=conversation, author=author, text=text, kind=Message.Kind.NOTE, is_public=False, files=files)
         notify_mentions(message=message, author=author)
@@ -146,9 +148,7 @@ def replies_requeue_stale() -> int:
 
 
 def _enqueue_delivery(message_id: int) -> None:
-    from ..tasks import message_deliver  # the task module imports this one
-
-    message_deliver.delay_on_commit(message_id)
+    transaction.on_commit(current_app.signature(DELIVER_TASK, args=(message_id,)).delay)
 
 
 # --- delivery -------------------------------------------------------------------------

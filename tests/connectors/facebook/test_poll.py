@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.connectors.facebook import services, tasks
-from apps.connectors.models import ChannelAccount
+from apps.connectors.models import ChannelAccount, DeadLetter
 from apps.connectors.services import channel_accounts_due
 from apps.connectors.drain import inbound_drain
 from apps.inbox.models import Conversation, Message
@@ -78,6 +78,21 @@ def test_poll_fetches_every_page_and_stores_what_was_missed(fb_account, missed):
     account = ChannelAccount.objects.get(pk=fb_account.pk)
     assert account.cursor["since"] >= int((timezone.now() - timedelta(minutes=3)).timestamp())
     assert (account.consecutive_failures, account.last_success_at is not None) == (0, True)
+
+
+def test_a_payload_that_will_not_go_in_is_a_dead_letter_and_the_rest_is_stored(fb_account, missed):
+    # given: a comment whose text PostgreSQL refuses (a NUL byte): the feed payload cannot be stored
+    missed.feed[0]["comments"]["data"][0]["message"] = "Y sigo\u0000 esperando"
+    # when
+    result = services.facebook_account_poll(account_id=fb_account.id)
+    # then: the conversations went in, the feed is a dead letter of the poll, the cursor moved on
+    assert (result.ingested, result.failed, result.error) == (5, 1, "")
+    assert Message.objects.filter(channel_account=fb_account).count() == 5
+    dead = DeadLetter.objects.get(channel_account=fb_account)
+    assert (dead.kind, dead.source, dead.resolved) == ("facebook", "poll", False)
+    assert json.loads(bytes(dead.raw))["edge"] == "feed"
+    account = ChannelAccount.objects.get(pk=fb_account.pk)
+    assert account.cursor["since"] >= int((timezone.now() - timedelta(minutes=3)).timestamp())
 
 
 def test_polling_twice_stores_everything_once(fb_account, missed):
