@@ -38,8 +38,9 @@ INSERT INTO audit_auditentry(actor_id, actor_label, action, target_type, target_
         CASE WHEN g%8=4 THEN '{"role": "supervisor"}'::jsonb ELSE '{}'::jsonb END,
         ('10.0.'||(g%250)||'.'||(g%200))::inet, now() - ((g * 31.5)||' seconds')::interval
  FROM generate_series(1,1000000) g, (SELECT min(id) FROM accounts_user) u;
-INSERT INTO connectors_channelaccount(kind,name,settings,secrets,cursor,inbound_token_hash,enabled,created_at,last_error,consecutive_failures)
- VALUES ('email','bench','{}','','{}','',true,now(),'',0);
+INSERT INTO connectors_channelaccount(kind,name,settings,secrets,cursor,inbound_token_hash,enabled,created_at,last_error,
+                                      consecutive_failures,poll_interval,secrets_meta,csat_enabled)
+ VALUES ('email','bench','{}','','{}','',true,now(),'',0,60,'{}',false);
 INSERT INTO crm_customer(display_name, created_at, updated_at) SELECT 'Customer '||g, now(), now() FROM generate_series(1,41) g;
 INSERT INTO crm_identity(customer_id, kind, value, handle, display_name, created_at)
  SELECT id, 'email', 'c'||id||'@example.com', '', '', now() FROM crm_customer;

@@ -25,9 +25,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 SEED_SQL = """
 INSERT INTO accounts_team(name, created_at) SELECT 'Bench team '||g, now() FROM generate_series(1,10) g;
 INSERT INTO connectors_channelaccount(kind,name,team_id,settings,secrets,cursor,inbound_token_hash,enabled,created_at,
-                                      last_error,consecutive_failures)
+                                      last_error,consecutive_failures,poll_interval,secrets_meta,csat_enabled)
  SELECT (ARRAY['api','email','twitter','facebook','phone'])[1+g%5], 'bench '||g, (SELECT min(id) FROM accounts_team)+g%10,
-        '{}','','{}','',true,now(),'',0 FROM generate_series(1,20) g;
+        '{}','','{}','',true,now(),'',0,60,'{}',false FROM generate_series(1,20) g;
 INSERT INTO crm_customer(display_name, created_at, updated_at)
  SELECT (ARRAY['Ana','Bea','Carlos','Diego','Elena','Fran','Gloria','Hugo','John','Mary'])[1+g%10]||' '||
         (ARRAY['García','López','Smith','Pérez','Ruiz','Brown'])[1+(g/10)%6]||' '||g, now()-(g||' minutes')::interval, now()

@@ -25,8 +25,8 @@ SEED_SQL = """
 INSERT INTO accounts_team(name, created_at) SELECT 'Team '||g, now() FROM generate_series(1,5) g;
 INSERT INTO accounts_user(password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, role, language, time_zone)
  SELECT '!', false, 'agent'||g, '', '', 'agent'||g||'@example.com', false, true, now(), 'agent', '', '' FROM generate_series(1,50) g;
-INSERT INTO connectors_channelaccount(kind,name,settings,secrets,cursor,inbound_token_hash,enabled,created_at,last_error,consecutive_failures,poll_interval,secrets_meta)
- SELECT k, 'bench '||k, '{}', '', '{}', '', true, now(), '', 0, 0, '{}' FROM unnest(ARRAY['api','email','twitter','facebook','phone','webform']) k;
+INSERT INTO connectors_channelaccount(kind,name,settings,secrets,cursor,inbound_token_hash,enabled,created_at,last_error,consecutive_failures,poll_interval,secrets_meta,csat_enabled)
+ SELECT k, 'bench '||k, '{}', '', '{}', '', true, now(), '', 0, 0, '{}', true FROM unnest(ARRAY['api','email','twitter','facebook','phone','webform']) k;
 INSERT INTO crm_customer(display_name, created_at, updated_at, tags) SELECT 'Customer '||g, now(), now(), '[]' FROM generate_series(1,100000) g;
 INSERT INTO inbox_conversation(customer_id, channel_account_id, status, priority, subject, is_public, created_at,
                                last_activity_at, last_message_preview, message_count, sla_clock)

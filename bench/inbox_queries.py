@@ -49,9 +49,9 @@ SEED_STEPS = [
     ("teams", "INSERT INTO accounts_team(name, created_at) SELECT 'Bench team '||g, now() FROM generate_series(1,10) g"),
     ("channel accounts", """
 INSERT INTO connectors_channelaccount(kind,name,team_id,settings,secrets,cursor,inbound_token_hash,enabled,created_at,
-                                      last_error,consecutive_failures,poll_interval,secrets_meta)
+                                      last_error,consecutive_failures,poll_interval,secrets_meta,csat_enabled)
  SELECT (ARRAY['api','email','twitter','facebook','phone'])[1+g%5], 'bench '||g, (SELECT min(id) FROM accounts_team)+g%10,
-        '{}','','{}','',true,now(),'',0,60,'{}' FROM generate_series(1,20) g"""),
+        '{}','','{}','',true,now(),'',0,60,'{}',true FROM generate_series(1,20) g"""),
     ("100k customers", f"""
 INSERT INTO crm_customer(display_name, created_at, updated_at, tags)
  SELECT (ARRAY['Ana','Bea','Carlos','Diego','Elena','Fran','Gloria','Hugo','John','Mary'])[1+g%10]||' '||
