@@ -68,19 +68,24 @@ def open_as(browser, desk_url, user, path="/", lang="en"):
     return page
 
 
+def dialog_for_jordi(opener):
+    """Click what opens New conversation on Jordi (web form): the dialog, his address by email picked."""
+    opener.click()
+    dialog = opener.page.locator("#outbound")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#ob-customer-name")).to_have_text("Jordi Puig")
+    expect(dialog.locator(".ob-route", has_text="jordi@example.cat").locator("input")).to_be_checked()
+    return dialog
+
+
 def test_new_conversation_by_email_from_a_web_form_is_delivered_and_opens(browser, desk_url, desk_worker, desk_team, inbox, smtp):
     team, ana, luis = desk_team
     form = inbox["webform"]
     page = open_as(browser, desk_url, ana, f"/c/{form.id}/")
     try:
         # given: a web form has no outbound channel: the composer says so and offers another channel
-        page.locator("#composer").get_by_role("button", name="Write on another channel").click()
-        dialog = page.locator("#outbound")
-        expect(dialog).to_be_visible()
-        expect(dialog.locator("#ob-customer-name")).to_have_text("Jordi Puig")
         # then: his address by email is offered and picked; Messenger shows the rule that refuses it
-        email_route = dialog.locator(".ob-route", has_text="jordi@example.cat")
-        expect(email_route.locator("input")).to_be_checked()
+        dialog = dialog_for_jordi(page.locator("#composer").get_by_role("button", name="Write on another channel"))
         refused = dialog.locator(".ob-route.refused", has_text="7481023395518600")
         expect(refused).to_contain_text("The customer has not written on Messenger yet")
         # when: Ana writes the subject and text and sends
@@ -103,17 +108,12 @@ def test_new_conversation_by_email_from_a_web_form_is_delivered_and_opens(browse
 
 
 def test_write_to_this_customer_from_the_customer_pane_with_an_attachment(browser, desk_url, desk_worker, desk_team, inbox, smtp):
-    team, ana, luis = desk_team
-    form = inbox["webform"]
-    page = open_as(browser, desk_url, ana, f"/c/{form.id}/")
+    page = open_as(browser, desk_url, desk_team[1], f"/c/{inbox['webform'].id}/")
     try:
         # when: Ana writes to Jordi from his customer pane, with a file attached
-        page.locator("#customer").get_by_role("button", name="Write to this customer").click()
-        dialog = page.locator("#outbound")
-        expect(dialog.locator("#ob-customer-name")).to_have_text("Jordi Puig")
-        expect(dialog.locator(".ob-route", has_text="jordi@example.cat").locator("input")).to_be_checked()
-        dialog.locator("#ob-subject").fill("Presupuesto")
-        dialog.locator("#ob-text").fill("Hola Jordi, le enviamos el presupuesto.")
+        dialog = dialog_for_jordi(page.locator("#customer").get_by_role("button", name="Write to this customer"))
+        for field, value in (("#ob-subject", "Presupuesto"), ("#ob-text", "Hola Jordi, le enviamos el presupuesto.")):
+            dialog.locator(field).fill(value)
         dialog.locator("#ob-files").set_input_files([{"name": "presupuesto.pdf", "mimeType": "application/pdf",
                                                       "buffer": b"%PDF-1.4 presupuesto"}])
         expect(dialog.locator("#ob-file-list")).to_contain_text("presupuesto.pdf")
