@@ -22,6 +22,7 @@ urlpatterns = [
     path("console/", include("apps.connectors.console_urls")),  # the admins' channel console
     path("desk/sla/", include("apps.sla.urls")),  # supervisors: calendars and SLA policies
     path("desk/routing/", include("apps.routing.urls")),  # supervisors: the priority rules page
+    path("demo/", include("apps.demo.urls")),  # the simulated customer's mail (make run's demo only; 404 elsewhere)
     # The desk's JavaScript strings in the request's language, as a same-origin script (CSP script-src 'self').
     # Only the project's catalog (locale/, always included) and Django's own: not every app's (the admin's).
     path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs", packages=["apps.core"]), name="javascript-catalog"),

@@ -24,3 +24,21 @@ def wait_for_port(port: int, seconds: float = 20) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing answers on 127.0.0.1:{port} after {seconds} s")
+
+
+def three_free_ports() -> int:
+    """A base port with the two after it free too (the stand-ins listen on base, base+1, base+2)."""
+    for _ in range(50):
+        base = free_port()
+        if base + 2 < 65536 and all(_free(base + i) for i in (1, 2)):
+            return base
+    raise RuntimeError("no three free ports in a row")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

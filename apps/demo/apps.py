@@ -3,8 +3,10 @@ import os
 from django.apps import AppConfig
 
 # Set by run_desk for the processes of the demo only (docs/demo.md): where the stand-ins of the
-# Graph API and the X API listen. Unset everywhere else, and then nothing here does anything.
+# Graph API and the X API listen, and the secret the simulator signs the customer's mail with
+# (apps/demo/views.py). Unset everywhere else, and then nothing here does anything.
 GRAPH_URL_ENV, X_URL_ENV = "CENTRALITA_DEMO_GRAPH_URL", "CENTRALITA_DEMO_X_URL"
+MAIL_SECRET_ENV = "CENTRALITA_DEMO_MAIL_SECRET"
 
 
 class DemoConfig(AppConfig):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
+from apps.connectors.twitter.parse import dm_pair
 from apps.inbox.inbound import InboundMessage, SenderIdentity
 
 COMPANY = "Aurora Home"
@@ -511,14 +512,17 @@ class DemoBuilder:
         sender = [SenderIdentity("twitter", p.twitter_id, display_name=p.name, handle=p.twitter_handle)]
         first_id = self._tweet_id(story, "first")
         if dm:
-            thread = f"dm:{OUR_TWITTER_ID}-{p.twitter_id}"
-            text, public = short, False
+            # X's id of the one-to-one DM conversation, as its webhook and API give it (lower id first):
+            # the customer's answer to a DM threads into this conversation.
+            conversation_id = dm_pair(OUR_TWITTER_ID, p.twitter_id)
+            thread, text, public = f"dm:{conversation_id}", short, False
         else:
             thread, text, public = first_id, f"@AuroraHome {short}", True
+            conversation_id = thread
         story.messages.append(self._message("twitter", p, sender, at, external_id=first_id, thread_key=thread,
                                             text=text, is_public=public,
                                             metadata={"twitter": {
-                                                "dm_event_id" if dm else "tweet_id": first_id, "conversation_id": thread,
+                                                "dm_event_id" if dm else "tweet_id": first_id, "conversation_id": conversation_id,
                                                 "author_id": p.twitter_id, "author_handle": p.twitter_handle,
                                                 "url": "" if dm else f"https://x.com/{p.twitter_handle.lstrip('@')}/status/{first_id}"}}))
         if reply:

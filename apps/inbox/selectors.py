@@ -386,7 +386,8 @@ def outbound_options(*, user, customer_id: int) -> list[dict]:
     accounts = list(outbound_accounts(user=user))
     options = []
     for identity in customer.identities.order_by("kind", "id"):
-        reaching = [a for a in accounts if can_reach(account=a, identity=identity)]
+        # The identity's own channel first (an address by email, then e.g. the API channel): the desk picks the first.
+        reaching = sorted((a for a in accounts if can_reach(account=a, identity=identity)), key=lambda a: a.kind != identity.kind)
         for account in reaching:
             _start_rules(account, identity)
         options.append({"identity": identity, "accounts": reaching})

@@ -1,18 +1,19 @@
 """`make run`'s demo answers on every channel (issue 15), in a browser.
 
-The same setup as `make run` with Redis: demo_seed, then run_desk (its uvicorn and the simulator
-with the stand-ins: SMTP, X API, Graph API on loopback), in their own processes, on this test's
-database and channel layer; tasks run in the web process (CELERY_TASK_ALWAYS_EAGER), as in the
-embedded layout. A supervisor replies by email and on Messenger, sees both turn Sent, then the
-simulated customer's answers arrive live: the mail through the email import path, the Messenger
-answer as a signed webhook.
+The same setup as `make run`, with Redis and embedded (no Redis: each process has its own
+in-memory live events, so an answer shows live only if the desk's own process stores it):
+demo_seed, then run_desk (its uvicorn and the simulator with the stand-ins: SMTP, X API, Graph
+API on loopback), in their own processes, on this test's database; tasks run in the web process
+(CELERY_TASK_ALWAYS_EAGER), as in the embedded layout. A supervisor replies by email and on
+Messenger, sees both turn Sent, then the simulated customer's answers arrive live: the mail
+through the desk's demo mail drop (the email import path), the Messenger answer as a signed
+webhook.
 """
 import hashlib
 import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,37 +31,21 @@ from apps.inbox.models import Conversation, Message
 from tests.browser.conftest import TIMEOUT_MS, login
 from tests.browser.desk_fixtures import off_loop, shoot
 from tests.live_server import BASE_DIR, desk_server_env
-from tests.loopback import free_port, wait_for_port
+from tests.loopback import free_port, three_free_ports, wait_for_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-def three_free_ports() -> int:
-    """A base port with the two after it free too (the stand-ins listen on base, base+1, base+2)."""
-    for _ in range(50):
-        base = free_port()
-        if base + 2 < 65536 and all(_free(base + i) for i in (1, 2)):
-            return base
-    raise RuntimeError("no three free ports in a row")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-@pytest.fixture
-def demo(transactional_db, tmp_path, monkeypatch, django_db_setup):
+@pytest.fixture(params=["redis", "embedded"])
+def demo(request, transactional_db, tmp_path, monkeypatch, django_db_setup):
     state = tmp_path / "demo-api.json"
     monkeypatch.setattr(demo_seed, "TOKEN_FILE", state)
     port, reply_port, base = free_port(), free_port(), three_free_ports()
     url = f"http://127.0.0.1:{port}"
     off_loop(call_command, "demo_seed", quiet=True, base_url=url, reply_url=f"http://127.0.0.1:{reply_port}/", standins_port=base)
     env = {**desk_server_env(), "CENTRALITA_DEMO_STATE": str(state), "CELERY_TASK_ALWAYS_EAGER": "1"}
+    if request.param == "embedded":  # `make run` with nothing set: each process has its own in-memory live events
+        env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "run_desk", "--single", "--port", str(port), "--reply-port", str(reply_port)],
         cwd=BASE_DIR, env=env, start_new_session=True,

@@ -3,7 +3,9 @@ outbound channel, by email, delivered to a loopback SMTP server by the real work
 for a Messenger identity that cannot be written to, Schedule call-back from a missed call, the
 takeover dialog that says who and since when, and readable names for a phone-only and a Messenger
 customer. Screenshots in English and Spanish (artifacts/desk/outbound-*.png)."""
+import email
 from datetime import timedelta
+from email import policy
 
 import pytest
 from django.utils import timezone
@@ -66,19 +68,24 @@ def open_as(browser, desk_url, user, path="/", lang="en"):
     return page
 
 
+def dialog_for_jordi(opener):
+    """Click what opens New conversation on Jordi (web form): the dialog, his address by email picked."""
+    opener.click()
+    dialog = opener.page.locator("#outbound")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#ob-customer-name")).to_have_text("Jordi Puig")
+    expect(dialog.locator(".ob-route", has_text="jordi@example.cat").locator("input")).to_be_checked()
+    return dialog
+
+
 def test_new_conversation_by_email_from_a_web_form_is_delivered_and_opens(browser, desk_url, desk_worker, desk_team, inbox, smtp):
     team, ana, luis = desk_team
     form = inbox["webform"]
     page = open_as(browser, desk_url, ana, f"/c/{form.id}/")
     try:
         # given: a web form has no outbound channel: the composer says so and offers another channel
-        page.locator("#composer").get_by_role("button", name="Write on another channel").click()
-        dialog = page.locator("#outbound")
-        expect(dialog).to_be_visible()
-        expect(dialog.locator("#ob-customer-name")).to_have_text("Jordi Puig")
         # then: his address by email is offered and picked; Messenger shows the rule that refuses it
-        email_route = dialog.locator(".ob-route", has_text="jordi@example.cat")
-        expect(email_route.locator("input")).to_be_checked()
+        dialog = dialog_for_jordi(page.locator("#composer").get_by_role("button", name="Write on another channel"))
         refused = dialog.locator(".ob-route.refused", has_text="7481023395518600")
         expect(refused).to_contain_text("The customer has not written on Messenger yet")
         # when: Ana writes the subject and text and sends
@@ -96,6 +103,28 @@ def test_new_conversation_by_email_from_a_web_form_is_delivered_and_opens(browse
         [mail] = smtp.received
         assert mail["rcpt_tos"] == ["jordi@example.cat"]
         assert started.assignee_id == ana.id
+    finally:
+        page.context.close()
+
+
+def test_write_to_this_customer_from_the_customer_pane_with_an_attachment(browser, desk_url, desk_worker, desk_team, inbox, smtp):
+    page = open_as(browser, desk_url, desk_team[1], f"/c/{inbox['webform'].id}/")
+    try:
+        # when: Ana writes to Jordi from his customer pane, with a file attached
+        dialog = dialog_for_jordi(page.locator("#customer").get_by_role("button", name="Write to this customer"))
+        for field, value in (("#ob-subject", "Presupuesto"), ("#ob-text", "Hola Jordi, le enviamos el presupuesto.")):
+            dialog.locator(field).fill(value)
+        dialog.locator("#ob-files").set_input_files([{"name": "presupuesto.pdf", "mimeType": "application/pdf",
+                                                      "buffer": b"%PDF-1.4 presupuesto"}])
+        expect(dialog.locator("#ob-file-list")).to_contain_text("presupuesto.pdf")
+        dialog.get_by_role("button", name="Send").click()
+        # then: the new conversation opens, its first message turns Sent, and the mail carries the file
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#messages .msg.dir-out .delivery")).to_have_attribute("data-delivery", "sent", timeout=TIMEOUT_MS)
+        expect(page.locator("#messages .msg.dir-out")).to_contain_text("presupuesto.pdf")
+        [mail] = smtp.received
+        [attached] = list(email.message_from_bytes(mail["data"], policy=policy.default).iter_attachments())
+        assert (attached.get_filename(), attached.get_content()) == ("presupuesto.pdf", b"%PDF-1.4 presupuesto")
     finally:
         page.context.close()
 

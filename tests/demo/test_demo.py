@@ -3,7 +3,7 @@ import json
 import random
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.core.management import call_command
@@ -20,7 +20,8 @@ from apps.connectors.push.send import signature
 from apps.demo.builder import TrafficGenerator
 from apps.demo.management.commands.simulate_traffic import ReplyReceiver
 from apps.crm.models import Customer, Identity, MergeSuggestion
-from apps.inbox.models import Conversation, ConversationEvent, Message
+from apps.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
+from apps.routing.models import TeamRouting
 from apps.inbox.services.ingest import messages_ingest
 from apps.inbox.services.replies import message_deliver, reply_create
 
@@ -225,3 +226,28 @@ def test_demo_api_replies_are_delivered_to_the_simulator(token_file):
     [parsed] = parse(json.dumps(answer).encode(), account_id=api.id)
     assert messages_ingest(messages=[parsed]).ingested == 1
     assert Message.objects.get(external_id=answer["external_id"]).conversation_id == conversation.id
+
+
+@pytest.mark.django_db
+def test_demo_has_canned_responses_routed_teams_and_a_closed_history_with_its_timings(token_file):
+    # when
+    seeded_at = datetime.now(timezone.utc)
+    seed()
+    # then: saved replies in both languages
+    shortcuts = set(CannedResponse.objects.values_list("shortcut", flat=True))
+    assert {"hola", "hello", "pedido"} <= shortcuts
+    # every demo account belongs to a team that routes new work (not all left unassigned)
+    routed = set(TeamRouting.objects.values_list("team_id", flat=True))
+    assert ChannelAccount.objects.count() == 6
+    assert all(a.team_id in routed for a in ChannelAccount.objects.all())
+    # closed conversations dated when they happened (not when the seed ran); those answered, answered first
+    resolved = Conversation.objects.filter(status="resolved")
+    answered = resolved.filter(events__kind="replied").distinct()
+    assert resolved.count() >= 10 and answered.count() >= 10
+    closed_at = [ConversationEvent.objects.filter(conversation=c, kind="status", data__to="resolved").latest("created_at").created_at
+                 for c in resolved]
+    assert max(closed_at) < seeded_at and min(closed_at) < seeded_at - timedelta(days=7)
+    for conversation in answered:
+        first = ConversationEvent.objects.filter(conversation=conversation, kind="replied", data__first_response=True).earliest("created_at")
+        closed = ConversationEvent.objects.filter(conversation=conversation, kind="status", data__to="resolved").latest("created_at")
+        assert first.data["wait_seconds"] > 0 and first.created_at < closed.created_at

@@ -1,11 +1,16 @@
 """Who may start a conversation, from which account, with whom (issue 15)."""
+import email
+from email import policy
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.accounts.models import Role
 from apps.connectors.models import ChannelKind
 from apps.crm.models import Customer, Identity
-from apps.inbox.models import Conversation
+from apps.inbox.models import Conversation, Message
 from tests.builders import client_for
+from tests.connectors.email.servers import SmtpCapture
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +56,33 @@ def test_an_identity_of_another_customer_is_refused(setting):
 
 def test_anonymous_gets_403(client, setting):
     assert client.post("/api/conversations/", {}, content_type="application/json").status_code == 403
+
+
+def test_a_new_conversation_carries_its_attachments_in_the_first_mail(make_account, make_user, team, settings, tmp_path, eager_celery,
+                                                                        django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = str(tmp_path)
+    smtp = SmtpCapture().start()
+    try:
+        account = make_account(kind=ChannelKind.EMAIL, team=team, settings={
+            "address": "soporte@tienda.example", "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none"})
+        customer = Customer.objects.create(display_name="Laura")
+        address = Identity.objects.create(customer=customer, kind="email", value="laura@cliente.example.es")
+        supervisor = make_user(role=Role.SUPERVISOR)
+        # when: the first message is sent as multipart with a file
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(supervisor).post("/api/conversations/", {
+                "customer": customer.id, "identity": address.id, "channel_account": account.id, "subject": "Su factura",
+                "text": "Le adjuntamos la factura.",
+                "files[]": [SimpleUploadedFile("factura.pdf", b"%PDF-1.4 factura", content_type="application/pdf")],
+            }, format="multipart")
+        # then: the conversation's first message keeps the file and the mail that left carries it
+        assert response.status_code == 201, response.content
+        first = Message.objects.get(conversation_id=response.json()["id"])
+        assert (first.delivery_status, [a.filename for a in first.attachments.all()]) == ("sent", ["factura.pdf"])
+        (envelope,) = smtp.received
+        mail = email.message_from_bytes(envelope["data"], policy=policy.default)
+        (attached,) = list(mail.iter_attachments())
+        assert (attached.get_filename(), attached.get_content()) == ("factura.pdf", b"%PDF-1.4 factura")
+        assert envelope["rcpt_tos"] == ["laura@cliente.example.es"]
+    finally:
+        smtp.stop()

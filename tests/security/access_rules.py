@@ -194,6 +194,7 @@ ROUTES = {
     "privacy-export": ADMIN,
     # --- channels: webhooks and public pages (apps/connectors/*/channel.py) ---
     "api-inbound": SIGNED,
+    "demo-mail": SIGNED,  # the demo simulator's signed mail; 404 outside make run's demo (apps/demo/views.py)
     "twitter-webhook": SIGNED,
     "facebook-webhook": SIGNED,
     "phone-twilio-status": SIGNED,

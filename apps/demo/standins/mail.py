@@ -5,9 +5,9 @@ No TLS and no login: it listens on 127.0.0.1 only and exists for the demo (the e
 STARTTLS + AUTH server, tests/connectors/email). `on_mail(mail_from, rcpt_tos, raw)` is called for
 each message accepted, in the server's thread.
 
-The customer's mailbox is not an IMAP server here: the demo delivers the answer through the email
-channel's own import path (parse -> ingest, as `manage.py ingest email` does), which is what an
-IMAP poll would hand over too (docs/demo.md says so).
+The customer's mailbox is not an IMAP server here: the simulator POSTs the answer to the desk's
+demo mail drop (apps/demo/views.py), which puts it through the email channel's own import path
+(parse -> ingest, as `manage.py ingest email` does), what an IMAP poll hands over too (docs/demo.md).
 """
 import email
 import email.policy

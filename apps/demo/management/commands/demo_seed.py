@@ -21,6 +21,7 @@ from apps.accounts.models import Team, User
 from apps.connectors.account_services import channel_account_create, channel_account_update
 from apps.connectors.models import ChannelAccount
 from apps.connectors.services import channel_account_rotate_token
+from apps.connectors.twitter.parse import dm_pair
 from apps.connectors.webform.models import WebForm
 from apps.crm.models import Customer, MergeSuggestion
 from apps.inbox.models import Conversation, ConversationEvent, Message
@@ -34,7 +35,7 @@ from apps.sla.models import BusinessCalendar, SlaPolicy
 from apps.sla.services import calendar_save, policy_save
 
 from apps.demo.builder import (
-    ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, OUR_TWITTER_ID, TEAMS, USERS, DemoBuilder,
+    ACCOUNTS, API_ACCOUNT_NAME, DEMO_FORM_FIELDS, DEMO_FORM_SLUG, OUR_TWITTER_ID, TEAMS, USERS, DemoBuilder, people,
 )
 from apps.demo.standins.graph import ACCESS_TOKEN as GRAPH_TOKEN
 from apps.demo.helpcenter_seed import helpcenter_seed
@@ -189,22 +190,35 @@ class Command(BaseCommand):
         wanted = {**mail.settings, "smtp_host": "127.0.0.1", "smtp_port": ports["smtp_port"], "smtp_security": "none",
                   "display_name": "Aurora Home"}
         if mail.settings != wanted:
-            # No IMAP server in the demo: the customer's answers come in through the import path; polling
-            # (with Redis and beat) would only fail, so once a day.
+            # No IMAP server in the demo: the customer's answers come in through the mail drop (the import
+            # path, apps/demo/views.py); polling (with Redis and beat) would only fail, so once a day.
             mail = channel_account_update(account=mail, settings=wanted, poll_interval=86400)
         page = accounts["facebook"]
         if page.secrets.get("page_access_token") != GRAPH_TOKEN:
             page = channel_account_update(account=page, secrets={"page_access_token": GRAPH_TOKEN})
         x = accounts["twitter"]
+        self._x_dm_threads(x)
         if not x.secrets.get("consumer_secret"):
             x = channel_account_update(account=x, settings={**x.settings, "username": "AuroraHome"}, secrets={
                 "consumer_key": secrets.token_urlsafe(16), "consumer_secret": secrets.token_urlsafe(32),
                 "access_token": f"{OUR_TWITTER_ID}-{secrets.token_urlsafe(24)}", "access_token_secret": secrets.token_urlsafe(24)})
+        # The simulator signs the customer's mail answers with this (apps/demo/views.py); kept across seeds.
+        mail_secret = ((demo_api_credentials() or {}).get("standins") or {}).get("mail_secret") or secrets.token_urlsafe(32)
         return {
-            "standins": {**ports, "email_account_id": mail.id},
+            "standins": {**ports, "email_account_id": mail.id, "mail_secret": mail_secret},
             "twitter": {"account_id": x.id, "consumer_secret": x.secrets["consumer_secret"],
                         "own": {"id": OUR_TWITTER_ID, "name": "Aurora Home", "username": "AuroraHome"}},
         }
+
+    def _x_dm_threads(self, x: ChannelAccount) -> None:
+        """A demo seeded before its DM threads had X's key ("dm:<lower id>-<higher id>") gets it, so
+        the customer's DM answer threads into the seeded conversation (where no other holds that key)."""
+        old = {f"dm:{OUR_TWITTER_ID}-{p.twitter_id}": f"dm:{dm_pair(OUR_TWITTER_ID, p.twitter_id)}" for p in people()}
+        stale = dict(Conversation.objects.filter(channel_account=x, thread_key__in=old).values_list("thread_key", "id"))
+        taken = set(Conversation.objects.filter(channel_account=x, thread_key__in=[old[k] for k in stale]).values_list("thread_key", flat=True))
+        for key, conversation_id in stale.items():
+            if old[key] not in taken:
+                Conversation.objects.filter(pk=conversation_id).update(thread_key=old[key])
 
     def _api_credentials(self, account: ChannelAccount, webhooks: dict) -> str:
         """The inbound token is stored hashed: keep the plain one in var/ for the simulator, rotate if lost."""

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.demo import serving
-from apps.demo.apps import GRAPH_URL_ENV, X_URL_ENV
+from apps.demo.apps import GRAPH_URL_ENV, MAIL_SECRET_ENV, X_URL_ENV
 
 from .demo_seed import demo_api_credentials
 
@@ -74,7 +74,10 @@ def standin_environment(saved: dict) -> dict[str, str]:
     ports = saved.get("standins")
     if not ports:
         return {}
-    return {GRAPH_URL_ENV: f"http://127.0.0.1:{ports['graph_port']}/", X_URL_ENV: f"http://127.0.0.1:{ports['x_port']}"}
+    env = {GRAPH_URL_ENV: f"http://127.0.0.1:{ports['graph_port']}/", X_URL_ENV: f"http://127.0.0.1:{ports['x_port']}"}
+    if ports.get("mail_secret"):  # the mail drop (apps/demo/views.py) opens for the simulator's signed mail
+        env[MAIL_SECRET_ENV] = ports["mail_secret"]
+    return env
 
 
 class Command(BaseCommand):

@@ -9,8 +9,9 @@ signature, acknowledges them, and now and then has the customer answer back.
 With --standins it also runs the providers' stand-ins the demo accounts point at
 (apps/demo/standins: an SMTP server, the X API, the Graph API, on the ports demo_seed wrote) and
 has the customer answer every message the desk sends there: a mail answer threaded to the desk's
-mail (delivered through the email channel's import path: there is no IMAP server in the demo), a
-signed Messenger webhook, a signed X Account Activity webhook (docs/demo.md).
+mail (POSTed, signed, to the desk's demo mail drop, which puts it through the email channel's
+import path: there is no IMAP server in the demo), a signed Messenger webhook, a signed X Account
+Activity webhook (docs/demo.md).
 The account, token and signing secret come from the last demo_seed (var/demo-api.json)
 unless given.
 """
@@ -28,11 +29,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
 from twilio.request_validator import RequestValidator
 
-from apps.connectors.drain import payloads_import
-from apps.connectors.models import ChannelAccount
 from apps.connectors.push.send import signature
 
 from apps.demo.builder import TrafficGenerator, people
@@ -275,18 +273,15 @@ class Command(BaseCommand):
         self._later(self._deliver_mail_answer, answer_mail(raw, text=answer_text))
 
     def _deliver_mail_answer(self, raw: bytes) -> None:
-        """Into the desk through the email channel's own import path (parse -> ingest), as a poll would."""
-        close_old_connections()
-        try:
-            account_id = (demo_api_credentials() or {}).get("standins", {}).get("email_account_id")
-            account = ChannelAccount.objects.filter(kind="email", pk=account_id).first()
-            if account is None:
-                self.stderr.write("simulator: no demo email account points at the SMTP stand-in; answer dropped")
-                return
-            counts = payloads_import(kind="email", account=account, payloads=[("standin-answer.eml", raw)])
-            self.stdout.write(f"simulator: the customer answered by email ({counts.summary()})")
-        finally:
-            close_old_connections()
+        """Into the desk's own process, signed, through its mail drop: the email channel's import path
+        (parse -> ingest, what an IMAP poll does with a fetched mail; apps/demo/views.py)."""
+        standins = (demo_api_credentials() or {}).get("standins") or {}
+        if not (standins.get("email_account_id") and standins.get("mail_secret")):
+            self.stderr.write("simulator: no demo mail drop in var/demo-api.json (run demo_seed again); answer dropped")
+            return
+        url = f"{self.base_url}/demo/mail/{standins['email_account_id']}/"
+        headers = {"Content-Type": "message/rfc822", "X-Centralita-Signature": "sha256=" + signature(standins["mail_secret"], raw)}
+        self._send("the customer's answer by email", url, raw, headers)
 
     def _on_messenger_message(self, psid: str, text: str) -> None:
         if not self.facebook:
