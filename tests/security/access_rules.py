@@ -204,6 +204,7 @@ ROUTES = {
     "helpcenter:root": PUBLIC,
     "helpcenter:embed": PUBLIC,
     "helpcenter:sitemap": PUBLIC,
+    "robots-txt": PUBLIC,  # crawlers may read /help/ only (apps/helpcenter)
     "helpcenter:suggest": PUBLIC,  # rate-limited per client address
     "helpcenter:events": PUBLIC,  # anonymous deflection counters, rate-limited, bounded body
     "helpcenter:home": PUBLIC,
