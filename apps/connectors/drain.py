@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.inbox.inbound import InboundMessage, InboundStatus, ParseError
-from apps.inbox.services.ingest import messages_ingest
+from apps.inbox.services.ingest import messages_held_elsewhere, messages_ingest
 from apps.inbox.services.statuses import message_statuses_apply
 
 from .models import ChannelAccount, DeadLetter, InboundPayload
@@ -62,6 +62,8 @@ def inbound_drain(*, batch_size: int | None = None, max_batches: int = 1000) -> 
             counts, done = _ingest_rows(rows, accounts, max_messages=batch_size)
             total.add(counts)
             InboundPayload.objects.filter(id__in=[r.id for r in done]).delete()
+        if not done:
+            break  # all left is being stored by another drain right now, which goes on to take it
     return total
 
 
@@ -86,7 +88,7 @@ def _ingest_rows(
 ) -> tuple[ImportCounts, list[InboundPayload]]:
     """Parse rows in order until max_messages (at least one row); ingest; return counts and the rows done."""
     counts = ImportCounts()
-    parsed: list[Parsed] = []
+    parsed: list[tuple[InboundPayload, Parsed]] = []
     done, n_messages = [], 0
     for row in rows:
         raw, account = bytes(row.raw), accounts[row.channel_account_id]
@@ -99,11 +101,15 @@ def _ingest_rows(
             continue
         if parsed and n_messages + len(messages) > max_messages:
             break
-        parsed.append(Parsed(kind=row.kind, raw=raw, messages=messages, statuses=statuses, source=row.source, account=account))
-        done.append(row)
+        parsed.append((row, Parsed(kind=row.kind, raw=raw, messages=messages, statuses=statuses, source=row.source, account=account)))
         n_messages += len(messages)
-    counts.add(parsed_ingest(parsed))
-    return counts, done
+    # A payload with a message another worker is storing right now (the same one, or one from the
+    # same sender) stays staged for the next batch: this one goes on instead of waiting for that commit.
+    messages = [(i, m) for i, (_, p) in enumerate(parsed) for m in p.messages]
+    held = {messages[j][0] for j in messages_held_elsewhere([m for _, m in messages])}
+    ready = [pair for i, pair in enumerate(parsed) if i not in held]
+    counts.add(parsed_ingest([p for _, p in ready]))
+    return counts, done + [row for row, _ in ready]
 
 
 def dead_letter_replay(*, dead_letter: DeadLetter) -> ImportCounts:

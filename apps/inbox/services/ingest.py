@@ -14,7 +14,8 @@ batch, not per message):
 Concurrency (PostgreSQL): a batch first takes a transaction-scoped advisory lock per
 (account, external_id), in one order, so a worker holding a redelivered copy of a
 message another worker is storing waits for that commit and then drops it as a
-duplicate. Identities and keyed conversations are inserted with ON CONFLICT DO
+duplicate. The drain asks first, without waiting (messages_held_elsewhere: the same
+message, or one from the same sender), and leaves those payloads staged for its next batch. Identities and keyed conversations are inserted with ON CONFLICT DO
 NOTHING and read back, so two workers converge on the same rows. Customers about to
 get a new conversation and existing conversations are locked in id order. Should a
 writer that takes no advisory lock store a message first, the unique (account,
@@ -179,6 +180,38 @@ def _lock_external_ids(batch: list[InboundMessage]) -> None:
     keys = sorted({_lock_key(m.account_id, m.external_id) for m in batch})
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys])
+
+
+def messages_held_elsewhere(messages: list[InboundMessage]) -> set[int]:
+    """Indexes of the messages another transaction is ingesting right now: the same message (a
+    re-delivery), or one from the same sender. The others are locked for this transaction, without
+    waiting (transaction-scoped advisory locks; messages_ingest takes the same ones again).
+
+    A drain leaves the held ones staged for its next batch, where they come after the other
+    worker's commit: in order for that sender, and a re-delivery is then a duplicate. Waiting
+    instead held a whole batch behind the other's commit, on the message's lock or on the unique
+    index of a sender's new identity (bench/README.md, ingest_throughput). SQLite: none."""
+    if connection.vendor != "postgresql" or not messages:
+        return set()
+    keys_of = [message_lock_keys(m) for m in messages]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT k FROM unnest(%s::bigint[]) AS k WHERE NOT pg_try_advisory_xact_lock(k)",
+                       [sorted({k for keys in keys_of for k in keys})])
+        held = {k for (k,) in cursor.fetchall()}
+    return {i for i, keys in enumerate(keys_of) if held.intersection(keys)}
+
+
+def message_lock_keys(m: InboundMessage) -> list[int]:
+    """The advisory-lock keys a batch holds for a message: its own and each of its senders'."""
+    keys = [_lock_key(m.account_id, m.external_id)]
+    for sender in m.senders:
+        try:
+            value = normalize(sender.kind, sender.value)
+        except InvalidIdentity:
+            continue
+        digest = hashlib.blake2b(f"sender:{sender.kind}:{value}".encode(), digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "big", signed=True))
+    return keys
 
 
 def _lock_key(account_id: int, external_id: str) -> int:
