@@ -105,8 +105,8 @@ def _ingest_rows(
         n_messages += len(messages)
     # A payload with a message another worker is storing right now (the same one, or one from the
     # same sender) stays staged for the next batch: this one goes on instead of waiting for that commit.
-    messages = [(i, m) for i, (_, p) in enumerate(parsed) for m in p.messages]
-    held = {messages[j][0] for j in messages_held_elsewhere([m for _, m in messages])}
+    payload_of = [i for i, (_, p) in enumerate(parsed) for _ in p.messages]  # each message's payload
+    held = {payload_of[j] for j in messages_held_elsewhere([m for _, p in parsed for m in p.messages])}
     ready = [pair for i, pair in enumerate(parsed) if i not in held]
     counts.add(parsed_ingest([p for _, p in ready]))
     return counts, done + [row for row, _ in ready]

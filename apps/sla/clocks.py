@@ -48,8 +48,7 @@ def clocks_sync(conversations: list[Conversation], *, now: datetime) -> None:
 
     new, changed, summaries, events = [], [], [], []
     for c in conversations:
-        policy = current.pick(channel_kind=kinds.get(c.channel_account_id, ""), team_id=c.team_id, priority=c.priority,
-                              tags=tags.get(c.pk, ()))
+        policy = _policy(current, c, kinds, tags.get(c.pk, ()))
         clocks = open_clocks.get(c.pk, [])
         made, touched = _sync_one(c, policy, clocks, now, current)
         new += made
@@ -79,8 +78,7 @@ def clocks_start(conversations: list[Conversation], *, now: datetime):
     tags = _customer_tags(conversations) if any(p.tag for p in current.policies) else {}
     clocks_of = {}
     for c in conversations:
-        policy = current.pick(channel_kind=kinds.get(c.channel_account_id, ""), team_id=c.team_id, priority=c.priority,
-                              tags=tags.get(c.customer_id, ()))
+        policy = _policy(current, c, kinds, tags.get(c.customer_id, ()))
         made, _ = _sync_one(c, policy, [], now, current)
         for name, value in _summary(policy, made).items():
             setattr(c, name, value)
@@ -90,6 +88,11 @@ def clocks_start(conversations: list[Conversation], *, now: datetime):
         rows_insert([clock for c in saved for clock in clocks_of.get(id(c), ())])
 
     return write
+
+
+def _policy(current: Book, c: Conversation, kinds: dict, tags) -> SlaPolicy | None:
+    """The policy of a conversation: by its channel, team, priority and tags (clocks_sync, clocks_start)."""
+    return current.pick(channel_kind=kinds.get(c.channel_account_id, ""), team_id=c.team_id, priority=c.priority, tags=tags)
 
 
 def _customer_tags(conversations: list[Conversation]) -> dict[int, set[str]]:
