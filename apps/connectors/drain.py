@@ -58,7 +58,7 @@ def inbound_drain(*, batch_size: int | None = None, max_batches: int = 1000) -> 
                 break
             _commit_without_waiting_for_disk()
             # Accounts once per batch, not joined per row: each one decrypts its secrets.
-            accounts = ChannelAccount.objects.in_bulk({r.channel_account_id for r in rows})
+            accounts = ChannelAccount.objects.order_by().in_bulk({r.channel_account_id for r in rows})
             counts, done = _ingest_rows(rows, accounts, max_messages=batch_size)
             total.add(counts)
             InboundPayload.objects.filter(id__in=[r.id for r in done]).delete()

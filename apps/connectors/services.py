@@ -322,7 +322,8 @@ def parsed_ingest(parsed: list[Parsed]) -> ImportCounts:
     counts = ImportCounts()
     try:
         with transaction.atomic():
-            result = messages_ingest(messages=[m for item in parsed for m in item.messages])
+            result = messages_ingest(messages=[m for item in parsed for m in item.messages],
+                                     accounts={item.account.id: item.account for item in parsed})
             counts.updated = message_statuses_apply(statuses=[s for item in parsed for s in item.statuses])
         counts.ingested, counts.duplicates = result.ingested, result.duplicates
     except Exception:

@@ -27,8 +27,11 @@ socket process announces. Core does not know its listeners: they register in the
 (outgoing webhooks: apps/integrations; the supervisors' wallboard: apps/reports). A listener must be
 quick (queue work, never call out) and its failure is logged, never raised to the writer.
 """
+import asyncio
 import collections
+import concurrent.futures
 import json
+import os
 import uuid
 import functools
 import logging
@@ -38,6 +41,7 @@ import time
 import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -80,10 +84,44 @@ def _send(events: list[tuple[list[str], dict]]) -> None:
         # Logged before it is sent: a client told of id N can always resync up to N.
         _log_append(numbered, envelopes)
         # One event loop for the whole batch, however many events and groups it holds.
-        async_to_sync(_send_all)(layer, numbered, envelopes)
+        layer_call(_send_all, layer, numbered, envelopes)
     except Exception:  # the write is committed; a dead Redis must not fail it
         logger.exception("publishing %d events failed", len(events))
     announce_changed([event for _, event in events])
+
+
+LAYER_CALL_TIMEOUT = 10.0  # seconds: a stuck Redis must not hold the committing task or request for long
+_loop_lock = threading.Lock()
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None  # (pid, loop): a forked child makes its own
+
+
+def layer_call(function, layer, *args):
+    """Run a channel-layer coroutine function (function(layer, *args)) from sync code: services,
+    tasks, signals. The one way sync code talks to the layer.
+
+    channels_redis keeps its Redis connections per event loop, and async_to_sync, outside a
+    server's loop (the worker, gunicorn), made a new loop for every call: a new thread and a new
+    Redis connection, opened and closed, for each publish. With Redis, calls run on one loop kept
+    by this process in a thread of its own, where the connections stay open. The in-memory layer
+    (embedded) goes through async_to_sync as before: its queues belong to the server's loop."""
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return async_to_sync(function)(layer, *args)
+    future = asyncio.run_coroutine_threadsafe(function(layer, *args), _publisher_loop())
+    try:
+        return future.result(timeout=LAYER_CALL_TIMEOUT)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="layer-publisher", daemon=True).start()
+            _loop = (os.getpid(), loop)
+        return _loop[1]
 
 
 def announce_changed(events: list[dict]) -> None:

@@ -1,10 +1,9 @@
 """Signing out ends that browser's live sockets at once (not only at their next reconnect)."""
 import logging
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from apps.core.realtime import broadcast_ephemeral
+from apps.core.realtime import broadcast_ephemeral, layer_call
 
 from .consumers import ACCESS_CHANGED, SESSION_ENDED, session_fingerprint
 from .visibility import user_group
@@ -18,7 +17,7 @@ def close_sockets_of_session(sender, request, user, **kwargs):
     if user is None or fingerprint is None or layer is None:
         return
     try:
-        async_to_sync(broadcast_ephemeral)(layer, [user_group(user.id)], {"type": SESSION_ENDED, "session": fingerprint})
+        layer_call(broadcast_ephemeral, layer, [user_group(user.id)], {"type": SESSION_ENDED, "session": fingerprint})
     except Exception:  # the logout itself must succeed; the socket then closes at its next reconnect
         logger.exception("could not tell user %s's sockets that the session ended", user.id)
 
@@ -31,6 +30,6 @@ def close_sockets_of_user(*, user_id: int) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(broadcast_ephemeral)(layer, [user_group(user_id)], {"type": ACCESS_CHANGED, "user_id": user_id})
+        layer_call(broadcast_ephemeral, layer, [user_group(user_id)], {"type": ACCESS_CHANGED, "user_id": user_id})
     except Exception:  # the change is saved; the sockets then keep their old groups until they reconnect
         logger.exception("could not tell user %s's sockets that their access changed", user_id)

@@ -129,7 +129,7 @@ def deliveries_create(*, events: list[tuple[str, dict]]) -> list[int]:
     """One delivery per (event, subscribed endpoint), in one INSERT; their first attempts queued.
     Called after the event's transaction committed (apps/integrations/hooks.py)."""
     subscribers = list(
-        WebhookEndpoint.objects.filter(enabled=True, paused_at__isnull=True).values_list("id", "event_types")
+        WebhookEndpoint.objects.filter(enabled=True, paused_at__isnull=True).order_by().values_list("id", "event_types")
     )
     if not subscribers:
         return []

@@ -20,13 +20,12 @@ import threading
 import time
 import uuid
 
-from asgiref.sync import async_to_sync
 from celery import current_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from apps.accounts.models import Team
-from apps.core.realtime import HANDLER, _counter as _redis
+from apps.core.realtime import HANDLER, layer_call, _counter as _redis
 from apps.inbox.visibility import WALLBOARD_GROUP, wallboard_team_group
 
 from . import selectors
@@ -124,7 +123,7 @@ def wallboard_publish_now() -> dict:
         part = selectors.wallboard_slice(snapshot, [team_id])
         messages.append((wallboard_team_group(team_id), {"type": WALLBOARD_EVENT, "team_id": team_id, "snapshot": part}))
     try:
-        async_to_sync(_send)(layer, messages)
+        layer_call(_send, layer, messages)
     except Exception:  # a dead layer must not fail the caller; the next change sends again
         logger.exception("publishing the wallboard failed")
     return snapshot

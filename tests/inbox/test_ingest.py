@@ -176,6 +176,26 @@ def test_unkeyed_messages_join_the_customers_open_conversation(account, inbound)
     assert open_one.message_count == 4
 
 
+def test_a_new_person_opens_one_conversation_without_looking_up_or_locking_any(account, inbound):
+    # given a person the desk has never seen, and one it has (with an open conversation)
+    ingest(inbound(account, email="known@example.com"))
+    known_conversation = Conversation.objects.get()
+    # when both write, the new person twice, in one batch
+    with CaptureQueriesContext(connection) as queries:
+        ingest(inbound(account, email="new@example.com", minutes=1), inbound(account, email="new@example.com", minutes=2),
+               inbound(account, email="known@example.com", minutes=3))
+    # then the new person has one conversation with both messages, the known one kept theirs
+    new_conversation = Conversation.objects.exclude(pk=known_conversation.pk).get()
+    assert new_conversation.message_count == 2 and new_conversation.customer.identities.get().value == "new@example.com"
+    known_conversation.refresh_from_db()
+    assert known_conversation.message_count == 2
+    # and only the known customer was looked up and locked: the new one was created by this batch
+    locks = [q["sql"] for q in queries if "FOR NO KEY UPDATE" in q["sql"] and "crm_customer" in q["sql"]]
+    lookups = [q["sql"] for q in queries if 'FROM "inbox_conversation"' in q["sql"] and '"thread_key" IS NULL' in q["sql"]]
+    assert lookups and all(f"({known_conversation.customer_id})" in sql for sql in lookups)
+    assert all(f"({new_conversation.customer_id})" not in sql for sql in locks + lookups)
+
+
 def test_unkeyed_message_after_resolution_opens_a_new_conversation(account, inbound):
     # given: the customer's only conversation is resolved
     ingest(inbound(account, email="a@example.com"))

@@ -6,6 +6,8 @@ layer too), and a real uvicorn process with real websocket clients over the Redi
 """
 import json
 import logging
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -250,6 +252,29 @@ def test_a_dead_redis_does_not_undo_or_fail_the_committed_write(settings, accoun
     # then the message is stored and the failure is logged, not raised
     assert Message.objects.filter(pk__in=result.message_ids, external_id="kept").count() == 1
     assert "publishing 2 events failed" in caplog.text
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_publishes_from_sync_code_share_one_redis_connection(settings, account, inbound, monkeypatch):
+    # given a process outside any server's event loop (a worker) that has published once
+    port = urlsplit(settings.REDIS_URL).port or 6379
+    _ingest(inbound(account, email="first@example.com"))
+    opened = []
+    real_connect = socket.socket.connect
+
+    def connect(sock, address):  # counts, then connects for real
+        if isinstance(address, tuple) and address[1] == port:
+            opened.append(address)
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    # when it publishes ten more commits
+    for i in range(10):
+        _ingest(inbound(account, email=f"next{i}@example.com"))
+    # then it opened no new connection to Redis for them (async_to_sync gave each publish a new
+    # event loop, and channels_redis a new connection on it)
+    assert opened == []
 
 
 # --- the real stack: uvicorn process, Redis layer, PostgreSQL, websocket clients ---------------

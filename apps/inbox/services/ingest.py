@@ -68,12 +68,13 @@ class IngestResult:
         return len(self.message_ids)
 
 
-def messages_ingest(*, messages: list[InboundMessage]) -> IngestResult:
-    """Ingest a batch atomically; safe to call again with the same messages."""
+def messages_ingest(*, messages: list[InboundMessage], accounts: dict | None = None) -> IngestResult:
+    """Ingest a batch atomically; safe to call again with the same messages. `accounts`: the channel
+    accounts (id -> account) the caller has already loaded (the drain), not read again."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _ingest_batch(messages)
+                return _ingest_batch(messages, accounts or {})
         except (IntegrityError, OperationalError, CustomerMergedMeanwhile) as exc:
             # A concurrent worker stored one of ours first, a deadlock, or a merge: retry sees its rows.
             if attempt == MAX_ATTEMPTS or not _is_retryable(exc):
@@ -106,22 +107,25 @@ def _is_retryable(exc: Exception) -> bool:
 # --- the batch -----------------------------------------------------------------------
 
 
-def _ingest_batch(batch: list[InboundMessage]) -> IngestResult:
+def _ingest_batch(batch: list[InboundMessage], loaded: dict) -> IngestResult:
     _lock_external_ids(batch)
     fresh, duplicates = _drop_duplicates(batch)
     if not fresh:
         return IngestResult(duplicates=duplicates)
     fresh.sort(key=lambda m: m.sent_at)
-    accounts = channel_accounts({m.account_id for m in fresh})
-    missing = {m.account_id for m in fresh} - set(accounts)
+    wanted = {m.account_id for m in fresh}
+    accounts = {i: loaded[i] for i in wanted if i in loaded}
+    if wanted - accounts.keys():
+        accounts.update(channel_accounts(wanted - accounts.keys()))
+    missing = wanted - set(accounts)
     if missing:
         raise ApplicationError("Unknown channel account", extra={"account_ids": sorted(missing)})
     for m in fresh:
         _bound_content(m)
 
-    sender_customer_ids, sender_identity_ids = _resolve_customers(fresh)
+    sender_customer_ids, sender_identity_ids, new_customer_ids = _resolve_customers(fresh)
     judge = _judge(fresh, accounts, sender_customer_ids)
-    conversation_of, created, reopened, raised = _thread(fresh, accounts, sender_customer_ids, judge)
+    conversation_of, created, reopened, raised = _thread(fresh, accounts, sender_customer_ids, new_customer_ids, judge)
     to_hide = _moderate(fresh, accounts, sender_customer_ids, judge)
 
     messages = [
@@ -261,8 +265,9 @@ def _bound_content(m: InboundMessage) -> None:
 # --- identities -> customers -----------------------------------------------------------
 
 
-def _resolve_customers(fresh: list[InboundMessage]) -> tuple[list[int], list[int | None]]:
-    """Return, per message, the sender's customer id and primary identity id."""
+def _resolve_customers(fresh: list[InboundMessage]) -> tuple[list[int], list[int | None], set[int]]:
+    """Return, per message, the sender's customer id and primary identity id; and the ids of the
+    customers this batch created (uncommitted: no conversation of theirs exists anywhere)."""
     keys_per_message: list[list[tuple[str, str]]] = []
     sender_of_key = {}
     for m in fresh:
@@ -336,8 +341,8 @@ def _resolve_customers(fresh: list[InboundMessage]) -> tuple[list[int], list[int
             [MergeSuggestion(customer_id=a, other_id=b, reason=reason[:255]) for (a, b), reason in suggestions.items()],
             ignore_conflicts=True,
         )
-    _drop_orphans(new_customers, used={*customer_ids, *(c for _, c in owners.values())})
-    return customer_ids, identity_ids
+    kept = _drop_orphans(new_customers, used={*customer_ids, *(c for _, c in owners.values())})
+    return customer_ids, identity_ids, kept
 
 
 def _identity_owners(keys) -> dict[tuple[str, str], tuple[int, int]]:
@@ -355,10 +360,12 @@ def _id(owner) -> int:
     return owner if isinstance(owner, int) else owner.id
 
 
-def _drop_orphans(new_customers: list[Customer], used: set[int]) -> None:
+def _drop_orphans(new_customers: list[Customer], used: set[int]) -> set[int]:
+    """Delete the new customers no identity ended up with; return the ids of those kept."""
     orphans = [c.id for c in new_customers if c.id not in used]
     if orphans:  # lost an identity race: the person already existed
         Customer.objects.filter(id__in=orphans).delete()
+    return {c.id for c in new_customers} - set(orphans)
 
 
 def _display_name(m: InboundMessage) -> str:
@@ -371,15 +378,16 @@ def _display_name(m: InboundMessage) -> str:
 # --- threading ------------------------------------------------------------------------
 
 
-def _thread(fresh, accounts, sender_customer_ids, judge):
+def _thread(fresh, accounts, sender_customer_ids, new_customer_ids: set[int], judge):
     """Find or create each message's conversation; return (per-message conversation, created, reopened,
-    raised: existing conversations whose priority a rule that read the new message raised)."""
+    raised: existing conversations whose priority a rule that read the new message raised).
+    The customers this batch created have no conversation yet: nothing to look up or lock for them."""
     refs_by_account, keys_by_account, unkeyed = defaultdict(set), defaultdict(set), set()
     for m, customer_id in zip(fresh, sender_customer_ids):
         refs_by_account[m.account_id].update(r for r in m.references if r)
         if m.thread_key:
             keys_by_account[m.account_id].add(m.thread_key)
-        else:
+        elif customer_id not in new_customer_ids:
             unkeyed.add((m.account_id, customer_id))
 
     by_reference, by_key, open_unkeyed = {}, {}, {}
