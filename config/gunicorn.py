@@ -17,6 +17,8 @@ threads = int(os.environ.get("WEB_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
 backlog = 2048
 timeout = 60
+# Longer than nginx keeps an idle upstream connection (keepalive_timeout 2s): nginx, not gunicorn, ends it.
+keepalive = 5
 graceful_timeout = 10
 accesslog = None
 # HTTPS is Django's decision (TRUST_X_FORWARDED_PROTO), and the client's address apps/core/net.py's:

@@ -99,30 +99,39 @@ http {{
     access_log off;
     {temp}
     client_max_body_size {layout.client_max_body};
-    upstream desk_http {{ server unix:{layout.http_socket}; }}
+    upstream desk_http {{ server unix:{layout.http_socket}; {UPSTREAM_HTTP} }}
     upstream desk_ws {{ server unix:{layout.ws_socket}; }}
     map $http_upgrade $connection_upgrade {{ default upgrade; "" close; }}
     server {{
         listen {layout.listen_host}:{layout.listen_port};
-        {PROXY_COMMON}
         location /ws/ {{
             proxy_pass http://desk_ws;
+            {PROXY_COMMON}
             {PROXY_WS}
         }}
         location / {{
             proxy_pass http://desk_http;
+            {PROXY_COMMON}
+            {PROXY_HTTP}
         }}
     }}
 }}
 """
 
 
-# Shared with deploy/nginx.conf (tests/demo/test_serving.py checks both say the same).
+# Shared with deploy/nginx.conf (tests/demo/test_serving.py checks both say the same). In every location:
+# a location's own proxy_set_header drops every one it would inherit from the server block.
 PROXY_COMMON = ("proxy_set_header Host $http_host; "
                 "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; "
                 "proxy_http_version 1.1;")
 PROXY_WS = ("proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; "
             "proxy_read_timeout 1h; proxy_send_timeout 1h; proxy_buffering off;")
+# Connections to gunicorn are kept open and reused (a new one per request cost gunicorn an accept, a
+# poller registration and a close, in Python, for every webhook). nginx lets an idle one go after 2 s,
+# before gunicorn does (config/gunicorn.py keepalive = 5): a POST sent on a connection gunicorn is
+# closing would not be retried and would fail.
+UPSTREAM_HTTP = "keepalive 32; keepalive_timeout 2s;"
+PROXY_HTTP = 'proxy_set_header Connection "";'
 
 
 def app_environment(*, trusted_proxies: int) -> dict[str, str]:

@@ -5,6 +5,7 @@ sessions of the HTTP side stay at workers x threads, however many POSTs are in f
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -82,10 +83,32 @@ def test_split_layout_runs_the_processes_run_desk_names(tmp_path):
     assert serving.app_environment(trusted_proxies=1) == {"WEBFORM_TRUSTED_PROXIES": "2"}
 
 
+def _locations(config: str) -> dict[str, str]:
+    """location path -> the text of its block (the blocks hold no nested braces)."""
+    return {m[1]: m[2] for m in re.finditer(r"^\s*location\s+(\S+)\s*\{([^}]*)\}", config, re.MULTILINE)}
+
+
+def test_every_location_passes_the_client_host_and_address_and_http_reuses_connections(tmp_path):
+    # given run_desk's proxy file and the compose one
+    layout = serving.SplitLayout(listen_host="127.0.0.1", listen_port=9000, run_dir=tmp_path, http_workers=2)
+    for config in (serving.nginx_config(layout), (BASE_DIR / "deploy" / "nginx.conf").read_text()):
+        locations = _locations(config)
+        # then each location sets Host and X-Forwarded-For itself: one proxy_set_header of its own
+        # (Upgrade for /ws/, Connection for /) drops every one it would inherit from the server block
+        assert set(locations) == {"/ws/", "/"}
+        for block in locations.values():
+            assert "proxy_set_header Host $http_host" in block and "X-Forwarded-For $proxy_add_x_forwarded_for" in block
+        # and HTTP keeps its connections to gunicorn open, dropping idle ones before gunicorn does
+        assert 'proxy_set_header Connection ""' in locations["/"] and "keepalive 32" in config
+    from config import gunicorn
+
+    assert gunicorn.keepalive > 2
+
+
 def test_docker_compose_routes_like_run_desk():
     # the compose proxy's file says what run_desk's generated one says, for both locations
     text = (BASE_DIR / "deploy" / "nginx.conf").read_text()
-    for directive in (serving.PROXY_COMMON + " " + serving.PROXY_WS).split(";"):
+    for directive in " ".join([serving.PROXY_COMMON, serving.PROXY_WS, serving.PROXY_HTTP, serving.UPSTREAM_HTTP]).split(";"):
         assert directive.strip() in text, directive
     compose = (BASE_DIR / "docker-compose.yml").read_text()
     assert "python:config.gunicorn" in compose and "config.asgi:websocket_only" in compose
