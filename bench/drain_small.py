@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import recreate_database  # noqa: E402
+from bench.common import django_fresh  # noqa: E402
 
 
 def main() -> None:
@@ -30,17 +30,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/centralita_bench_drain"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"))
     args = parser.parse_args()
-    os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL=args.database_url, REDIS_URL=args.redis_url,
-                      CELERY_BROKER_URL=args.redis_url, CELERY_TASK_ALWAYS_EAGER="false", CONN_MAX_AGE="600", LOG_LEVEL="WARNING")
-    recreate_database(args.database_url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_fresh(database_url=args.database_url, redis_url=args.redis_url)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    call_command("migrate", verbosity=0)
     from apps.connectors.drain import inbound_drain
     from apps.connectors.models import ChannelAccount
     from apps.connectors.services import payload_stage
