@@ -15,6 +15,7 @@ from apps.reports.tables import TABLES
 from apps.routing.models import TeamRouting
 from tests.browser.conftest import login, off_loop
 from tests.browser.test_csp import Violations
+from tests.builders import cache_clear
 from tests.celery_routing import tasks_routed_to
 from tests.live_server import desk_queue
 from tests.reports.conftest import madrid, outside, week  # noqa: F401  (fixtures: a known week, Madrid time)
@@ -40,9 +41,7 @@ def test_the_reports_page_draws_every_chart_loads_topics_and_downloads_a_csv(pag
     wednesday = datetime(2026, 11, 18, 15, tzinfo=timezone.utc)
     texts = [t for messages in LABELLED.values() for t in messages]
     off_loop(messages_ingest, messages=[inbound(week.api, email=f"q{i}@example.com", sent_at=wednesday, text=t) for i, t in enumerate(texts)])
-    from django.core.cache import cache
-
-    cache.clear()  # no topics report cached by an earlier run for the same week
+    cache_clear()  # no topics report cached by an earlier run for the same week
     violations = Violations(page)
     login(page, week.supervisor, desk_url)
     page.goto(f"{desk_url}/reports/?start=2026-11-16&end=2026-11-22")

@@ -2,12 +2,13 @@
 import json
 
 import pytest
+import redis
 from asgiref.sync import async_to_sync
 
 from apps.accounts import presence
 from apps.accounts.models import Role
 from apps.inbox.services.conversations import conversation_update
-from tests.builders import client_for, conversations
+from tests.builders import cache_clear, client_for, conversations
 from tests.inbox.test_realtime import _communicator, _drain, _headers, _next
 from tests.live_server import desk_socket
 
@@ -70,6 +71,26 @@ def test_watchers_see_each_other_and_strangers_get_an_error(make_user, team, mak
     ]
     # and A's disconnect tells B that A left
     assert heard_after == [{"type": "collision", "conversation_id": conv.id, "user": _name(a), "state": "left"}]
+
+
+@pytest.mark.redis
+def test_a_test_clearing_its_cache_leaves_the_presence_of_another_test_worker(settings):
+    # given this worker's cached value, and an agent's socket as another test worker keeps it in the
+    # same Redis database (its own prefix)
+    from django.core.cache import cache
+
+    cache.set("topics-report", "cached")
+    other_worker = redis.Redis.from_url(settings.REDIS_URL)
+    key = f"centralita:{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}-other-worker:presence:1:sockets"
+    other_worker.zadd(key, {"socket": 1})
+    try:
+        # when this worker empties its cache (cache.clear() was FLUSHDB: the presence test's flake)
+        cache_clear()
+        # then its value is gone and the other worker's socket is still there
+        assert cache.get("topics-report") is None
+        assert other_worker.zcard(key) == 1
+    finally:
+        other_worker.delete(key)
 
 
 @pytest.mark.django_db(transaction=True)

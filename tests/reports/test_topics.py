@@ -7,7 +7,7 @@ import pytest
 
 from apps.reports import topics
 from apps.reports.selectors import ReportFilters
-from tests.builders import client_for
+from tests.builders import cache_clear, client_for
 
 from .conftest import MADRID, at
 
@@ -99,7 +99,7 @@ def test_the_task_computes_counts_trend_examples_channels_and_hours(madrid, make
         for text in LABELLED[label][:count]:
             batch.append(inbound(account, email=f"p{next(n)}@example.com", sent_at=at(17, hour), text=text))
     messages_ingest(messages=batch)
-    cache.clear()
+    cache_clear()
     supervisor = make_user(role=Role.SUPERVISOR)
     response = client_for(supervisor).get("/api/reports/topics/", {"start": "2026-11-16", "end": "2026-11-22"})
     assert response.status_code == 200  # eager: computed by the task during the request, then cached
